@@ -1,0 +1,185 @@
+"""The ``claimflow`` command line: a thin layer over the pipeline and the warehouse.
+
+Exit codes: 0 success, 1 error, 2 usage, 3 finished with quarantined or failed input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from claimflow import __version__
+from claimflow.config import load_settings
+from claimflow.errors import ClaimflowError
+from claimflow.pipeline import RunReport
+from claimflow.pipeline import run as run_pipeline
+from claimflow.warehouse.connection import DEFAULT_WAREHOUSE, open_warehouse
+from claimflow.warehouse.lineage import find_lineage
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_QUARANTINE = 0, 1, 2, 3
+
+app = typer.Typer(
+    help="claimflow: EMR exports and X12 in, one auditable warehouse, safe resubmissions out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+WarehouseOpt = Annotated[
+    Path,
+    typer.Option("--warehouse", "-w", help="DuckDB warehouse file.", envvar="CLAIMFLOW_WAREHOUSE"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print the claimflow version."""
+    out.print(__version__)
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Source definitions (YAML).")],
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory for candidates, log and metrics.")
+    ] = Path("out"),
+    reference_date: Annotated[
+        str | None,
+        typer.Option("--reference-date", help="Decision date YYYY-MM-DD (default: today)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest every source file, classify denials, and write resubmission outputs.
+
+    Writes OUT/resubmission_candidates.json, appends OUT/rejection_log.csv, and writes
+    OUT/metrics/<run_id>.json. Files already loaded (same bytes) are skipped. Exits 3 when
+    any row was quarantined or any file failed.
+    """
+    ref: dt.date | None = None
+    if reference_date is not None:
+        try:
+            ref = dt.date.fromisoformat(reference_date)
+        except ValueError:
+            raise _fail(
+                f"--reference-date: expected YYYY-MM-DD, got {reference_date!r}", EXIT_USAGE
+            ) from None
+    try:
+        settings = load_settings(config)
+        with err.status("running…", spinner="dots") as status:
+            report = run_pipeline(
+                settings,
+                warehouse=warehouse,
+                out_dir=out_dir,
+                reference_date=ref,
+                config_path=str(config),
+                progress=lambda msg: status.update(msg),
+            )
+    except ClaimflowError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        out.print_json(json.dumps(report.metrics(), default=str))
+    else:
+        _print_summary(report)
+    if report.status != "ok":
+        raise typer.Exit(EXIT_QUARANTINE)
+
+
+def _print_summary(report: RunReport) -> None:
+    files = Table(title=f"Run {report.run_id}: files", title_justify="left")
+    for name in ("file", "source", "status", "read", "loaded", "quarantined", "duplicate", "note"):
+        files.add_column(name, justify="right" if name in {"read", "loaded"} else "left")
+    for f in report.files:
+        files.add_row(
+            Path(f.path).name,
+            f.source,
+            f.status,
+            str(f.rows_read),
+            str(f.rows_loaded),
+            str(f.rows_quarantined),
+            str(f.rows_duplicate),
+            f.message or "",
+        )
+    out.print(files)
+    new_rows = report.total("rows_read")
+    if report.files and not new_rows and not report.files_with("failed"):
+        out.print("Nothing new: every file was already loaded; the warehouse is unchanged.")
+    d = report.decisions
+    decisions = Table(title="Resubmission decisions", title_justify="left")
+    decisions.add_column("measure")
+    decisions.add_column("count", justify="right")
+    for key in ("total_claims", "denied", "flagged_for_resubmission", "denied_excluded"):
+        decisions.add_row(key.replace("_", " "), str(d.get(key, 0)))
+    for reason, n in d.get("exclusion_reasons", {}).items():
+        decisions.add_row(f"  excluded: {reason}", str(n))
+    decisions.add_row("rejection log lines appended", str(report.rejection_log_appended))
+    out.print(decisions)
+    m = report.metrics()["outputs"]
+    out.print(f"Warehouse:   {m['warehouse']}")
+    out.print(f"Candidates:  {m['candidates']}")
+    out.print(f"Rejections:  {m['rejection_log']}")
+    out.print(f"Metrics:     {Path(report.out_dir) / 'metrics' / (report.run_id + '.json')}")
+    out.print(f"Status:      {report.status} ({report.duration_seconds:.2f} s)")
+
+
+@app.command()
+def lineage(
+    lineage_hash: Annotated[str, typer.Argument(help="A lineage hash, or a unique prefix.")],
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the file, the position and the original raw record of a row."""
+    try:
+        conn = open_warehouse(warehouse, read_only=True)
+        try:
+            record = find_lineage(conn, lineage_hash)
+        finally:
+            conn.close()
+    except ClaimflowError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        out.print_json(json.dumps(record.__dict__, default=str))
+        return
+    position = (
+        f"record {record.row_number}" if record.row_number is not None else f"line {record.line}"
+    )
+    out.print(f"lineage hash: {record.lineage_hash}")
+    out.print(f"file:         {record.path}")
+    out.print(f"file id:      {record.file_id} (sha256 of its bytes)")
+    out.print(f"source:       {record.source_system}")
+    out.print(f"position:     {position}")
+    out.print(f"disposition:  {record.disposition} (run {record.run_id})")
+    out.print("raw record:")
+    out.print(record.raw_record, markup=False, highlight=False, soft_wrap=True)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,182 @@
+"""Settings: a YAML file validated into immutable models and passed explicitly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from claimflow.errors import ConfigError
+from claimflow.schema import CLAIM_STATUSES, EMR_FIELDS
+
+DEFAULT_NULL_TOKENS: tuple[str, ...] = ("", "none", "null", "nan", "n/a", "na")
+"""Values that mean "missing", compared trimmed and case-insensitively."""
+
+DEFAULT_DATE_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+    "%Y%m%d",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+)
+"""Tried in order after whitespace inside a date is removed (``2025 -07-01`` → ``2025-07-01``)."""
+
+DEFAULT_VALUE_MAPS: dict[str, dict[str, str]] = {
+    "claim_status": {"approve": "approved", "deny": "denied", "paid": "approved"},
+}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CsvOptions(_Frozen):
+    """How a delimited file is split."""
+
+    delimiter: str = Field(",", description="field separator, e.g. ',', ';', '|', '\\t'")
+    quote: str = Field('"', description="quote character")
+    escape: str = Field('"', description="escape character inside quotes")
+    header: bool = Field(True, description="first line names the columns")
+
+
+class SourceDefinition(_Frozen):
+    """One EMR export layout: where its files are and how they map to the canonical model."""
+
+    name: str = Field(description="unique name of this source definition")
+    source_system: str = Field(description="value of `source_system` on every row it loads")
+    format: Literal["csv", "json", "ndjson", "parquet"]
+    pattern: str = Field(description="glob of the files, relative to the config file")
+    encoding: str = Field("utf-8", description="text encoding (csv/json)")
+    csv: CsvOptions = CsvOptions()
+    columns: dict[str, str] = Field(description="canonical column → column name in the file")
+    required: tuple[str, ...] = Field(
+        ("patient_control_number", "claim_status"),
+        description="canonical columns that must hold a value; a row without one is quarantined",
+    )
+    value_maps: dict[str, dict[str, str]] = Field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_VALUE_MAPS.items()},
+        description="canonical column → {value in file (any case): canonical value}",
+    )
+    null_tokens: tuple[str, ...] = DEFAULT_NULL_TOKENS
+    date_formats: tuple[str, ...] = DEFAULT_DATE_FORMATS
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, columns: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(columns) - set(EMR_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"unknown canonical column(s) {', '.join(unknown)}; "
+                f"an EMR export can fill: {', '.join(EMR_FIELDS)}"
+            )
+        if "patient_control_number" not in columns:
+            raise ValueError("the claim id column must be mapped to patient_control_number")
+        return columns
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SourceDefinition:
+        for name in self.required:
+            if name not in self.columns:
+                raise ValueError(f"required column {name!r} is not in `columns`")
+        for name, mapping in self.value_maps.items():
+            if name not in EMR_FIELDS:
+                raise ValueError(f"value_maps names unknown canonical column {name!r}")
+            if name == "claim_status":
+                bad = sorted(set(mapping.values()) - set(CLAIM_STATUSES))
+                if bad:
+                    raise ValueError(
+                        f"value_maps.claim_status maps to {bad}; allowed: {list(CLAIM_STATUSES)}"
+                    )
+        if len(self.csv.delimiter) != 1 and self.csv.delimiter != "\\t":
+            raise ValueError("csv.delimiter must be one character")
+        return self
+
+    @property
+    def null_tokens_lower(self) -> tuple[str, ...]:
+        """The null tokens trimmed and lower-cased, as they are compared."""
+        return tuple(sorted({t.strip().lower() for t in self.null_tokens}))
+
+
+class ResubmissionPolicy(_Frozen):
+    """Which denied claims are resubmitted automatically."""
+
+    denied_status: str = Field("denied", description="claim_status value meaning denied")
+    require_patient: bool = Field(True, description="a patient (member) id must be present")
+    min_days_since_submission: int = Field(
+        7, ge=0, description="resubmit only when more days than this have passed"
+    )
+    confidence_threshold: float = Field(
+        0.80, ge=0.0, le=1.0, description="below it a classification is `ambiguous`"
+    )
+    retryable_labels: tuple[str, ...] = Field(
+        ("missing_modifier", "incorrect_npi", "prior_auth_required", "missing_information"),
+        description="denial labels a deterministic correction fixes",
+    )
+
+
+class Settings(_Frozen):
+    """The whole configuration of a run."""
+
+    sources: tuple[SourceDefinition, ...] = ()
+    resubmission: ResubmissionPolicy = ResubmissionPolicy()
+    reference_date: dt.date | None = Field(
+        None, description="decision date; the CLI's --reference-date overrides, default today"
+    )
+    base_dir: Path = Field(Path("."), description="directory source patterns are relative to")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {dupes}")
+        return self
+
+    def config_hash(self) -> str:
+        """sha256 of the validated settings (base_dir excluded), for the run record."""
+        payload = self.model_dump(mode="json", exclude={"base_dir"})
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        lines.append(f"  {where}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate a configuration file.
+
+    Args:
+        path: The YAML file. Source patterns in it are relative to its directory.
+
+    Returns:
+        The validated settings.
+
+    Raises:
+        ConfigError: The file is missing, is not YAML, or does not validate.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror})") from None
+    try:
+        raw: Any = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    raw["base_dir"] = str(path.resolve().parent / str(raw.get("base_dir", ".")))
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid configuration\n{_describe(exc)}") from None

@@ -1,0 +1,352 @@
+"""One run: ingest every source file, classify denials, decide resubmissions, write outputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from claimflow.config import Settings, SourceDefinition
+from claimflow.denials.cache import classify_denial_texts
+from claimflow.denials.classifier import DenialClassifier
+from claimflow.errors import SourceError, WarehouseError
+from claimflow.resubmit.decide import decide
+from claimflow.resubmit.outputs import (
+    CANDIDATES_FILE,
+    REJECTION_LOG_FILE,
+    append_rejection_log,
+    decision_metrics,
+    write_candidates,
+    write_json,
+)
+from claimflow.sources.tabular import fingerprint, stage_file
+from claimflow.warehouse.connection import open_warehouse
+from claimflow.warehouse.load import FileCounts, load_staged
+from claimflow.warehouse.sql import execute, insert_rows
+
+log = logging.getLogger("claimflow.pipeline")
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class FileReport:
+    """What happened to one input file in a run."""
+
+    path: str
+    source: str
+    source_system: str
+    file_id: str | None
+    status: str  # loaded, failed, skipped
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    message: str | None = None
+
+
+@dataclass
+class RunReport:
+    """The outcome of a run, as the metrics file and the CLI summary show it."""
+
+    run_id: str
+    reference_date: dt.date
+    warehouse: str
+    out_dir: str
+    files: list[FileReport] = field(default_factory=list)
+    decisions: dict[str, Any] = field(default_factory=dict)
+    rejection_log_appended: int = 0
+    texts_classified: int = 0
+    classifier_version: str = ""
+    duration_seconds: float = 0.0
+
+    def total(self, attr: str) -> int:
+        """Sum a row count over the files."""
+        return sum(int(getattr(f, attr)) for f in self.files)
+
+    def files_with(self, status: str) -> int:
+        """How many files ended with ``status``."""
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def status(self) -> str:
+        """``ok``, or ``finished_with_quarantine`` when input was quarantined or failed."""
+        if self.total("rows_quarantined") or self.files_with("failed"):
+            return "finished_with_quarantine"
+        return "ok"
+
+    def metrics(self) -> dict[str, Any]:
+        """The metrics file's content."""
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "reference_date": self.reference_date.isoformat(),
+            **self.decisions,
+            "rejection_log_appended": self.rejection_log_appended,
+            "conservation": {
+                "files_seen": len(self.files),
+                "files_loaded": self.files_with("loaded"),
+                "files_skipped_already_loaded": self.files_with("skipped"),
+                "files_failed": self.files_with("failed"),
+                "rows_read": self.total("rows_read"),
+                "rows_loaded": self.total("rows_loaded"),
+                "rows_quarantined": self.total("rows_quarantined"),
+                "rows_duplicate": self.total("rows_duplicate"),
+            },
+            "files": [asdict(f) for f in self.files],
+            "classifier_version": self.classifier_version,
+            "texts_classified": self.texts_classified,
+            "duration_seconds": round(self.duration_seconds, 3),
+            "outputs": {
+                "warehouse": self.warehouse,
+                "candidates": str(Path(self.out_dir) / CANDIDATES_FILE),
+                "rejection_log": str(Path(self.out_dir) / REJECTION_LOG_FILE),
+            },
+        }
+
+
+def new_run_id(now: dt.datetime) -> str:
+    """A sortable, unique run id: UTC timestamp plus random suffix."""
+    return now.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def discover(settings: Settings) -> list[tuple[SourceDefinition, Path]]:
+    """The files each source's pattern matches, sorted, in source order."""
+    found = []
+    for definition in settings.sources:
+        for path in sorted(settings.base_dir.glob(definition.pattern)):
+            if path.is_file():
+                found.append((definition, path))
+    return found
+
+
+def _ingest_file(
+    conn: duckdb.DuckDBPyConnection,
+    definition: SourceDefinition,
+    path: Path,
+    *,
+    run_id: str,
+    now: dt.datetime,
+) -> FileReport:
+    report = FileReport(str(path), definition.name, definition.source_system, None, "failed")
+    try:
+        print_ = fingerprint(path, definition)
+    except SourceError as exc:
+        report.message = exc.reason
+        return report
+    except OSError as exc:
+        report.message = f"cannot read the file ({exc.strerror})"
+        return report
+    report.file_id = print_.file_id
+    prior = conn.execute(
+        "SELECT status FROM source_files WHERE file_id = ?", [print_.file_id]
+    ).fetchone()
+    if prior and prior[0] == "loaded":
+        report.status = "skipped"
+        report.message = "already loaded (same bytes)"
+        return report
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        staged = stage_file(conn, path, print_.file_id, definition)
+        counts = load_staged(conn, staged, definition, run_id=run_id, ingested_at=now)
+    except SourceError as exc:
+        conn.execute("ROLLBACK")
+        report.message = exc.reason
+        _register(conn, report, definition, print_.size_bytes, run_id, now)
+        return report
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    report.status = "loaded"
+    report.rows_read = counts.rows_read
+    report.rows_loaded = counts.rows_loaded
+    report.rows_quarantined = counts.rows_quarantined
+    report.rows_duplicate = counts.rows_duplicate
+    _register(conn, report, definition, print_.size_bytes, run_id, now)
+    _record_rules(conn, counts, definition, print_.file_id, run_id)
+    conn.execute("COMMIT")
+    return report
+
+
+def _register(
+    conn: duckdb.DuckDBPyConnection,
+    report: FileReport,
+    definition: SourceDefinition,
+    size: int,
+    run_id: str,
+    now: dt.datetime,
+) -> None:
+    """Upsert the file registry row (keyed by the file's sha256)."""
+    params = {
+        "file_id": report.file_id,
+        "path": report.path,
+        "kind": definition.format,
+        "source_system": definition.source_system,
+        "size": size,
+        "now": now,
+        "status": report.status,
+        "message": report.message,
+        "run_id": run_id,
+    }
+    execute(
+        conn,
+        "UPDATE source_files SET path = $path, status = $status, message = $message,"
+        " run_id = $run_id WHERE file_id = $file_id",
+        params,
+    )
+    execute(
+        conn,
+        "INSERT INTO source_files SELECT $file_id, $path, $kind, $source_system, $size, $now,"
+        " $status, $message, $run_id"
+        " WHERE NOT EXISTS (SELECT 1 FROM source_files WHERE file_id = $file_id)",
+        params,
+    )
+
+
+def _record_rules(
+    conn: duckdb.DuckDBPyConnection,
+    counts: FileCounts,
+    definition: SourceDefinition,
+    file_id: str,
+    run_id: str,
+) -> None:
+    rows = [
+        (run_id, "claims_header", rule, severity, n, definition.source_system, file_id)
+        for (rule, severity), n in sorted(counts.rule_failures.items())
+    ]
+    insert_rows(conn, "dq_results", rows)
+
+
+def run(
+    settings: Settings,
+    *,
+    warehouse: Path,
+    out_dir: Path,
+    reference_date: dt.date | None = None,
+    config_path: str = "",
+    progress: Progress | None = None,
+) -> RunReport:
+    """Run the whole flow once.
+
+    Args:
+        settings: The validated configuration.
+        warehouse: The DuckDB file (created and migrated if needed).
+        out_dir: Where the candidates, rejection log and metrics go.
+        reference_date: The decision date; else the config's, else today.
+        config_path: Recorded in the run row.
+        progress: Called with a short message as each stage starts.
+
+    Returns:
+        The run report (also written to ``out_dir/metrics/<run_id>.json``).
+
+    Raises:
+        WarehouseError: The warehouse cannot be opened or written.
+    """
+    started = time.perf_counter()
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    ref = reference_date or settings.reference_date or dt.date.today()
+    run_id = new_run_id(now)
+    report = RunReport(run_id, ref, str(warehouse), str(out_dir))
+    say = progress or (lambda _msg: None)
+    conn = open_warehouse(warehouse)
+    try:
+        conn.execute(
+            "INSERT INTO runs (run_id, started_at, config_path, config_hash, reference_date,"
+            " status) VALUES (?, ?, ?, ?, ?, 'running')",
+            [run_id, now, config_path, settings.config_hash(), ref],
+        )
+        for definition, path in discover(settings):
+            say(f"ingest {path.name}")
+            file_report = _ingest_file(conn, definition, path, run_id=run_id, now=now)
+            log.info(
+                "file %s source=%s status=%s read=%d loaded=%d quarantined=%d duplicate=%d",
+                path.name,
+                definition.name,
+                file_report.status,
+                file_report.rows_read,
+                file_report.rows_loaded,
+                file_report.rows_quarantined,
+                file_report.rows_duplicate,
+            )
+            report.files.append(file_report)
+            _record_run_file(conn, run_id, file_report)
+        say("classify denial texts")
+        classifier = DenialClassifier()
+        report.classifier_version = classifier.version
+        _, report.texts_classified = classify_denial_texts(conn, classifier, run_id=run_id)
+        say("decide resubmissions")
+        fixes = {label: meta["fix"] for label, meta in classifier.labels.items() if "fix" in meta}
+        decide(
+            conn,
+            settings.resubmission,
+            classifier_version=classifier.version,
+            reference_date=ref,
+            fixes=fixes,
+        )
+        say("write outputs")
+        report.decisions = decision_metrics(conn)
+        write_candidates(conn, out_dir)
+        conn.execute("BEGIN TRANSACTION")
+        report.rejection_log_appended = append_rejection_log(
+            conn, out_dir, run_id=run_id, logged_at=now
+        )
+        conn.execute("COMMIT")
+        report.duration_seconds = time.perf_counter() - started
+        _finish_run(conn, report)
+        write_json(out_dir / "metrics" / f"{run_id}.json", report.metrics())
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{warehouse}: {exc}") from None
+    finally:
+        conn.close()
+    return report
+
+
+def _record_run_file(conn: duckdb.DuckDBPyConnection, run_id: str, f: FileReport) -> None:
+    insert_rows(
+        conn,
+        "run_files",
+        [
+            (
+                run_id,
+                f.file_id,
+                f.path,
+                f.source,
+                f.source_system,
+                f.status,
+                f.rows_read,
+                f.rows_loaded,
+                f.rows_quarantined,
+                f.rows_duplicate,
+                f.message,
+            )
+        ],
+    )
+
+
+def _finish_run(conn: duckdb.DuckDBPyConnection, report: RunReport) -> None:
+    conn.execute(
+        "UPDATE runs SET ended_at = ?, status = ?, files_seen = ?, files_loaded = ?,"
+        " files_skipped = ?, files_failed = ?, rows_read = ?, rows_loaded = ?,"
+        " rows_quarantined = ?, rows_duplicate = ?, duration_seconds = ? WHERE run_id = ?",
+        [
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            report.status,
+            len(report.files),
+            report.files_with("loaded"),
+            report.files_with("skipped"),
+            report.files_with("failed"),
+            report.total("rows_read"),
+            report.total("rows_loaded"),
+            report.total("rows_quarantined"),
+            report.total("rows_duplicate"),
+            report.duration_seconds,
+            report.run_id,
+        ],
+    )

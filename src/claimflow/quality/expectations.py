@@ -1,0 +1,153 @@
+"""Expectations declared as data, compiled to SQL over a staged source.
+
+An expectation names a rule (``<column>.<check>``), its severity, the SQL condition under
+which a row fails it, and the SQL message that says why, with the offending value. Severity
+``error`` sends the row to quarantine; ``warn`` only counts it in ``dq_results``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from claimflow.config import SourceDefinition
+from claimflow.schema import CLAIM_STATUSES, Kind, emr_field
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One rule over one column of a staged source."""
+
+    rule: str
+    column: str
+    severity: str  # "error" or "warn"
+    fails_sql: str
+    message_sql: str
+
+
+def sql_str(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_list(values: tuple[str, ...] | list[str]) -> str:
+    """A SQL list literal of strings."""
+    return "[" + ", ".join(sql_str(v) for v in values) + "]"
+
+
+def text_var(column: str) -> str:
+    """The name under which the cleaned text of ``column`` is kept in the typed stage."""
+    return f"v__{column}"
+
+
+def clean_sql(field_sql: str, null_tokens: tuple[str, ...]) -> str:
+    """Trim a field and turn the declared null tokens (any case) into NULL."""
+    trimmed = f"trim({field_sql}, ' \t\r\n')"
+    tokens = ", ".join(sql_str(t) for t in null_tokens)
+    return f"CASE WHEN lower({trimmed}) IN ({tokens}) THEN NULL ELSE {trimmed} END"
+
+
+def typed_sql(column: str, definition: SourceDefinition) -> str:
+    """Parse the cleaned text of ``column`` into its canonical type.
+
+    A value that does not parse becomes NULL *here* and is caught by the format expectation,
+    which compares the typed value with the text it came from.
+    """
+    var = text_var(column)
+    kind = emr_field(column).kind
+    value_map = {k.strip().lower(): v for k, v in definition.value_maps.get(column, {}).items()}
+    if column == "claim_status" or value_map:
+        base = f"lower({var})" if column == "claim_status" else var
+        if not value_map:
+            return base
+        cases = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(v)}" for k, v in value_map.items())
+        return f"CASE lower({var}) {cases} ELSE {base} END"
+    if kind is Kind.DATE:
+        squeezed = f"regexp_replace({var}, '\\s*([-/.])\\s*', '\\1', 'g')"
+        return f"CAST(try_strptime({squeezed}, {sql_list(definition.date_formats)}) AS DATE)"
+    if kind is Kind.MONEY:
+        bare = f"replace(replace({var}, '$', ''), ',', '')"
+        return (
+            f"CASE WHEN regexp_full_match({bare}, '-?[0-9]+(\\.[0-9]{{1,2}})?')"
+            f" THEN CAST({bare} AS DECIMAL(18,2)) END"
+        )
+    if kind is Kind.INTEGER:
+        return f"TRY_CAST({var} AS BIGINT)"
+    if kind is Kind.NUMBER:
+        return f"TRY_CAST({var} AS DOUBLE)"
+    return var
+
+
+_FORMAT_WORDS = {
+    Kind.DATE: "a date in a declared format",
+    Kind.MONEY: "an amount like 1234.56",
+    Kind.INTEGER: "a whole number",
+    Kind.NUMBER: "a number",
+}
+
+
+def expectations_for(definition: SourceDefinition, mapped: list[str]) -> list[Expectation]:
+    """The expectations of a source, for the canonical columns its file actually has.
+
+    Args:
+        definition: The source definition (required columns, date formats).
+        mapped: Canonical columns present in the staged file.
+
+    Returns:
+        Error rules first (their order decides ``dq_rule``), then warnings.
+    """
+    rules: list[Expectation] = []
+    for column in definition.required:
+        var = text_var(column)
+        rules.append(
+            Expectation(
+                f"{column}.not_null",
+                column,
+                "error",
+                f"{var} IS NULL",
+                sql_str(f"{column}: a value is required (column {definition.columns[column]!r})"),
+            )
+        )
+    for column in mapped:
+        kind = emr_field(column).kind
+        var = text_var(column)
+        if column == "claim_status":
+            allowed = ", ".join(CLAIM_STATUSES)
+            rules.append(
+                Expectation(
+                    "claim_status.in_set",
+                    column,
+                    "error",
+                    f"{var} IS NOT NULL AND claim_status NOT IN ({allowed_sql()})",
+                    f"'claim_status: ' || to_json({var}) || "
+                    f"{sql_str(f' is not a known status (expected one of {allowed}, or a value_maps entry)')}",
+                )
+            )
+        elif kind in _FORMAT_WORDS:
+            expected = _FORMAT_WORDS[kind]
+            if kind is Kind.DATE:
+                expected += f" ({', '.join(definition.date_formats)})"
+            rules.append(
+                Expectation(
+                    f"{column}.{kind.value}_format",
+                    column,
+                    "error",
+                    f"{var} IS NOT NULL AND {column} IS NULL",
+                    f"{sql_str(column + ': ')} || to_json({var}) || {sql_str(' is not ' + expected)}",
+                )
+            )
+    if "member_id" in mapped and "member_id" not in definition.required:
+        rules.append(
+            Expectation(
+                "member_id.not_null",
+                "member_id",
+                "warn",
+                f"{text_var('member_id')} IS NULL",
+                sql_str("member_id: missing (the claim cannot be resubmitted automatically)"),
+            )
+        )
+    return rules
+
+
+def allowed_sql() -> str:
+    """The canonical claim statuses as a SQL IN list body."""
+    return ", ".join(sql_str(s) for s in CLAIM_STATUSES)

@@ -1,0 +1,181 @@
+"""The run's outputs: candidates JSON, the append-only rejection log, and the metrics file.
+
+Whole files are written to a temporary file beside the target and renamed over it; the
+rejection log is only ever appended to, flushed and fsynced, with its header written once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from claimflow.resubmit.decide import DECISIONS, LOGGED_REASONS
+from claimflow.warehouse.sql import execute
+
+CANDIDATES_FILE = "resubmission_candidates.json"
+REJECTION_LOG_FILE = "rejection_log.csv"
+
+REJECTION_LOG_COLUMNS = (
+    "run_id",
+    "logged_at",
+    "claim_id",
+    "source_system",
+    "reason",
+    "classification",
+    "label",
+    "confidence",
+    "denial_reason",
+    "lineage_hash",
+)
+"""The rejection log CSV's columns. It holds no patient identifier."""
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success rename it over ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with tmp_path.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_json(target: Path, payload: Any) -> None:
+    """Write ``payload`` as indented JSON, atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def write_candidates(conn: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
+    """Write the resubmission candidates (every claim with no exclusion reason)."""
+    target = out_dir / CANDIDATES_FILE
+    with atomic_path(target) as tmp:
+        conn.execute(
+            f"""COPY (
+              SELECT patient_control_number AS claim_id, member_id AS patient_id,
+                     strftime(submission_date, '%Y-%m-%d') AS submitted_at, denial_reason,
+                     classification, label, category, round(confidence, 4) AS confidence,
+                     layer, source_system, recommended_change, lineage_hash,
+                     claim_id AS claim_key
+              FROM {DECISIONS} WHERE exclusion_reason IS NULL
+              ORDER BY source_system, patient_control_number
+            ) TO '{_sql_path(tmp)}' (FORMAT JSON, ARRAY true)"""
+        )
+    row = conn.execute(f"SELECT count(*) FROM {DECISIONS} WHERE exclusion_reason IS NULL").fetchone()
+    return int(row[0]) if row else 0
+
+
+def append_rejection_log(
+    conn: duckdb.DuckDBPyConnection, out_dir: Path, *, run_id: str, logged_at: dt.datetime
+) -> int:
+    """Log every denied claim excluded for a reason a person must look at, once ever.
+
+    The warehouse's ``rejection_log`` table remembers what was logged: the same decision
+    (claim, reason, classification, label) on the same claim is never logged twice.
+
+    Returns:
+        The number of lines appended.
+    """
+    execute(
+        conn,
+        f"""CREATE OR REPLACE TEMP TABLE cf_new_rejections AS
+        SELECT $run_id AS run_id, $logged_at AS logged_at, d.claim_id, d.patient_control_number,
+               d.source_system, d.exclusion_reason AS reason, d.classification, d.label,
+               round(d.confidence, 4) AS confidence, d.denial_reason, d.lineage_hash
+        FROM {DECISIONS} AS d
+        WHERE d.exclusion_reason IN ({", ".join(f"'{r}'" for r in LOGGED_REASONS)})
+          AND NOT EXISTS (
+            SELECT 1 FROM rejection_log AS l
+            WHERE l.claim_id = d.claim_id AND l.reason = d.exclusion_reason
+              AND l.classification IS NOT DISTINCT FROM d.classification
+              AND l.label IS NOT DISTINCT FROM d.label)
+        ORDER BY d.source_system, d.patient_control_number""",
+        {"run_id": run_id, "logged_at": logged_at},
+    )
+    count_row = conn.execute("SELECT count(*) FROM cf_new_rejections").fetchone()
+    count = int(count_row[0]) if count_row else 0
+    if count:
+        conn.execute("INSERT INTO rejection_log SELECT * FROM cf_new_rejections")
+        target = out_dir / REJECTION_LOG_FILE
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="claimflow-") as tmp:
+            chunk = Path(tmp) / "rows.csv"
+            cols = ", ".join(
+                "patient_control_number AS claim_id" if c == "claim_id" else c
+                for c in REJECTION_LOG_COLUMNS
+            )
+            conn.execute(
+                f"COPY (SELECT {cols} FROM cf_new_rejections) TO '{_sql_path(chunk)}'"
+                " (FORMAT CSV, HEADER false, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S')"
+            )
+            needs_header = not target.exists() or target.stat().st_size == 0
+            with target.open("ab") as log, chunk.open("rb") as rows:
+                if needs_header:
+                    log.write((",".join(REJECTION_LOG_COLUMNS) + "\n").encode())
+                while block := rows.read(1 << 20):
+                    log.write(block)
+                log.flush()
+                os.fsync(log.fileno())
+    conn.execute("DROP TABLE cf_new_rejections")
+    return count
+
+
+def decision_metrics(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The decision counts of the run, as the first design reported them and a bit more."""
+    row = conn.execute(
+        f"""SELECT count(*),
+                   count(*) FILTER (WHERE exclusion_reason IS DISTINCT FROM 'not_denied'),
+                   count(*) FILTER (WHERE exclusion_reason IS NULL),
+                   count(*) FILTER (WHERE exclusion_reason NOT IN ('not_denied'))
+            FROM {DECISIONS}"""
+    ).fetchone()
+    assert row is not None
+
+    def grouped(sql: str) -> dict[str, int]:
+        return {str(k): int(v) for k, v in conn.execute(sql).fetchall()}
+
+    return {
+        "total_claims": int(row[0]),
+        "denied": int(row[1]),
+        "flagged_for_resubmission": int(row[2]),
+        "denied_excluded": int(row[3]),
+        "claims_by_source": grouped(
+            f"SELECT source_system, count(*) FROM {DECISIONS} GROUP BY 1 ORDER BY 1"
+        ),
+        "flagged_by_source": grouped(
+            f"SELECT source_system, count(*) FROM {DECISIONS}"
+            " WHERE exclusion_reason IS NULL GROUP BY 1 ORDER BY 1"
+        ),
+        "exclusion_reasons": grouped(
+            f"SELECT exclusion_reason, count(*) FROM {DECISIONS}"
+            " WHERE exclusion_reason IS NOT NULL GROUP BY 1 ORDER BY 1"
+        ),
+        "classifications": grouped(
+            f"SELECT classification, count(*) FROM {DECISIONS}"
+            " WHERE classification IS NOT NULL AND exclusion_reason IS DISTINCT FROM 'not_denied'"
+            " GROUP BY 1 ORDER BY 1"
+        ),
+        "decided_by_layer": grouped(
+            f"SELECT layer, count(*) FROM {DECISIONS}"
+            " WHERE layer IS NOT NULL AND exclusion_reason IS DISTINCT FROM 'not_denied'"
+            " GROUP BY 1 ORDER BY 1"
+        ),
+    }
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,293 @@
+"""The tabular adapter: stage one EMR export (CSV, JSON, NDJSON, Parquet) in DuckDB as text.
+
+Staging reads every field as text, exactly as the file has it, keeps each record's position
+and its raw form (a JSON object of its fields), and registers the lines a CSV reader could
+not split. Typing and rules happen afterwards, in SQL, so that no value is lost on the way.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from claimflow.config import SourceDefinition
+from claimflow.errors import MissingColumnError, UnreadableFileError
+
+STAGE = "cf_stage"
+"""Temporary table holding the staged records as read; its ``rowid`` is the record order."""
+
+_CHUNK = 1 << 20
+_UTF8 = {"utf-8", "utf8", "utf_8", "utf-8-sig"}
+
+
+@dataclass(frozen=True)
+class FileFingerprint:
+    """What reading a file's bytes once tells: its id and whether it is text at all."""
+
+    file_id: str
+    size_bytes: int
+
+
+@dataclass
+class StagedFile:
+    """A file staged in ``cf_stage``, with how to reach each canonical field in SQL.
+
+    The SQL expressions refer to the staged table under the alias ``s``.
+    """
+
+    path: Path
+    file_id: str
+    rows_parsed: int
+    columns: list[str]
+    raw_sql: str
+    field_sql: dict[str, str] = field(default_factory=dict)
+    rejected_lines: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        """Records read: parsed rows plus lines the reader could not split."""
+        return self.rows_parsed + len(self.rejected_lines)
+
+
+def fingerprint(path: Path, definition: SourceDefinition) -> FileFingerprint:
+    """Hash a file's bytes and check it is what its source says it is, in one pass.
+
+    Raises:
+        UnreadableFileError: The file is empty, binary, or not in its declared encoding.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    text = definition.format != "parquet"
+    encoding = definition.encoding.lower()
+    decoder = codecs.getincrementaldecoder(encoding)() if text else None
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            if decoder is not None:
+                if encoding in _UTF8 and b"\x00" in chunk:
+                    raise UnreadableFileError(
+                        str(path), f"binary content (NUL byte near byte {size + chunk.index(0)})"
+                    )
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    raise UnreadableFileError(
+                        str(path),
+                        f"not valid {definition.encoding} at byte {size + exc.start} "
+                        "(set `encoding` in the source definition)",
+                    ) from None
+            size += len(chunk)
+    if decoder is not None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise UnreadableFileError(
+                str(path), f"not valid {definition.encoding}: the file ends mid-character"
+            ) from None
+    if size == 0:
+        raise UnreadableFileError(str(path), "empty file (0 bytes)")
+    return FileFingerprint(digest.hexdigest(), size)
+
+
+def safe_reason(exc: BaseException) -> str:
+    """The first line of a reader's error, without the raw record some readers echo."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return re.sub(r"(?i)original line:.*", "", first).strip()
+
+
+@contextmanager
+def _utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
+    """Yield ``path`` itself when UTF-8, else a temporary UTF-8 copy of it."""
+    if encoding.lower() in _UTF8:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="claimflow-") as tmp:
+        target = Path(tmp) / (path.stem + ".utf8" + path.suffix)
+        with (
+            path.open("r", encoding=encoding, newline="") as src,
+            target.open("w", encoding="utf-8", newline="") as dst,
+        ):
+            while chunk := src.read(_CHUNK):
+                dst.write(chunk)
+        yield target
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _resolve_columns(path: Path, definition: SourceDefinition, present: list[str]) -> dict[str, str]:
+    """Map each canonical column to the file's column (case and spaces ignored)."""
+    by_key = {c.strip().lower(): c for c in present}
+    resolved: dict[str, str] = {}
+    for canonical, wanted in definition.columns.items():
+        actual = by_key.get(wanted.strip().lower())
+        if actual is None:
+            if canonical in definition.required or canonical == "patient_control_number":
+                raise MissingColumnError(
+                    str(path),
+                    f"required column {wanted!r} (→ {canonical}) is missing; "
+                    f"the file has: {', '.join(present) or '(no columns)'}",
+                )
+            continue
+        resolved[canonical] = actual
+    return resolved
+
+
+def stage_file(
+    conn: duckdb.DuckDBPyConnection, path: Path, file_id: str, definition: SourceDefinition
+) -> StagedFile:
+    """Read one file into the temporary table ``cf_stage`` as text.
+
+    Args:
+        conn: The warehouse connection.
+        path: The file.
+        file_id: sha256 of its bytes (from :func:`fingerprint`).
+        definition: Its source definition.
+
+    Returns:
+        The staged file: row counts, columns, and SQL reaching each mapped field.
+
+    Raises:
+        UnreadableFileError: The reader cannot make records of the file.
+        MissingColumnError: A required column is absent.
+    """
+    conn.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    with _utf8_copy(path, definition.encoding) as readable:
+        try:
+            if definition.format == "csv":
+                staged = _stage_csv(conn, path, readable, file_id, definition)
+            elif definition.format in ("json", "ndjson"):
+                staged = _stage_json(conn, path, readable, file_id, definition)
+            else:
+                staged = _stage_parquet(conn, path, readable, file_id, definition)
+        except duckdb.Error as exc:
+            raise UnreadableFileError(
+                str(path), f"cannot read as {definition.format}: {safe_reason(exc)}"
+            ) from None
+    return staged
+
+
+def _stage_csv(
+    conn: duckdb.DuckDBPyConnection,
+    path: Path,
+    readable: Path,
+    file_id: str,
+    definition: SourceDefinition,
+) -> StagedFile:
+    opts = definition.csv
+    delim = "\t" if opts.delimiter == "\\t" else opts.delimiter
+    conn.execute("DROP TABLE IF EXISTS cf_rejects")
+    conn.execute("DROP TABLE IF EXISTS cf_reject_scans")
+    conn.execute(
+        f"CREATE TEMP TABLE {STAGE} AS SELECT * FROM read_csv(?, all_varchar = true,"
+        " header = ?, delim = ?, quote = ?, escape = ?, store_rejects = true,"
+        " rejects_table = 'cf_rejects', rejects_scan = 'cf_reject_scans',"
+        " null_padding = false, strict_mode = true, sample_size = -1)",
+        [str(readable), opts.header, delim, opts.quote, opts.escape],
+    )
+    present = [row[0] for row in conn.execute(f"DESCRIBE {STAGE}").fetchall()]
+    rejected = [
+        (int(line), str(err_type), safe_reason(Exception(str(message))), str(csv_line))
+        for line, err_type, message, csv_line in conn.execute(
+            "SELECT line, error_type, error_message, csv_line FROM cf_rejects ORDER BY line"
+        ).fetchall()
+    ]
+    conn.execute("DROP TABLE IF EXISTS cf_rejects")
+    conn.execute("DROP TABLE IF EXISTS cf_reject_scans")
+    return _finish(
+        conn, path, file_id, definition, present, "to_json(s)::VARCHAR", _column, rejected
+    )
+
+
+def _stage_json(
+    conn: duckdb.DuckDBPyConnection,
+    path: Path,
+    readable: Path,
+    file_id: str,
+    definition: SourceDefinition,
+) -> StagedFile:
+    with readable.open("rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    layout = "array" if head.startswith(b"[") else "newline_delimited"
+    if definition.format == "json" and layout != "array" and not head.startswith(b"{"):
+        raise UnreadableFileError(str(path), "not JSON: expected an array or one object per line")
+    conn.execute(
+        f"CREATE TEMP TABLE {STAGE} AS SELECT json::VARCHAR AS __raw"
+        " FROM read_json_objects(?, format = ?)",
+        [str(readable), layout],
+    )
+    not_objects = conn.execute(
+        f"SELECT count(*) FROM {STAGE} WHERE json_type(__raw) <> 'OBJECT'"
+    ).fetchone()
+    if not_objects and not_objects[0]:
+        raise UnreadableFileError(str(path), f"{not_objects[0]} JSON value(s) are not objects")
+    present = [
+        row[0]
+        for row in conn.execute(
+            f"SELECT k FROM (SELECT DISTINCT unnest(json_keys(__raw)) AS k FROM {STAGE}) ORDER BY k"
+        ).fetchall()
+    ]
+
+    def reach(column: str) -> str:
+        return f"json_extract_string(s.__raw, {_sql_str('$.' + _quote_ident(column))})"
+
+    return _finish(conn, path, file_id, definition, present, "s.__raw", reach, [])
+
+
+def _stage_parquet(
+    conn: duckdb.DuckDBPyConnection,
+    path: Path,
+    readable: Path,
+    file_id: str,
+    definition: SourceDefinition,
+) -> StagedFile:
+    conn.execute(
+        f"CREATE TEMP TABLE {STAGE} AS SELECT * FROM read_parquet(?)", [str(readable)]
+    )
+    present = [row[0] for row in conn.execute(f"DESCRIBE {STAGE}").fetchall()]
+
+    def reach(column: str) -> str:
+        return f"CAST({_column(column)} AS VARCHAR)"
+
+    return _finish(conn, path, file_id, definition, present, "to_json(s)::VARCHAR", reach, [])
+
+
+def _column(name: str) -> str:
+    return "s." + _quote_ident(name)
+
+
+def _finish(
+    conn: duckdb.DuckDBPyConnection,
+    path: Path,
+    file_id: str,
+    definition: SourceDefinition,
+    present: list[str],
+    raw_sql: str,
+    reach: Callable[[str], str],
+    rejected: list[tuple[int, str, str, str]],
+) -> StagedFile:
+    resolved = _resolve_columns(path, definition, present)
+    count = conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()
+    rows = int(count[0]) if count else 0
+    return StagedFile(
+        path=path,
+        file_id=file_id,
+        rows_parsed=rows,
+        columns=present,
+        raw_sql=raw_sql,
+        field_sql={canonical: reach(actual) for canonical, actual in resolved.items()},
+        rejected_lines=[(line, f"{kind}: {msg}", raw) for line, kind, msg, raw in rejected],
+    )

@@ -1,0 +1,76 @@
+"""Open the warehouse file and bring its schema up to date with versioned migrations."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from claimflow.errors import WarehouseError
+
+DEFAULT_WAREHOUSE = Path("warehouse/claimflow.duckdb")
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """The shipped migrations as (version, name, sql), in version order."""
+    folder = resources.files("claimflow.warehouse") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply every migration the warehouse has not had yet.
+
+    Returns:
+        The versions applied by this call.
+    """
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER, name VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
+    )
+    done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, name, sql in migration_files():
+        if version in done:
+            continue
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(sql)
+            conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            conn.execute("COMMIT")
+        except duckdb.Error as exc:
+            conn.execute("ROLLBACK")
+            raise WarehouseError(f"migration {name} failed: {exc}") from None
+        applied.append(version)
+    return applied
+
+
+def open_warehouse(path: str | os.PathLike[str], *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse file and migrate it.
+
+    Args:
+        path: The DuckDB file.
+        read_only: Open for reading only (no migration); the file must exist.
+
+    Raises:
+        WarehouseError: The file cannot be opened, or is not a claimflow warehouse.
+    """
+    path = Path(path)
+    try:
+        if read_only:
+            if not path.exists():
+                raise WarehouseError(f"{path}: no warehouse here (run `claimflow run` first)")
+            return duckdb.connect(str(path), read_only=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = duckdb.connect(str(path))
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{path}: cannot open the warehouse: {exc}") from None
+    conn.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
+    migrate(conn)
+    return conn

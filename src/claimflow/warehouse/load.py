@@ -1,0 +1,279 @@
+"""Load a staged EMR file: type it, check it, deduplicate it, and write bronze and silver.
+
+Every staged record gets exactly one disposition — ``loaded``, ``quarantined`` or
+``duplicate`` — recorded beside its raw form in ``bronze_emr_rows``. Deduplication rule: within
+a ``source_system`` the first record of a claim id wins (earlier files first, then file
+order); later records with the same claim id are counted as duplicates and loaded nowhere
+but bronze.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+
+from claimflow.config import SourceDefinition
+from claimflow.quality.expectations import (
+    Expectation,
+    clean_sql,
+    expectations_for,
+    sql_str,
+    text_var,
+    typed_sql,
+)
+from claimflow.schema import (
+    CLAIMS_HEADER,
+    CLAIMS_LINE,
+    EMR_HEADER_FIELDS,
+    EMR_LINE_FIELDS,
+    quarantine_table,
+)
+from claimflow.sources.tabular import STAGE, StagedFile
+from claimflow.warehouse.sql import execute, insert_rows
+
+TYPED = "cf_typed"
+
+
+@dataclass
+class FileCounts:
+    """What became of a file's records."""
+
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    rule_failures: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, other: FileCounts) -> None:
+        """Accumulate another file's counts into this one."""
+        self.rows_read += other.rows_read
+        self.rows_loaded += other.rows_loaded
+        self.rows_quarantined += other.rows_quarantined
+        self.rows_duplicate += other.rows_duplicate
+
+
+def _typed_query(staged: StagedFile, definition: SourceDefinition, rules: list[Expectation]) -> str:
+    mapped = list(staged.field_sql)
+    cleaned = ",\n  ".join(
+        f"{clean_sql(sql, definition.null_tokens_lower)} AS {text_var(col)}"
+        for col, sql in staged.field_sql.items()
+    )
+    typed = ",\n  ".join(f"{typed_sql(col, definition)} AS {col}" for col in mapped)
+    flags = ",\n  ".join(f"({r.fails_sql}) AS __f{i}" for i, r in enumerate(rules)) or "NULL AS __f"
+    errors = [(i, r) for i, r in enumerate(rules) if r.severity == "error"]
+    first_rule = (
+        "COALESCE("
+        + ", ".join(f"CASE WHEN __f{i} THEN {sql_str(r.rule)} END" for i, r in errors)
+        + ", NULL)"
+        if errors
+        else "NULL"
+    )
+    details = (
+        "NULLIF(concat_ws('; ', "
+        + ", ".join(f"CASE WHEN __f{i} THEN {r.message_sql} END" for i, r in errors)
+        + "), '')"
+        if errors
+        else "NULL"
+    )
+    return f"""
+CREATE TEMP TABLE {TYPED} AS
+WITH cleaned AS (
+  SELECT s.rowid - (SELECT min(rowid) FROM {STAGE}) + 1 AS __row, {staged.raw_sql} AS __raw,
+  {cleaned}
+  FROM {STAGE} AS s
+), typed AS (
+  SELECT *,
+  {typed}
+  FROM cleaned
+), checked AS (
+  SELECT *,
+  {flags}
+  FROM typed
+), ruled AS (
+  SELECT *, {first_rule} AS dq_rule, {details} AS dq_details FROM checked
+)
+SELECT r.*,
+  sha256($file_id || ':' || r.__row || ':' || r.__raw) AS lineage_hash,
+  CASE
+    WHEN r.dq_rule IS NOT NULL THEN 'quarantined'
+    WHEN e.patient_control_number IS NOT NULL THEN 'duplicate'
+    WHEN row_number() OVER (
+      PARTITION BY r.patient_control_number, r.dq_rule IS NULL ORDER BY r.__row) > 1
+      THEN 'duplicate'
+    ELSE 'loaded'
+  END AS disposition
+FROM ruled AS r
+LEFT JOIN (
+  SELECT DISTINCT patient_control_number FROM claims_header WHERE source_system = $source_system
+) AS e ON e.patient_control_number = r.patient_control_number
+"""
+
+
+def _claim_id_sql(alias: str = "t") -> str:
+    return f"left(sha256($source_system || chr(31) || {alias}.patient_control_number), 32)"
+
+
+def _insert_header(conn: duckdb.DuckDBPyConnection, mapped: set[str], params: dict[str, object],
+                   *, quarantine: bool) -> None:
+    table = quarantine_table(CLAIMS_HEADER) if quarantine else CLAIMS_HEADER
+    select = []
+    for col in table.column_names:
+        if col == "claim_id":
+            select.append(_claim_id_sql())
+        elif col in ("source_system", "data_source"):
+            select.append("$source_system")
+        elif col == "source_file_id":
+            select.append("$file_id")
+        elif col == "source_row_number":
+            select.append("t.__row")
+        elif col in ("lineage_hash", "dq_rule", "dq_details"):
+            select.append(f"t.{col}")
+        elif col == "dq_severity":
+            select.append("'error'")
+        elif col == "run_id":
+            select.append("$run_id")
+        elif col == "ingested_at":
+            select.append("$ingested_at")
+        elif col in mapped and col in EMR_HEADER_FIELDS:
+            select.append(f"t.{col}")
+        else:
+            select.append("NULL")
+    where = "quarantined" if quarantine else "loaded"
+    execute(
+        conn,
+        f"INSERT INTO {table.name} ({', '.join(table.column_names)}) "
+        f"SELECT {', '.join(select)} FROM {TYPED} AS t WHERE t.disposition = '{where}'",
+        params,
+    )
+
+
+def _insert_lines(conn: duckdb.DuckDBPyConnection, mapped: set[str], params: dict[str, object]) -> None:
+    line_cols = mapped & set(EMR_LINE_FIELDS)
+    if not line_cols:
+        return
+    line_number = "COALESCE(t.line_number, 1)" if "line_number" in mapped else "1"
+    select = []
+    for col in CLAIMS_LINE.column_names:
+        if col == "claim_line_id":
+            select.append(f"left(sha256({_claim_id_sql()} || chr(31) || {line_number}), 32)")
+        elif col == "claim_id":
+            select.append(_claim_id_sql())
+        elif col == "line_number":
+            select.append(line_number)
+        elif col in ("source_system", "data_source"):
+            select.append("$source_system")
+        elif col == "source_file_id":
+            select.append("$file_id")
+        elif col == "source_row_number":
+            select.append("t.__row")
+        elif col == "lineage_hash":
+            select.append("t.lineage_hash")
+        elif col == "run_id":
+            select.append("$run_id")
+        elif col == "ingested_at":
+            select.append("$ingested_at")
+        elif col in line_cols:
+            select.append(f"t.{col}")
+        else:
+            select.append("NULL")
+    execute(
+        conn,
+        f"INSERT INTO {CLAIMS_LINE.name} ({', '.join(CLAIMS_LINE.column_names)}) "
+        f"SELECT {', '.join(select)} FROM {TYPED} AS t WHERE t.disposition = 'loaded'",
+        params,
+    )
+
+
+def _insert_rejected_lines(conn: duckdb.DuckDBPyConnection, staged: StagedFile,
+                           params: dict[str, object]) -> None:
+    """Register lines the CSV reader could not split: bronze + quarantine, nothing lost."""
+    if not staged.rejected_lines:
+        return
+    conn.execute("CREATE OR REPLACE TEMP TABLE cf_rejected (line BIGINT, reason VARCHAR, raw VARCHAR)")
+    insert_rows(conn, "cf_rejected", staged.rejected_lines)
+    hash_sql = "sha256($file_id || ':line:' || r.line || ':' || r.raw)"
+    execute(
+        conn,
+        "INSERT INTO bronze_emr_rows SELECT $file_id, $source_system, NULL, r.line,"
+        f" to_json(r.raw)::VARCHAR, {hash_sql}, 'quarantined', $run_id FROM cf_rejected AS r",
+        params,
+    )
+    q = quarantine_table(CLAIMS_HEADER)
+    values = {
+        "source_system": "$source_system",
+        "data_source": "$source_system",
+        "source_file_id": "$file_id",
+        "lineage_hash": hash_sql,
+        "run_id": "$run_id",
+        "ingested_at": "$ingested_at",
+        "dq_rule": "'row.parse'",
+        "dq_severity": "'error'",
+        "dq_details": "'line ' || r.line || ': the reader could not split it into fields (' || r.reason || ')'",
+    }
+    select = [values.get(c, "NULL") for c in q.column_names]
+    execute(
+        conn,
+        f"INSERT INTO {q.name} ({', '.join(q.column_names)}) SELECT {', '.join(select)} FROM cf_rejected AS r",
+        params,
+    )
+    conn.execute("DROP TABLE cf_rejected")
+
+
+def load_staged(
+    conn: duckdb.DuckDBPyConnection,
+    staged: StagedFile,
+    definition: SourceDefinition,
+    *,
+    run_id: str,
+    ingested_at: dt.datetime,
+) -> FileCounts:
+    """Type, check, deduplicate and load one staged file. The caller owns the transaction.
+
+    Returns:
+        The file's counts; ``rows_read == rows_loaded + rows_quarantined + rows_duplicate``.
+    """
+    mapped = list(staged.field_sql)
+    rules = expectations_for(definition, mapped)
+    params: dict[str, object] = {
+        "file_id": staged.file_id,
+        "source_system": definition.source_system,
+        "run_id": run_id,
+        "ingested_at": ingested_at,
+    }
+    conn.execute(f"DROP TABLE IF EXISTS {TYPED}")
+    execute(conn, _typed_query(staged, definition, rules), params)
+    mapped_set = set(mapped)
+    _insert_header(conn, mapped_set, params, quarantine=False)
+    _insert_header(conn, mapped_set, params, quarantine=True)
+    _insert_lines(conn, mapped_set, params)
+    execute(
+        conn,
+        "INSERT INTO bronze_emr_rows SELECT $file_id, $source_system, t.__row, NULL,"
+        f" t.__raw, t.lineage_hash, t.disposition, $run_id FROM {TYPED} AS t",
+        params,
+    )
+    _insert_rejected_lines(conn, staged, params)
+
+    counts = FileCounts(rows_read=staged.rows_read)
+    flag_sums = ", ".join(f"count(*) FILTER (WHERE __f{i})" for i in range(len(rules)))
+    row = conn.execute(
+        "SELECT count(*) FILTER (WHERE disposition = 'loaded'),"
+        " count(*) FILTER (WHERE disposition = 'quarantined'),"
+        " count(*) FILTER (WHERE disposition = 'duplicate')"
+        + (f", {flag_sums}" if rules else "")
+        + f" FROM {TYPED}"
+    ).fetchone()
+    assert row is not None
+    counts.rows_loaded = int(row[0])
+    counts.rows_quarantined = int(row[1]) + len(staged.rejected_lines)
+    counts.rows_duplicate = int(row[2])
+    for i, rule in enumerate(rules):
+        if row[3 + i]:
+            counts.rule_failures[(rule.rule, rule.severity)] = int(row[3 + i])
+    if staged.rejected_lines:
+        counts.rule_failures[("row.parse", "error")] = len(staged.rejected_lines)
+    conn.execute(f"DROP TABLE {TYPED}")
+    conn.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    return counts

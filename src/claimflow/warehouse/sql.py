@@ -1,0 +1,23 @@
+"""Small helpers for running SQL against the warehouse."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+
+def execute(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> None:
+    """Execute ``sql`` with the named ``$parameters`` it uses (DuckDB rejects unused ones)."""
+    used = {k: v for k, v in params.items() if f"${k}" in sql}
+    conn.execute(sql, used)
+
+
+def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[object]]) -> None:
+    """Insert rows in one statement, column-wise (``executemany`` is slow in DuckDB)."""
+    if not rows:
+        return
+    columns = [list(col) for col in zip(*rows, strict=True)]
+    names = [f"c{i}" for i in range(len(columns))]
+    unnests = ", ".join(f"unnest(${n})" for n in names)
+    conn.execute(f"INSERT INTO {table} SELECT {unnests}", dict(zip(names, columns, strict=True)))

@@ -1,0 +1,407 @@
+"""Declarative transaction-set specs and the one generic loop builder they drive.
+
+A guide is described as data (:class:`TransactionSpec`: segments, loops, element rules) in
+``specs/<guide>.py``. :class:`LoopBuilder` walks any spec: for each segment it finds the loop the
+segment belongs to, opens and closes loops, counts uses and repeats, checks elements, and
+reports missing required segments and loops when a loop closes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+# Element data types, as the guides name them.
+AN, ID, R, N0, N2, DT, TM = "AN", "ID", "R", "N0", "N2", "DT", "TM"
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """A rule for one element (or one component of a composite element).
+
+    Attributes:
+        pos: 1-based element position.
+        required: The element must hold a value.
+        type: One of ``AN``, ``ID``, ``R``, ``N0``, ``N2``, ``DT``, ``TM``.
+        min_len: Minimum length when present.
+        max_len: Maximum length when present (0: unchecked).
+        codes: The allowed code values, when the guide lists them.
+        component: 1-based component position inside a composite, or None.
+        name: What the element holds, for error messages.
+    """
+
+    pos: int
+    required: bool = False
+    type: str = AN
+    min_len: int = 1
+    max_len: int = 0
+    codes: frozenset[str] | None = None
+    component: int | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Seg:
+    """A segment slot in a loop.
+
+    Attributes:
+        id: Segment id.
+        required: The loop must contain it.
+        max_use: Maximum uses in one loop instance (0: unbounded).
+        qualifier: ``(element position, allowed values)`` telling this slot apart from other
+            slots with the same id (used for loop triggers such as ``NM1*85``).
+        elements: Element rules.
+        max_elements: Most elements the segment may carry (0: unchecked).
+        name: What the segment is, for error messages.
+    """
+
+    id: str
+    required: bool = False
+    max_use: int = 1
+    qualifier: tuple[int, frozenset[str]] | None = None
+    elements: tuple[Element, ...] = ()
+    max_elements: int = 0
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Loop:
+    """A loop: its trigger (first) segment, its other segments, and its child loops.
+
+    Attributes:
+        id: Loop id as the guide names it, e.g. ``"2300"``.
+        trigger: The segment that opens the loop.
+        segments: The loop's other segments.
+        loops: Child loops.
+        required: The parent must contain at least one instance.
+        max_repeat: Most instances under one parent instance (0: unbounded).
+        name: What the loop is.
+    """
+
+    id: str
+    trigger: Seg
+    segments: tuple[Seg, ...] = ()
+    loops: tuple[Loop, ...] = ()
+    required: bool = False
+    max_repeat: int = 1
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionSpec:
+    """One implementation guide.
+
+    Attributes:
+        kind: Short name, e.g. ``"837P"``.
+        transaction_set: ST01 value, e.g. ``"837"``.
+        guide_prefix: Guide id without the addenda suffix, e.g. ``"005010X222"``.
+        header: Segments of the transaction's header and summary tables (ST and SE excluded).
+        loops: Top-level loops.
+    """
+
+    kind: str
+    transaction_set: str
+    guide_prefix: str
+    header: tuple[Seg, ...]
+    loops: tuple[Loop, ...]
+
+
+def seg(
+    sid: str,
+    *elements: Element,
+    req: bool = False,
+    max_use: int = 1,
+    q: str | Iterable[str] | None = None,
+    qpos: int = 1,
+    max_elements: int = 0,
+    name: str = "",
+) -> Seg:
+    """Shorthand for :class:`Seg` used by the spec modules."""
+    qualifier = None
+    if q is not None:
+        qualifier = (qpos, frozenset([q] if isinstance(q, str) else q))
+    return Seg(sid, req, max_use, qualifier, elements, max_elements, name)
+
+
+def el(
+    pos: int,
+    required: bool = False,
+    type: str = AN,
+    min_len: int = 1,
+    max_len: int = 0,
+    codes: Iterable[str] | None = None,
+    component: int | None = None,
+    name: str = "",
+) -> Element:
+    """Shorthand for :class:`Element` used by the spec modules."""
+    return Element(
+        pos,
+        required,
+        type,
+        min_len,
+        max_len,
+        frozenset(codes) if codes is not None else None,
+        component,
+        name,
+    )
+
+
+# ---------------------------------------------------------------- the loop builder
+
+
+@dataclass(slots=True)
+class _Node:
+    """A loop (or the transaction root) compiled for fast lookups."""
+
+    loop: Loop | None
+    loop_id: str
+    parent: _Node | None
+    own: dict[str, list[Seg]] = field(default_factory=dict)
+    children: list[_Node] = field(default_factory=list)
+    table: dict[str, list[tuple[Seg, _Node | None, _Node]]] = field(default_factory=dict)
+    order: dict[int, int] = field(default_factory=dict)
+
+
+def _compile(loop: Loop | None, parent: _Node | None, spec: TransactionSpec) -> _Node:
+    node = _Node(loop, loop.id if loop else "", parent)
+    segments = loop.segments if loop else spec.header
+    for i, s in enumerate(segments, 1):
+        node.own.setdefault(s.id, []).append(s)
+        node.order[id(s)] = i
+    for child in loop.loops if loop else spec.loops:
+        node.children.append(_compile(child, node, spec))
+    return node
+
+
+def _candidates(node: _Node, sid: str) -> list[tuple[Seg, _Node | None, _Node]]:
+    """Where segment ``sid`` may go from ``node``: (slot, loop to open, loop to stay under)."""
+    found: list[tuple[Seg, _Node | None, _Node]] = [(s, None, node) for s in node.own.get(sid, ())]
+    level: _Node | None = node
+    while level is not None:
+        for child in level.children:
+            assert child.loop is not None
+            if child.loop.trigger.id == sid:
+                found.append((child.loop.trigger, child, level))
+        level = level.parent
+    root = node
+    while root.parent is not None:
+        root = root.parent
+    if root is not node:
+        found.extend((s, None, root) for s in root.own.get(sid, ()))
+    return found
+
+
+ErrorSink = Callable[..., None]
+"""``sink(code, ik304_or_ik403, message, loop_id=..., element=..., component=..., value=...)``"""
+
+
+class _Instance:
+    """One open loop instance: its node and use counters."""
+
+    __slots__ = ("child_counts", "last_order", "node", "seg_counts")
+
+    def __init__(self, node: _Node) -> None:
+        self.node = node
+        self.last_order = 0
+        self.seg_counts: dict[int, int] = {}
+        self.child_counts: dict[int, int] = {}
+
+
+class LoopBuilder:
+    """Walks one transaction set's segments through a spec.
+
+    Call :meth:`feed` for every segment between ST and SE (exclusive) and :meth:`finish` at
+    SE. ``feed`` returns the loop id of the segment. Problems are reported to ``sink``.
+    """
+
+    def __init__(self, spec: TransactionSpec, sink: ErrorSink, validate: bool = True) -> None:
+        self.spec = spec
+        self._sink = sink
+        self._validate = validate
+        self._root = _compile(None, None, spec)
+        self._stack: list[_Instance] = [_Instance(self._root)]
+        self._known = _all_ids(self._root)
+
+    def feed(self, sid: str, elements: list[str], component: str) -> str:
+        """Place one segment; return its loop id (``""`` for the header)."""
+        inst = self._stack[-1]
+        node = inst.node
+        cands = node.table.get(sid)
+        if cands is None:
+            cands = node.table[sid] = _candidates(node, sid)
+        for slot, opens, under in cands:
+            q = slot.qualifier
+            if q is not None and (len(elements) <= q[0] or elements[q[0]] not in q[1]):
+                continue
+            if opens is not None or under is not node:
+                self._close_to(under)
+            if opens is not None:
+                parent = self._stack[-1]
+                key = id(opens)
+                n = parent.child_counts.get(key, 0) + 1
+                parent.child_counts[key] = n
+                assert opens.loop is not None
+                if opens.loop.max_repeat and n > opens.loop.max_repeat:
+                    self._sink(
+                        "loop_repeat",
+                        "4",
+                        f"Loop {opens.loop_id} ({opens.loop.name or sid}) occurs {n} times; "
+                        f"the guide allows {opens.loop.max_repeat}.",
+                        loop_id=opens.loop_id,
+                    )
+                inst = _Instance(opens)
+                self._stack.append(inst)
+            key = id(slot)
+            uses = inst.seg_counts.get(key, 0) + 1
+            inst.seg_counts[key] = uses
+            loop_id = inst.node.loop_id
+            order = inst.node.order.get(key, 0)
+            if order:
+                if order < inst.last_order:
+                    self._sink(
+                        "segment_order",
+                        "7",
+                        f"Segment {sid} is out of order in loop {loop_id or 'header'}.",
+                        loop_id=loop_id,
+                    )
+                else:
+                    inst.last_order = order
+            if slot.max_use and uses > slot.max_use:
+                self._sink(
+                    "segment_max_use",
+                    "5",
+                    f"Segment {sid} is used {uses} times in loop {loop_id or 'header'}; "
+                    f"the guide allows {slot.max_use}.",
+                    loop_id=loop_id,
+                )
+            if self._validate and (slot.elements or slot.max_elements):
+                check_elements(slot, elements, component, loop_id, self._sink)
+            return loop_id
+        loop_id = node.loop_id
+        if not (2 <= len(sid) <= 3 and sid.isalnum() and sid.isupper()):
+            code, why = "1", "is not a valid segment id"
+        elif sid in self._known:
+            code, why = "2", f"is not expected in loop {loop_id or 'header'} at this point"
+        else:
+            code, why = "6", f"is not part of the {self.spec.kind} transaction set"
+        self._sink("segment_unexpected", code, f"Segment {sid[:10]} {why}.", loop_id=loop_id)
+        return loop_id
+
+    def finish(self) -> None:
+        """Close every open loop (at SE), reporting missing required parts."""
+        self._close_to(self._root)
+        self._check_required(self._stack[0])
+
+    def _close_to(self, target: _Node) -> None:
+        while self._stack[-1].node is not target and len(self._stack) > 1:
+            self._check_required(self._stack.pop())
+
+    def _check_required(self, inst: _Instance) -> None:
+        node = inst.node
+        loop_id = node.loop_id
+        for slots in node.own.values():
+            for slot in slots:
+                if slot.required and id(slot) not in inst.seg_counts:
+                    self._sink(
+                        "segment_missing",
+                        "3",
+                        f"Required segment {slot.id} ({slot.name or slot.id}) is missing from "
+                        f"loop {loop_id or 'header'}.",
+                        loop_id=loop_id,
+                        missing=slot.id,
+                    )
+        for child in node.children:
+            assert child.loop is not None
+            if child.loop.required and id(child) not in inst.child_counts:
+                self._sink(
+                    "loop_missing",
+                    "3",
+                    f"Required loop {child.loop_id} ({child.loop.name or child.loop_id}) is "
+                    f"missing from loop {loop_id or 'header'}.",
+                    loop_id=child.loop_id,
+                    missing=child.loop.trigger.id,
+                )
+
+
+def _all_ids(node: _Node) -> set[str]:
+    ids = set(node.own)
+    for child in node.children:
+        assert child.loop is not None
+        ids.add(child.loop.trigger.id)
+        ids |= _all_ids(child)
+    return ids
+
+
+def _valid_date(value: str) -> bool:
+    if len(value) != 8 or not value.isdigit():
+        return False
+    try:
+        datetime.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        return False
+    return True
+
+
+def _valid_number(value: str, kind: str) -> bool:
+    body = value[1:] if value.startswith("-") else value
+    if kind == R:
+        return body.replace(".", "", 1).isdigit()
+    return body.isdigit()
+
+
+def check_elements(
+    slot: Seg, elements: list[str], component: str, loop_id: str, sink: ErrorSink
+) -> None:
+    """Check one segment's elements against its slot's rules, reporting to ``sink``."""
+    if slot.max_elements and len(elements) - 1 > slot.max_elements:
+        sink(
+            "element_too_many",
+            "3",
+            f"Segment {slot.id} carries {len(elements) - 1} elements; the guide allows "
+            f"{slot.max_elements}.",
+            loop_id=loop_id,
+            element=slot.max_elements + 1,
+            value=elements[slot.max_elements + 1],
+        )
+    for rule in slot.elements:
+        value = elements[rule.pos] if rule.pos < len(elements) else ""
+        if rule.component is not None and value:
+            parts = value.split(component)
+            value = parts[rule.component - 1] if rule.component <= len(parts) else ""
+        what = rule.name or f"{slot.id}{rule.pos:02d}"
+        if not value:
+            if rule.required:
+                sink(
+                    "element_missing",
+                    "1",
+                    f"{what} is required but empty.",
+                    loop_id=loop_id,
+                    element=rule.pos,
+                    component_pos=rule.component,
+                    value="",
+                )
+            continue
+        code = None
+        if rule.codes is not None and value not in rule.codes:
+            code, why = "7", f"{what} holds '{value[:30]}', which is not a valid code here"
+        elif rule.type == DT and not _valid_date(value):
+            code, why = "8", f"{what} holds '{value[:30]}', which is not a valid CCYYMMDD date"
+        elif rule.type == TM and not (value.isdigit() and 4 <= len(value) <= 8):
+            code, why = "9", f"{what} holds '{value[:30]}', which is not a valid time"
+        elif rule.type in (R, N0, N2) and not _valid_number(value, rule.type):
+            code, why = "6", f"{what} holds '{value[:30]}', which is not a number"
+        elif rule.max_len and len(value) > rule.max_len:
+            code, why = "5", f"{what} is {len(value)} characters; at most {rule.max_len} allowed"
+        elif len(value) < rule.min_len:
+            code, why = "4", f"{what} is {len(value)} characters; at least {rule.min_len} needed"
+        if code is not None:
+            sink(
+                "element_invalid",
+                code,
+                why + ".",
+                loop_id=loop_id,
+                element=rule.pos,
+                component_pos=rule.component,
+                value=value,
+            )

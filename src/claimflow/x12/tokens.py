@@ -1,0 +1,297 @@
+"""Delimiters and the streaming segment reader: bytes in, segments out.
+
+The reader learns the delimiters from each ISA, so one file may hold several interchanges with
+different delimiters. It decodes UTF-8 (with or without BOM) and UTF-16, accepts any line
+endings or none, a newline as the segment terminator, and leading whitespace. It reads the
+input in large chunks and splits each chunk with ``str.split``; memory holds one chunk at a time.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+CHUNK_SIZE = 1 << 20
+ISA_LENGTH = 106
+_SEEK_LIMIT = 1 << 16
+_WHITESPACE = " \t\r\n\x0b\x0c"
+_NEWLINES = "\r\n"
+_ENVELOPE_START = re.compile(r"(?:^|[\s~'\x1c\x1d\x85])(GS|ST)([^A-Za-z0-9\s])")
+_COMPONENT_GUESSES = (":", ">", "|", "^", "\\")
+_TERMINATOR_GUESSES = ("~", "'", "\x1c", "\x1d", "\x85", "\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    """The separators of one interchange.
+
+    Attributes:
+        element: Element separator (ISA position 4).
+        component: Component separator (ISA16).
+        repetition: Repetition separator (ISA11), or None when ISA11 is a code such as ``U``.
+        segment: Segment terminator as written after ISA16 (``"\\n"`` for any newline).
+        guessed: True when no ISA was found and the delimiters were guessed from the content.
+    """
+
+    element: str = "*"
+    component: str = ":"
+    repetition: str | None = "^"
+    segment: str = "~"
+    guessed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderIssue:
+    """A problem the reader met before any segment could be formed.
+
+    Attributes:
+        code: ``isa_missing``, ``isa_length``, ``isa_delimiters``, ``junk_before_isa`` or
+            ``junk_after_iea``.
+        message: A sentence describing the problem.
+        segment_index: Index of the next segment at the time (1-based).
+        value: The offending text, shortened.
+    """
+
+    code: str
+    message: str
+    segment_index: int
+    value: str
+
+
+def parse_isa(text: str) -> tuple[Delimiters, int] | None:
+    """Learn the delimiters from an ISA segment at the start of ``text``.
+
+    Args:
+        text: Text that starts with ``ISA``.
+
+    Returns:
+        The delimiters and the length of the ISA segment without its terminator, or None when
+        the text does not hold a usable ISA.
+    """
+    if len(text) < 4 or not text.startswith("ISA"):
+        return None
+    element = text[3]
+    if element.isalnum() or element in _WHITESPACE:
+        return None
+    pos = 3
+    for _ in range(16):
+        pos = text.find(element, pos + 1) if _ else pos
+        if pos < 0:
+            return None
+    # pos is now at the 16th element separator; ISA16 is the next character.
+    if pos + 2 >= len(text):
+        return None
+    component = text[pos + 1]
+    segment = text[pos + 2]
+    if segment.isalnum() or segment == " " or component.isalnum() or component == element:
+        return None
+    if segment in _NEWLINES:
+        segment = "\n"
+    fields = text[: pos + 2].split(element)
+    repetition: str | None = fields[11] if len(fields) > 11 else None
+    if (
+        repetition is None
+        or len(repetition) != 1
+        or repetition.isalnum()
+        or repetition in (" ", element, component, segment)
+    ):
+        repetition = None
+    return Delimiters(element, component, repetition, segment), pos + 2
+
+
+def _guess_delimiters(text: str, start: int) -> Delimiters:
+    """Guess the delimiters of content that has no ISA (it starts at GS or ST)."""
+    element = text[start + 2]
+    rest = text[start:]
+    ends = [(rest.find(t), t) for t in _TERMINATOR_GUESSES if rest.find(t) >= 0]
+    segment = min(ends)[1] if ends else "~"
+    sample = rest[:8192]
+    found = [c for c in _COMPONENT_GUESSES if c in sample and c not in (element, segment)]
+    component = found[0] if found else ":"
+    return Delimiters(element, component, None, segment, guessed=True)
+
+
+def _open_text(stream: BinaryIO, chunk_size: int) -> Iterator[str]:
+    """Decode the byte stream chunk by chunk, detecting UTF-16 and the UTF-8 BOM."""
+    first = stream.read(chunk_size)
+    encoding = "utf-8"
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif first[:1] == b"\x00" and first[1:2].isalpha():
+        encoding = "utf-16-be"
+    elif first[1:2] == b"\x00" and first[:1].isalpha():
+        encoding = "utf-16-le"
+    elif first.startswith(codecs.BOM_UTF8):
+        first = first[3:]
+    decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
+    chunk = first
+    while chunk:
+        text = decoder.decode(chunk)
+        if text:
+            yield text.lstrip("\ufeff") if encoding != "utf-8" else text
+        chunk = stream.read(chunk_size)
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        yield tail
+
+
+class SegmentReader:
+    """Streams segment texts from a binary reader, learning delimiters from each ISA.
+
+    Iterate over :meth:`batches` for lists of segment texts (stripped of surrounding
+    whitespace, without terminator). After an ISA has been yielded, :attr:`delimiters` holds
+    that interchange's delimiters. Problems met between interchanges are appended to
+    :attr:`issues` (and announced before the batch that follows them).
+    """
+
+    def __init__(self, stream: BinaryIO, chunk_size: int = CHUNK_SIZE) -> None:
+        self._stream = stream
+        self._chunk_size = chunk_size
+        self.delimiters: Delimiters | None = None
+        self.issues: list[ReaderIssue] = []
+        self._yielded = 0
+        self._pending_delimiters: Delimiters | None = None
+
+    def _issue(self, code: str, message: str, value: str) -> None:
+        self.issues.append(ReaderIssue(code, message, self._yielded + 1, value[:60]))
+
+    def batches(self) -> Iterator[list[tuple[str, Delimiters]]]:
+        """Yield lists of ``(segment text, delimiters)`` in file order.
+
+        Yields:
+            Non-empty lists of segments with the delimiters in force for each.
+        """
+        buf = ""
+        seeking = True
+        fresh = False
+        need_more = True
+        delims: Delimiters | None = None
+        cr_held = False
+        chunks = _open_text(self._stream, self._chunk_size)
+        eof = False
+        while True:
+            if need_more and not eof:
+                text = next(chunks, None)
+                if text is None:
+                    eof = True
+                else:
+                    buf += text
+            need_more = True
+            if seeking:
+                found = self._seek(buf, eof)
+                if found is None:
+                    if eof:
+                        if buf.strip(_WHITESPACE):
+                            self._junk(buf)
+                        return
+                    if len(buf) > _SEEK_LIMIT:
+                        self._junk(buf[:-200])
+                        buf = buf[-200:]
+                    continue
+                delims, start = found
+                buf = buf[start:]
+                seeking = False
+                fresh = True
+            assert delims is not None
+            term = delims.segment
+            if term == "\n":
+                if cr_held:
+                    buf = "\r" + buf
+                cr_held = not eof and buf.endswith("\r")
+                if cr_held:
+                    buf = buf[:-1]
+                buf = buf.replace("\r\n", "\n").replace("\r", "\n")
+            parts = buf.split(term)
+            buf = "" if eof else parts.pop()
+            batch: list[tuple[str, Delimiters]] = []
+            for i, part in enumerate(parts):
+                seg = part.strip(_WHITESPACE)
+                if not seg:
+                    continue
+                if seg.startswith("ISA") and not fresh:
+                    # A new interchange before this one ended: learn its delimiters afresh.
+                    buf = term.join(parts[i:] + ([buf] if not eof else []))
+                    seeking = True
+                    need_more = False
+                    break
+                fresh = False
+                batch.append((seg, delims))
+                self._yielded += 1
+                if seg.startswith("IEA") and (len(seg) == 3 or seg[3] == delims.element):
+                    buf = term.join(parts[i + 1 :] + ([buf] if not eof else []))
+                    seeking = True
+                    need_more = False
+                    break
+            if batch:
+                self.delimiters = delims
+                yield batch
+            if eof and (not seeking or not buf.strip(_WHITESPACE)):
+                return
+
+    def _junk(self, text: str) -> None:
+        if self._yielded:
+            self._issue("junk_after_iea", "Text after the interchange trailer was ignored.", text)
+        else:
+            self._issue("isa_missing", "The file has no ISA interchange header.", text)
+
+    def _seek(self, buf: str, eof: bool) -> tuple[Delimiters, int] | None:
+        """Find the next ISA (or, failing that, a bare GS/ST) in ``buf``."""
+        pos = buf.find("ISA")
+        while pos >= 0:
+            if len(buf) - pos < ISA_LENGTH + 4 and not eof:
+                return None
+            parsed = parse_isa(buf[pos : pos + 4 * ISA_LENGTH])
+            if parsed is not None:
+                delims, length = parsed
+                skipped = buf[:pos].strip(_WHITESPACE + "\ufeff")
+                if skipped:
+                    code = "junk_before_isa" if not self._yielded else "junk_after_iea"
+                    self._issue(code, "Text before the interchange header was ignored.", skipped)
+                if length != ISA_LENGTH - 1:
+                    self._issue(
+                        "isa_length",
+                        f"The ISA segment is {length + 1} characters long with its "
+                        f"terminator; it must be {ISA_LENGTH}.",
+                        buf[pos : pos + length],
+                    )
+                return delims, pos
+            if pos + 3 < len(buf) and not buf[pos + 3].isalnum():
+                self._issue(
+                    "isa_delimiters",
+                    "The ISA segment is broken, so the delimiters cannot be learned.",
+                    buf[pos : pos + ISA_LENGTH],
+                )
+            pos = buf.find("ISA", pos + 3)
+        if not eof and len(buf) < _SEEK_LIMIT:
+            return None
+        match = _ENVELOPE_START.search(buf)
+        if match is None:
+            return None
+        start = match.start(1)
+        if not self._yielded and not any(i.code == "isa_missing" for i in self.issues):
+            self._issue("isa_missing", "The file has no ISA interchange header.", buf[start:])
+        return _guess_delimiters(buf, start), start
+
+
+def iter_segments(
+    stream: BinaryIO | bytes, chunk_size: int = CHUNK_SIZE
+) -> Iterator[tuple[str, list[str]]]:
+    """Stream the segments of an X12 byte stream.
+
+    Args:
+        stream: A binary reader (a file opened with ``"rb"``) or the bytes themselves.
+        chunk_size: How many bytes to read at a time.
+
+    Yields:
+        ``(segment id, elements)`` where ``elements[0]`` is the segment id and the rest are the
+        element values as written (composites are not split).
+    """
+    source = io.BytesIO(stream) if isinstance(stream, bytes) else stream
+    for batch in SegmentReader(source, chunk_size).batches():
+        for text, delims in batch:
+            elements = text.split(delims.element)
+            yield elements[0], elements
