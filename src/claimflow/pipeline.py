@@ -138,13 +138,14 @@ def _ingest_file(
     report = FileReport(str(path), definition.name, definition.source_system, None, "failed")
     try:
         print_ = fingerprint(path, definition)
-    except SourceError as exc:
-        report.message = exc.reason
-        return report
     except OSError as exc:
         report.message = f"cannot read the file ({exc.strerror})"
         return report
     report.file_id = print_.file_id
+    if print_.problem:
+        report.message = print_.problem
+        _register(conn, report, definition, print_.size_bytes, run_id, now)
+        return report
     prior = conn.execute(
         "SELECT status FROM source_files WHERE file_id = ?", [print_.file_id]
     ).fetchone()

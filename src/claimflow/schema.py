@@ -83,17 +83,17 @@ def _cols(kind: Kind, *names: str) -> tuple[Column, ...]:
     return tuple(Column(n, kind) for n in names)
 
 
-C, T, D, M, N, I = Kind.CODE, Kind.TEXT, Kind.DATE, Kind.MONEY, Kind.NUMBER, Kind.INTEGER
+C, T, D, M, N, INT = Kind.CODE, Kind.TEXT, Kind.DATE, Kind.MONEY, Kind.NUMBER, Kind.INTEGER
 
 LINEAGE: tuple[Column, ...] = (
     Column("source_system", C, "the system the record came from (config `source_system`)"),
     Column("data_source", C, "Tuva's name for the same: equals source_system"),
     Column("source_file_id", C, "sha256 of the bytes of the file the row came from"),
-    Column("source_row_number", I, "EMR: 1-based position of the record in its file"),
+    Column("source_row_number", INT, "EMR: 1-based position of the record in its file"),
     Column("isa_control_number", C, "X12: ISA13"),
     Column("group_control_number", C, "X12: GS06"),
     Column("st_control_number", C, "X12: ST02"),
-    Column("segment_index", I, "X12: position of the first segment of the row"),
+    Column("segment_index", INT, "X12: position of the first segment of the row"),
     Column("lineage_hash", C, "sha256 over file id, position and the raw record"),
     Column("run_id", C, "the run that loaded the row"),
     Column("ingested_at", Kind.TIMESTAMP, "when the row was loaded"),
@@ -140,7 +140,7 @@ CLAIMS_LINE = Table(
     (
         Column("claim_line_id", C, "surrogate key: hash(claim_id, line_number)"),
         Column("claim_id", C),
-        Column("line_number", I, "LX01"),
+        Column("line_number", INT, "LX01"),
         Column("line_item_control_number", C, "REF*6R"),
         Column("revenue_code", C, "SV201"),
         Column("procedure_qualifier", C),
@@ -150,7 +150,7 @@ CLAIMS_LINE = Table(
         Column("unit_basis", C),
         Column("units", N),
         Column("place_of_service_code", C),
-        *_cols(I, "dx_pointer_1", "dx_pointer_2", "dx_pointer_3", "dx_pointer_4"),
+        *_cols(INT, "dx_pointer_1", "dx_pointer_2", "dx_pointer_3", "dx_pointer_4"),
         Column("non_covered_charge", M),
         Column("emergency_indicator", C),
         *_cols(D, "service_from", "service_to"),
@@ -169,7 +169,7 @@ DIAGNOSES = Table(
     (
         Column("diagnosis_id", C, "surrogate key: hash(claim_id, sequence)"),
         Column("claim_id", C),
-        Column("sequence", I, "1..n in HI order; what SV107 pointers refer to"),
+        Column("sequence", INT, "1..n in HI order; what SV107 pointers refer to"),
         Column("qualifier", C, "ABK principal, ABF other, ..."),
         Column("code", C, "ICD-10-CM without the dot"),
         Column("poa_indicator", C),
@@ -191,7 +191,7 @@ SOURCE_FILES = Table(
         Column("path", T, "where the file was read from (last time)"),
         Column("kind", C, "csv, json, ndjson, parquet, x12"),
         Column("source_system", C),
-        Column("size_bytes", I),
+        Column("size_bytes", INT),
         Column("received_at", TS, "first time the file was seen"),
         Column("status", C, "loaded or failed"),
         Column("message", T, "why a file failed"),
@@ -206,8 +206,8 @@ BRONZE_EMR_ROWS = Table(
     (
         Column("source_file_id", C),
         Column("source_system", C),
-        Column("source_row_number", I, "1-based record position; NULL for unparseable lines"),
-        Column("source_line", I, "line number, where the reader knows it"),
+        Column("source_row_number", INT, "1-based record position; NULL for unparseable lines"),
+        Column("source_line", INT, "line number, where the reader knows it"),
         Column("raw_record", Kind.JSON, "the record as read: a JSON object of its fields"),
         Column("lineage_hash", C),
         Column("disposition", C, "loaded, quarantined or duplicate"),
@@ -226,8 +226,8 @@ RUNS = Table(
         Column("config_hash", C, "sha256 of the validated configuration"),
         Column("reference_date", D),
         Column("status", C, "running, ok, finished_with_quarantine, failed"),
-        *_cols(I, "files_seen", "files_loaded", "files_skipped", "files_failed"),
-        *_cols(I, "rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate"),
+        *_cols(INT, "files_seen", "files_loaded", "files_skipped", "files_failed"),
+        *_cols(INT, "rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate"),
         Column("duration_seconds", N),
     ),
     primary_key="run_id",
@@ -242,7 +242,7 @@ RUN_FILES = Table(
         Column("source_name", C),
         Column("source_system", C),
         Column("status", C, "loaded, failed, or skipped (already loaded)"),
-        *_cols(I, "rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate"),
+        *_cols(INT, "rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate"),
         Column("message", T),
     ),
     doc="Per run and file: rows read = loaded + quarantined + duplicate.",
@@ -255,7 +255,7 @@ DQ_RESULTS = Table(
         Column("table_name", C),
         Column("rule", C),
         Column("severity", C, "error (quarantines) or warn (flags)"),
-        Column("failed_rows", I),
+        Column("failed_rows", INT),
         Column("data_source", C),
         Column("source_file_id", C),
     ),
@@ -322,7 +322,8 @@ EMR_HEADER_FIELDS: tuple[str, ...] = tuple(
 EMR_LINE_FIELDS: tuple[str, ...] = tuple(
     c.name
     for c in CLAIMS_LINE.columns
-    if c not in LINEAGE and c.name not in {"claim_line_id", "claim_id", "rendering_npi"}
+    if c not in LINEAGE
+    and c.name not in {"claim_line_id", "claim_id", "rendering_npi"}
     and c.name not in EMR_HEADER_FIELDS
 )
 EMR_FIELDS: tuple[str, ...] = EMR_HEADER_FIELDS + EMR_LINE_FIELDS

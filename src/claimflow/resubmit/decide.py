@@ -25,8 +25,13 @@ from claimflow.warehouse.sql import execute
 DECISIONS = "cf_decisions"
 """Temporary table: one row per EMR claim with its classification and decision."""
 
-LOGGED_REASONS = ("missing_patient_id", "missing_submitted_at", "non_retryable",
-                  "missing_denial_reason", "ambiguous")
+LOGGED_REASONS = (
+    "missing_patient_id",
+    "missing_submitted_at",
+    "non_retryable",
+    "missing_denial_reason",
+    "ambiguous",
+)
 """Exclusions that need a person, and so go to the rejection log (``too_recent`` waits)."""
 
 

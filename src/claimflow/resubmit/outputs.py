@@ -75,7 +75,9 @@ def write_candidates(conn: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
               ORDER BY source_system, patient_control_number
             ) TO '{_sql_path(tmp)}' (FORMAT JSON, ARRAY true)"""
         )
-    row = conn.execute(f"SELECT count(*) FROM {DECISIONS} WHERE exclusion_reason IS NULL").fetchone()
+    row = conn.execute(
+        f"SELECT count(*) FROM {DECISIONS} WHERE exclusion_reason IS NULL"
+    ).fetchone()
     return int(row[0]) if row else 0
 
 

@@ -30,10 +30,11 @@ _UTF8 = {"utf-8", "utf8", "utf_8", "utf-8-sig"}
 
 @dataclass(frozen=True)
 class FileFingerprint:
-    """What reading a file's bytes once tells: its id and whether it is text at all."""
+    """What reading a file's bytes once tells: its id, its size, and what is wrong with it."""
 
     file_id: str
     size_bytes: int
+    problem: str | None = None
 
 
 @dataclass
@@ -60,41 +61,42 @@ class StagedFile:
 def fingerprint(path: Path, definition: SourceDefinition) -> FileFingerprint:
     """Hash a file's bytes and check it is what its source says it is, in one pass.
 
-    Raises:
-        UnreadableFileError: The file is empty, binary, or not in its declared encoding.
+    The file id is always computed, so that a bad file is registered under it too.
     """
     digest = hashlib.sha256()
     size = 0
-    text = definition.format != "parquet"
+    problem: str | None = None
     encoding = definition.encoding.lower()
-    decoder = codecs.getincrementaldecoder(encoding)() if text else None
+    decoder = None if definition.format == "parquet" else codecs.getincrementaldecoder(encoding)()
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
-            if decoder is not None:
-                if encoding in _UTF8 and b"\x00" in chunk:
-                    raise UnreadableFileError(
-                        str(path), f"binary content (NUL byte near byte {size + chunk.index(0)})"
-                    )
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as exc:
-                    raise UnreadableFileError(
-                        str(path),
-                        f"not valid {definition.encoding} at byte {size + exc.start} "
-                        "(set `encoding` in the source definition)",
-                    ) from None
+            if decoder is not None and problem is None:
+                problem = _text_problem(decoder, chunk, size, definition.encoding)
             size += len(chunk)
-    if decoder is not None:
+    if decoder is not None and problem is None and size:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise UnreadableFileError(
-                str(path), f"not valid {definition.encoding}: the file ends mid-character"
-            ) from None
+            problem = f"not valid {definition.encoding}: the file ends mid-character"
     if size == 0:
-        raise UnreadableFileError(str(path), "empty file (0 bytes)")
-    return FileFingerprint(digest.hexdigest(), size)
+        problem = "empty file (0 bytes)"
+    return FileFingerprint(digest.hexdigest(), size, problem)
+
+
+def _text_problem(
+    decoder: codecs.IncrementalDecoder, chunk: bytes, offset: int, encoding: str
+) -> str | None:
+    if encoding.lower() in _UTF8 and b"\x00" in chunk:
+        return f"binary content (NUL byte at byte {offset + chunk.index(0)})"
+    try:
+        decoder.decode(chunk)
+    except UnicodeDecodeError as exc:
+        return (
+            f"not valid {encoding} at byte {offset + exc.start} "
+            "(set `encoding` in the source definition)"
+        )
+    return None
 
 
 def safe_reason(exc: BaseException) -> str:
@@ -128,7 +130,9 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _resolve_columns(path: Path, definition: SourceDefinition, present: list[str]) -> dict[str, str]:
+def _resolve_columns(
+    path: Path, definition: SourceDefinition, present: list[str]
+) -> dict[str, str]:
     """Map each canonical column to the file's column (case and spaces ignored)."""
     by_key = {c.strip().lower(): c for c in present}
     resolved: dict[str, str] = {}
@@ -202,7 +206,8 @@ def _stage_csv(
     rejected = [
         (int(line), str(err_type), safe_reason(Exception(str(message))), str(csv_line))
         for line, err_type, message, csv_line in conn.execute(
-            "SELECT line, error_type, error_message, csv_line FROM cf_rejects ORDER BY line"
+            "SELECT line, min(error_type)::VARCHAR, min(error_message), min(csv_line)"
+            " FROM cf_rejects GROUP BY line ORDER BY line"
         ).fetchall()
     ]
     conn.execute("DROP TABLE IF EXISTS cf_rejects")
@@ -254,9 +259,7 @@ def _stage_parquet(
     file_id: str,
     definition: SourceDefinition,
 ) -> StagedFile:
-    conn.execute(
-        f"CREATE TEMP TABLE {STAGE} AS SELECT * FROM read_parquet(?)", [str(readable)]
-    )
+    conn.execute(f"CREATE TEMP TABLE {STAGE} AS SELECT * FROM read_parquet(?)", [str(readable)])
     present = [row[0] for row in conn.execute(f"DESCRIBE {STAGE}").fetchall()]
 
     def reach(column: str) -> str:

@@ -42,7 +42,9 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
         conn.execute("BEGIN TRANSACTION")
         try:
             conn.execute(sql)
-            conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name]
+            )
             conn.execute("COMMIT")
         except duckdb.Error as exc:
             conn.execute("ROLLBACK")
@@ -51,7 +53,9 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
-def open_warehouse(path: str | os.PathLike[str], *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def open_warehouse(
+    path: str | os.PathLike[str], *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse file and migrate it.
 
     Args:

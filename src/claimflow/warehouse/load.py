@@ -115,8 +115,13 @@ def _claim_id_sql(alias: str = "t") -> str:
     return f"left(sha256($source_system || chr(31) || {alias}.patient_control_number), 32)"
 
 
-def _insert_header(conn: duckdb.DuckDBPyConnection, mapped: set[str], params: dict[str, object],
-                   *, quarantine: bool) -> None:
+def _insert_header(
+    conn: duckdb.DuckDBPyConnection,
+    mapped: set[str],
+    params: dict[str, object],
+    *,
+    quarantine: bool,
+) -> None:
     table = quarantine_table(CLAIMS_HEADER) if quarantine else CLAIMS_HEADER
     select = []
     for col in table.column_names:
@@ -149,7 +154,9 @@ def _insert_header(conn: duckdb.DuckDBPyConnection, mapped: set[str], params: di
     )
 
 
-def _insert_lines(conn: duckdb.DuckDBPyConnection, mapped: set[str], params: dict[str, object]) -> None:
+def _insert_lines(
+    conn: duckdb.DuckDBPyConnection, mapped: set[str], params: dict[str, object]
+) -> None:
     line_cols = mapped & set(EMR_LINE_FIELDS)
     if not line_cols:
         return
@@ -186,12 +193,15 @@ def _insert_lines(conn: duckdb.DuckDBPyConnection, mapped: set[str], params: dic
     )
 
 
-def _insert_rejected_lines(conn: duckdb.DuckDBPyConnection, staged: StagedFile,
-                           params: dict[str, object]) -> None:
+def _insert_rejected_lines(
+    conn: duckdb.DuckDBPyConnection, staged: StagedFile, params: dict[str, object]
+) -> None:
     """Register lines the CSV reader could not split: bronze + quarantine, nothing lost."""
     if not staged.rejected_lines:
         return
-    conn.execute("CREATE OR REPLACE TEMP TABLE cf_rejected (line BIGINT, reason VARCHAR, raw VARCHAR)")
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE cf_rejected (line BIGINT, reason VARCHAR, raw VARCHAR)"
+    )
     insert_rows(conn, "cf_rejected", staged.rejected_lines)
     hash_sql = "sha256($file_id || ':line:' || r.line || ':' || r.raw)"
     execute(

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import duckdb
 
 
-def execute(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> None:
+def execute(conn: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object]) -> None:
     """Execute ``sql`` with the named ``$parameters`` it uses (DuckDB rejects unused ones)."""
     used = {k: v for k, v in params.items() if f"${k}" in sql}
     conn.execute(sql, used)
 
 
-def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[object]]) -> None:
+def insert_rows(
+    conn: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[object]]
+) -> None:
     """Insert rows in one statement, column-wise (``executemany`` is slow in DuckDB)."""
     if not rows:
         return

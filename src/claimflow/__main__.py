@@ -1,0 +1,5 @@
+"""``python -m claimflow``."""
+
+from claimflow.cli import main
+
+main()

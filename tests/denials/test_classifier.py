@@ -1,0 +1,94 @@
+"""The layered denial-text classifier: exact phrases, keyword rules with negation, fallback."""
+
+from __future__ import annotations
+
+import pytest
+
+from claimflow.denials.classifier import DenialClassifier, ModelPrediction, normalize
+
+
+@pytest.fixture(scope="module")
+def classifier() -> DenialClassifier:
+    return DenialClassifier()
+
+
+def test_normalize_folds_case_punctuation_and_space() -> None:
+    assert normalize("  Prior-Auth   REQUIRED!! ") == "prior auth required"
+    assert (
+        normalize("\uff2e\uff30\uff29_invalid") == "npi invalid"
+    )  # full-width letters fold (NFKC)
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "layer"),
+    [
+        ("Missing modifier", "missing_modifier", "exact"),
+        ("MISSING MODIFIER.", "missing_modifier", "exact"),
+        ("Modifier 25 missing on E/M line", "missing_modifier", "rule"),
+        ("Rendering NPI does not match payer records", "incorrect_npi", "rule"),
+        ("Precert not obtained for MRI", "prior_auth_required", "rule"),
+        ("Authorization not on file", "prior_auth_required", "rule"),
+        ("Prior authorization expired before date of service", "authorization_expired", "rule"),
+        ("Claim filed past the filing limit", "timely_filing", "rule"),
+        ("Exact duplicate of claim already paid", "duplicate_claim", "rule"),
+        ("Provider specialty not eligible for this service", "incorrect_provider_type", "rule"),
+    ],
+)
+def test_known_wordings(classifier: DenialClassifier, text: str, label: str, layer: str) -> None:
+    result = classifier.classify(text)
+    assert (result.label, result.layer) == (label, layer)
+    assert result.confidence >= 0.8
+    assert result.explanation
+
+
+def test_negation_stops_a_rule(classifier: DenialClassifier) -> None:
+    result = classifier.classify("No prior authorization required; coverage terminated")
+    assert result.label == "eligibility"
+
+
+def test_word_boundaries(classifier: DenialClassifier) -> None:
+    # 'snpi' and 'modifiers' substrings must not fire other rules; 'unauthorized' is not 'auth'
+    assert classifier.classify("snpix is wrong").label != "incorrect_npi"
+
+
+def test_conflicting_rules_are_ambiguous(classifier: DenialClassifier) -> None:
+    result = classifier.classify("Missing modifier and invalid NPI on line 2")
+    assert result.confidence < 0.8
+    assert "several causes" in result.explanation
+
+
+def test_low_confidence_rule_and_fallback(classifier: DenialClassifier) -> None:
+    weak = classifier.classify("incorrect procedure")
+    assert (weak.label, weak.confidence, weak.layer) == ("incorrect_procedure_code", 0.6, "rule")
+    unknown = classifier.classify("zzz qqq")
+    assert (unknown.label, unknown.layer, unknown.confidence) == ("ambiguous", "fallback", 0.0)
+
+
+def test_model_layer_runs_only_for_unsettled_text() -> None:
+    class EchoModel:
+        version = "echo-1"
+
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def predict(self, text: str) -> ModelPrediction | None:
+            self.seen.append(text)
+            return ModelPrediction("missing_information", 0.91) if "form" in text else None
+
+    model = EchoModel()
+    classifier = DenialClassifier(model=model)
+    assert classifier.version.endswith("+echo-1")
+    assert classifier.classify("Missing modifier").layer == "exact"
+    result = classifier.classify("Form 7 incomplete box 12")
+    assert (result.label, result.layer, result.category) == (
+        "missing_information",
+        "model",
+        "missing_information",
+    )
+    assert classifier.classify("zzz").layer == "fallback"
+    assert model.seen == ["form 7 incomplete box 12", "zzz"]
+
+
+def test_undeclared_label_is_refused() -> None:
+    with pytest.raises(ValueError, match="not declared"):
+        DenialClassifier({"labels": {}, "exact": {"x": "nope"}, "rules": []})

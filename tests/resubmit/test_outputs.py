@@ -1,0 +1,83 @@
+"""Outputs: the append-only rejection log, atomic files, and the eligibility policy over time."""
+
+from __future__ import annotations
+
+from tests.conftest import HEADER_ALPHA, Workspace
+
+
+def test_rejection_log_is_append_only_with_one_header(workspace: Workspace) -> None:
+    ws = workspace
+    ws.put("d1.csv", HEADER_ALPHA + "C1,P1,99213,Authorization expired,2025-07-01,denied\n")
+    ws.write_config([ws.alpha_source()])
+    ws.run()
+    log = ws.out / "rejection_log.csv"
+    first = log.read_bytes()
+    ws.put("d2.csv", HEADER_ALPHA + "C2,P2,99213,Duplicate claim,2025-07-02,denied\n")
+    ws.run()
+    second = log.read_bytes()
+    assert second.startswith(first)
+    lines = second.decode().splitlines()
+    assert lines[0].startswith("run_id,") and sum(1 for x in lines if x.startswith("run_id,")) == 1
+    assert [line.split(",")[2] for line in lines[1:]] == ["C1", "C2"]
+    assert len({line.split(",")[0] for line in lines[1:]}) == 2  # two runs
+    leftovers = [p.name for p in ws.out.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_too_recent_waits_then_becomes_a_candidate(workspace: Workspace) -> None:
+    ws = workspace
+    ws.put("r.csv", HEADER_ALPHA + "C1,P1,99213,Missing modifier,2025-07-25,denied\n")
+    ws.write_config([ws.alpha_source()])
+    early = ws.run("--json", reference_date="2025-07-30").json()
+    assert early["exclusion_reasons"] == {"too_recent": 1}
+    assert early["rejection_log_appended"] == 0  # waiting is not a rejection
+    assert ws.candidates() == []
+    # exactly 7 days is still too recent; more than 7 is not
+    assert ws.run("--json", reference_date="2025-08-01").json()["flagged_for_resubmission"] == 0
+    later = ws.run("--json", reference_date="2025-08-02").json()
+    assert later["flagged_for_resubmission"] == 1
+    assert [c["claim_id"] for c in ws.candidates()] == ["C1"]
+
+
+def test_precedence_of_exclusion_reasons(workspace: Workspace) -> None:
+    ws = workspace
+    ws.put(
+        "p.csv",
+        HEADER_ALPHA
+        # no patient, too recent: too_recent wins (later in the precedence)
+        + "C1,,99213,Missing modifier,2025-07-28,denied\n"
+        # no patient, no date: missing_submitted_at wins
+        + "C2,,99213,Missing modifier,,denied\n"
+        # non-retryable and too recent: non_retryable wins
+        + "C3,P3,99213,Authorization expired,2025-07-29,denied\n"
+        # no denial text at all: missing_denial_reason wins over everything
+        + "C4,,99213,,,denied\n"
+        # ambiguous text, otherwise fine: ambiguous
+        + "C5,P5,99213,incorrect procedure,2025-07-01,denied\n"
+        # approved with no patient: not_denied
+        + "C6,,99213,,2025-07-01,approved\n",
+    )
+    ws.write_config([ws.alpha_source()])
+    ws.run()
+    import json
+
+    (metrics,) = ws.metrics()
+    assert metrics["exclusion_reasons"] == {
+        "too_recent": 1,
+        "missing_submitted_at": 1,
+        "non_retryable": 1,
+        "missing_denial_reason": 1,
+        "ambiguous": 1,
+        "not_denied": 1,
+    }
+    logged = {
+        line.split(",")[2]: line.split(",")[4]
+        for line in (ws.out / "rejection_log.csv").read_text().splitlines()[1:]
+    }
+    assert logged == {
+        "C2": "missing_submitted_at",
+        "C3": "non_retryable",
+        "C4": "missing_denial_reason",
+        "C5": "ambiguous",
+    }
+    assert json.loads((ws.out / "resubmission_candidates.json").read_text()) == []

@@ -1,0 +1,86 @@
+"""The command line as a user meets it: exit codes, JSON, errors without tracebacks, no PHI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import HEADER_ALPHA, REPO, Workspace, cli
+
+PATIENTS = ("PX-4471", "PX-9902")
+
+
+def _phi_inbox(ws: Workspace) -> None:
+    ws.put(
+        "phi.csv",
+        HEADER_ALPHA
+        + f"C1,{PATIENTS[0]},99213,Missing modifier,2025-07-01,denied\n"
+        + f"C2,{PATIENTS[1]},99213,Missing modifier,2025-13-45,denied\n"  # quarantined
+        + f"C3,{PATIENTS[1]},99213,Missing modifier,2025-07-01,bogus\n",  # quarantined
+    )
+    ws.write_config([ws.alpha_source()])
+
+
+def test_usage_errors_exit_2() -> None:
+    assert cli("run").exit_code == 2  # --config missing
+    bad_date = cli("run", "--config", "x.yaml", "--reference-date", "30/07/2025")
+    assert bad_date.exit_code == 2
+    assert "YYYY-MM-DD" in bad_date.stderr
+
+
+def test_missing_config_is_an_error_without_traceback(tmp_path: Path) -> None:
+    result = cli("run", "--config", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 1
+    assert "nope.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_quarantine_exits_3_and_json_reports_counts(workspace: Workspace) -> None:
+    _phi_inbox(workspace)
+    result = workspace.run("--json")
+    assert result.exit_code == 3
+    m = result.json()
+    assert m["status"] == "finished_with_quarantine"
+    c = m["conservation"]
+    assert (c["rows_read"], c["rows_loaded"], c["rows_quarantined"]) == (3, 1, 2)
+
+
+def test_no_patient_identifier_in_logs_or_messages(workspace: Workspace) -> None:
+    _phi_inbox(workspace)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMFLOW")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "claimflow",
+            "-v",
+            "run",
+            "--config",
+            str(workspace.config),
+            "--warehouse",
+            str(workspace.warehouse),
+            "--out",
+            str(workspace.out),
+            "--reference-date",
+            "2025-07-30",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        check=False,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "status=loaded" in proc.stderr  # the verbose log did run
+    for patient in PATIENTS:
+        assert patient not in proc.stderr
+        assert patient not in proc.stdout
+
+
+def test_console_script_is_installed() -> None:
+    exe = Path(sys.executable).parent / "claimflow"
+    proc = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0
+    for command in ("run", "lineage"):
+        assert command in proc.stdout

@@ -1,0 +1,157 @@
+"""Run records, conservation, idempotence, duplicates, lineage and migrations."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from claimflow import schema
+from claimflow.warehouse.connection import open_warehouse
+from tests.conftest import HEADER_ALPHA, Workspace, cli
+
+ROW = "{id},P{id},99213,Missing modifier,2025-07-01,denied\n"
+
+
+def test_rerun_adds_nothing_and_says_so(workspace: Workspace) -> None:
+    ws = workspace
+    ws.copy_seed()
+    ws.write_config([ws.alpha_source(pattern="inbox/*.csv"), _beta(ws)])
+    first = ws.run()
+    assert first.exit_code == 0
+    tables = [t.name for t in schema.all_tables() if t.name not in ("runs", "run_files")]
+    before = {t: ws.query(f"SELECT count(*) FROM {t}")[0][0] for t in tables}
+    log_before = (ws.out / "rejection_log.csv").read_bytes()
+    candidates_before = (ws.out / "resubmission_candidates.json").read_bytes()
+    second = ws.run()
+    assert second.exit_code == 0
+    assert "Nothing new" in second.stdout
+    after = {t: ws.query(f"SELECT count(*) FROM {t}")[0][0] for t in tables}
+    assert after == before
+    assert (ws.out / "rejection_log.csv").read_bytes() == log_before
+    assert (ws.out / "resubmission_candidates.json").read_bytes() == candidates_before
+    runs = ws.query("SELECT status, files_skipped, rows_read FROM runs ORDER BY started_at")
+    assert runs == [("ok", 0, 9), ("ok", 2, 0)]
+
+
+def test_changed_file_is_a_new_file_and_duplicates_are_counted(workspace: Workspace) -> None:
+    ws = workspace
+    ws.put("day1.csv", HEADER_ALPHA + ROW.format(id="C1") + ROW.format(id="C2"))
+    ws.write_config([ws.alpha_source()])
+    ws.run()
+    # the next export repeats C2, adds C3 twice, and C1 again
+    ws.put(
+        "day2.csv",
+        HEADER_ALPHA
+        + ROW.format(id="C2")
+        + ROW.format(id="C3")
+        + ROW.format(id="C3")
+        + ROW.format(id="C1"),
+    )
+    result = ws.run("--json")
+    assert result.exit_code == 0
+    m = result.json()
+    (day2,) = [f for f in m["files"] if f["path"].endswith("day2.csv")]
+    assert (day2["rows_read"], day2["rows_loaded"], day2["rows_duplicate"]) == (4, 1, 3)
+    assert ws.query("SELECT patient_control_number FROM claims_header ORDER BY 1") == [
+        ("C1",),
+        ("C2",),
+        ("C3",),
+    ]
+    dispositions = ws.query(
+        "SELECT b.source_row_number, b.disposition FROM bronze_emr_rows b JOIN source_files f"
+        " ON f.file_id = b.source_file_id WHERE f.path LIKE '%day2.csv' ORDER BY 1"
+    )
+    assert dispositions == [(1, "duplicate"), (2, "loaded"), (3, "duplicate"), (4, "duplicate")]
+
+
+def test_conservation_holds_for_every_file_of_every_run(workspace: Workspace) -> None:
+    ws = workspace
+    ws.put(
+        "mixed.csv",
+        HEADER_ALPHA
+        + ROW.format(id="C1")
+        + ROW.format(id="C1")
+        + ",P9,99213,x,2025-07-01,denied\n"
+        + "C4,P4\n",
+    )
+    ws.write_config([ws.alpha_source()])
+    ws.run()
+    ws.put("more.csv", HEADER_ALPHA + ROW.format(id="C5"))
+    ws.run()
+    per_file = ws.query(
+        "SELECT run_id, path, rows_read, rows_loaded, rows_quarantined, rows_duplicate"
+        " FROM run_files WHERE status = 'loaded'"
+    )
+    assert len(per_file) == 2
+    for _, _, read, loaded, quarantined, dup in per_file:
+        assert read == loaded + quarantined + dup
+    # and the bronze layer agrees: every record read has exactly one disposition
+    bronze = ws.query("SELECT disposition, count(*) FROM bronze_emr_rows GROUP BY 1 ORDER BY 1")
+    assert bronze == [("duplicate", 1), ("loaded", 2), ("quarantined", 2)]
+    total_read = sum(r[2] for r in per_file)
+    assert total_read == sum(n for _, n in bronze) == 5
+
+
+def test_lineage_prints_file_position_and_raw_record(workspace: Workspace) -> None:
+    ws = workspace
+    path = ws.put("l.csv", HEADER_ALPHA + ROW.format(id="C1") + ROW.format(id="C2"))
+    ws.write_config([ws.alpha_source()])
+    ws.run()
+    ((lineage_hash,),) = ws.query(
+        "SELECT lineage_hash FROM claims_header WHERE patient_control_number = 'C2'"
+    )
+    result = cli("lineage", lineage_hash[:12], "--warehouse", str(ws.warehouse))
+    assert result.exit_code == 0, result.stderr
+    assert str(path.name) in result.stdout
+    assert "record 2" in result.stdout
+    assert '"claim_id":"C2"' in result.stdout.replace(" ", "")
+    as_json = cli("lineage", lineage_hash, "--warehouse", str(ws.warehouse), "--json").json()
+    assert json.loads(as_json["raw_record"])["patient_id"] == "PC2"
+    import hashlib
+
+    assert as_json["file_id"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    missing = cli("lineage", "deadbeefdeadbeef", "--warehouse", str(ws.warehouse))
+    assert missing.exit_code == 1 and "no row" in missing.stderr
+
+
+def test_migrated_warehouse_matches_schema_definitions(tmp_path: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    conn = open_warehouse(tmp_path / "w.duckdb")
+    try:
+        for table in schema.all_tables():
+            cols = conn.execute(
+                "SELECT column_name, data_type FROM information_schema.columns"
+                " WHERE table_name = ? ORDER BY ordinal_position",
+                [table.name],
+            ).fetchall()
+            assert [c[0] for c in cols] == list(table.column_names), table.name
+            assert [c[1] for c in cols] == [c.sql_type for c in table.columns], table.name
+        # migrating again applies nothing
+        from claimflow.warehouse.connection import migrate
+
+        assert migrate(conn) == []
+    finally:
+        conn.close()
+    assert duckdb.connect(str(tmp_path / "w.duckdb")).execute(
+        "SELECT count(*) FROM schema_migrations"
+    ).fetchone() == (1,)
+
+
+def _beta(ws: Workspace) -> dict[str, object]:
+    return {
+        "name": "beta",
+        "source_system": "beta",
+        "format": "json",
+        "pattern": "inbox/*.json",
+        "columns": {
+            "patient_control_number": "id",
+            "member_id": "member",
+            "procedure_code": "code",
+            "denial_reason": "error_msg",
+            "submission_date": "date",
+            "claim_status": "status",
+        },
+    }
