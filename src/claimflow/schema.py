@@ -60,6 +60,7 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: str | None = None
     quarantine: bool = False
+    partitioned: bool = False
     doc: str = ""
 
     def column(self, name: str) -> Column:
@@ -132,6 +133,7 @@ CLAIMS_HEADER = Table(
     ),
     primary_key="claim_id",
     quarantine=True,
+    partitioned=True,
     doc="One row per submitted claim version (one 2300 CLM, or one EMR claim).",
 )
 
@@ -161,6 +163,7 @@ CLAIMS_LINE = Table(
         *LINEAGE,
     ),
     primary_key="claim_line_id",
+    partitioned=True,
     doc="One row per 2400 LX, or per EMR line.",
 )
 
@@ -177,6 +180,7 @@ DIAGNOSES = Table(
         *LINEAGE,
     ),
     primary_key="diagnosis_id",
+    partitioned=True,
     doc="One row per diagnosis code on a claim (long).",
 )
 
@@ -359,12 +363,33 @@ def quarantine_table(table: Table) -> Table:
     return Table(f"{table.name}__quarantine", table.columns + QUARANTINE_COLUMNS)
 
 
+PART_SEPARATOR = "__part__"
+
+
+def part_table_name(table: Table, part: str) -> str:
+    """The physical table holding ``part`` of a partitioned table (e.g. one EMR source)."""
+    safe = "".join(ch if ch.isalnum() else "_" for ch in part.lower())
+    return f"{table.name}{PART_SEPARATOR}{safe}"
+
+
 def create_table_sql(table: Table) -> str:
-    """The ``CREATE TABLE`` statement for ``table``.
+    """The statement that creates ``table``: a table, or for a partitioned one an empty view.
+
+    A partitioned table is a view over physical parts, one per source, each holding only the
+    columns its source fills: DuckDB spends as much appending an all-NULL column as a real
+    one, and an EMR export fills a tenth of ``claims_header``. The view restores every column.
 
     Keys are documented, not declared: DuckDB maintains an index per declared key, which at
     millions of rows costs more memory than the whole load. The loader guarantees uniqueness
     (deduplication before insert) and the tests check it.
     """
+    if table.partitioned:
+        return f"CREATE VIEW {table.name} AS {empty_select_sql(table)};"
     body = ",\n".join(f"    {c.name} {c.sql_type}" for c in table.columns)
     return f"CREATE TABLE {table.name} (\n{body}\n);"
+
+
+def empty_select_sql(table: Table) -> str:
+    """A SELECT with the columns of ``table`` and no rows."""
+    cols = ", ".join(f"CAST(NULL AS {c.sql_type}) AS {c.name}" for c in table.columns)
+    return f"SELECT {cols} WHERE false"

@@ -39,11 +39,15 @@ def text_var(column: str) -> str:
     return f"v__{column}"
 
 
-def clean_sql(field_sql: str, null_tokens: tuple[str, ...]) -> str:
-    """Trim a field and turn the declared null tokens (any case) into NULL."""
-    trimmed = f"trim({field_sql}, ' \t\r\n')"
+def trim_sql(field_sql: str) -> str:
+    """Trim the spaces around a field (the first pass of cleaning)."""
+    return f"trim({field_sql})"
+
+
+def clean_sql(trimmed_sql: str, null_tokens: tuple[str, ...]) -> str:
+    """Turn a trimmed field that holds a declared null token (any case) into NULL."""
     tokens = ", ".join(sql_str(t) for t in null_tokens)
-    return f"CASE WHEN lower({trimmed}) IN ({tokens}) THEN NULL ELSE {trimmed} END"
+    return f"CASE WHEN lower({trimmed_sql}) IN ({tokens}) THEN NULL ELSE {trimmed_sql} END"
 
 
 def typed_sql(column: str, definition: SourceDefinition) -> str:
@@ -62,8 +66,14 @@ def typed_sql(column: str, definition: SourceDefinition) -> str:
         cases = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(v)}" for k, v in value_map.items())
         return f"CASE lower({var}) {cases} ELSE {base} END"
     if kind is Kind.DATE:
-        squeezed = f"regexp_replace({var}, '\\s*([-/.])\\s*', '\\1', 'g')"
-        return f"CAST(try_strptime({squeezed}, {sql_list(definition.date_formats)}) AS DATE)"
+        # As written first; then with the spaces removed, for exports that write '2025 -07-01'
+        # (only through the formats that have no space of their own).
+        formats = sql_list(definition.date_formats)
+        spaceless = [f for f in definition.date_formats if " " not in f]
+        retry = (
+            f", try_strptime(replace({var}, ' ', ''), {sql_list(spaceless)})" if spaceless else ""
+        )
+        return f"CAST(COALESCE(try_strptime({var}, {formats}){retry}) AS DATE)"
     if kind is Kind.MONEY:
         bare = f"replace(replace({var}, '$', ''), ',', '')"
         return (

@@ -21,6 +21,7 @@ from claimflow.quality.expectations import (
     expectations_for,
     sql_str,
     text_var,
+    trim_sql,
     typed_sql,
 )
 from claimflow.schema import (
@@ -31,6 +32,7 @@ from claimflow.schema import (
     quarantine_table,
 )
 from claimflow.sources.tabular import STAGE, StagedFile
+from claimflow.warehouse.parts import ensure_part
 from claimflow.warehouse.sql import execute, insert_rows
 
 TYPED = "cf_typed"
@@ -56,12 +58,14 @@ class FileCounts:
 
 def _typed_query(staged: StagedFile, definition: SourceDefinition, rules: list[Expectation]) -> str:
     mapped = list(staged.field_sql)
+    trimmed = ",\n  ".join(f"{trim_sql(sql)} AS t__{col}" for col, sql in staged.field_sql.items())
     cleaned = ",\n  ".join(
-        f"{clean_sql(sql, definition.null_tokens_lower)} AS {text_var(col)}"
-        for col, sql in staged.field_sql.items()
+        f"{clean_sql(f't__{col}', definition.null_tokens_lower)} AS {text_var(col)}"
+        for col in mapped
     )
     typed = ",\n  ".join(f"{typed_sql(col, definition)} AS {col}" for col in mapped)
     flags = ",\n  ".join(f"({r.fails_sql}) AS __f{i}" for i, r in enumerate(rules)) or "NULL AS __f"
+    flag_names = [f"__f{i}" for i in range(len(rules))]
     errors = [(i, r) for i, r in enumerate(rules) if r.severity == "error"]
     first_rule = (
         "COALESCE("
@@ -79,10 +83,14 @@ def _typed_query(staged: StagedFile, definition: SourceDefinition, rules: list[E
     )
     return f"""
 CREATE TEMP TABLE {TYPED} AS
-WITH cleaned AS (
+WITH trimmed AS (
   SELECT s.rowid - (SELECT min(rowid) FROM {STAGE}) + 1 AS __row, {staged.raw_sql} AS __raw,
-  {cleaned}
+  {trimmed}
   FROM {STAGE} AS s
+), cleaned AS (
+  SELECT __row, __raw,
+  {cleaned}
+  FROM trimmed
 ), typed AS (
   SELECT *,
   {typed}
@@ -92,105 +100,85 @@ WITH cleaned AS (
   {flags}
   FROM typed
 ), ruled AS (
-  SELECT *, {first_rule} AS dq_rule, {details} AS dq_details FROM checked
+  SELECT __row, __raw, {", ".join(mapped)}, {", ".join(flag_names) or "NULL AS __f"},
+         {first_rule} AS dq_rule, {details} AS dq_details
+  FROM checked
+), firsts AS (
+  SELECT patient_control_number, min(__row) AS first_row FROM ruled
+  WHERE dq_rule IS NULL GROUP BY patient_control_number
 )
 SELECT r.*,
   sha256($file_id || ':' || r.__row || ':' || r.__raw) AS lineage_hash,
+  md5($source_system || chr(31) || r.patient_control_number) AS claim_id,
   CASE
     WHEN r.dq_rule IS NOT NULL THEN 'quarantined'
-    WHEN e.patient_control_number IS NOT NULL THEN 'duplicate'
-    WHEN row_number() OVER (
-      PARTITION BY r.patient_control_number, r.dq_rule IS NULL ORDER BY r.__row) > 1
+    WHEN r.__row <> f.first_row THEN 'duplicate'
+    WHEN r.patient_control_number IN (
+      SELECT patient_control_number FROM claims_header WHERE source_system = $source_system)
       THEN 'duplicate'
     ELSE 'loaded'
   END AS disposition
 FROM ruled AS r
-LEFT JOIN (
-  SELECT DISTINCT patient_control_number FROM claims_header WHERE source_system = $source_system
-) AS e ON e.patient_control_number = r.patient_control_number
+LEFT JOIN firsts AS f ON f.patient_control_number = r.patient_control_number
 """
 
 
-def _claim_id_sql(alias: str = "t") -> str:
-    return f"left(sha256($source_system || chr(31) || {alias}.patient_control_number), 32)"
+def _lineage_exprs() -> dict[str, str]:
+    return {
+        "source_system": "$source_system",
+        "data_source": "$source_system",
+        "source_file_id": "$file_id",
+        "source_row_number": "t.__row",
+        "lineage_hash": "t.lineage_hash",
+        "run_id": "$run_id",
+        "ingested_at": "$ingested_at",
+    }
 
 
-def _insert_header(
+def _insert(
     conn: duckdb.DuckDBPyConnection,
-    mapped: set[str],
+    target: str,
+    exprs: dict[str, str],
+    disposition: str,
     params: dict[str, object],
-    *,
-    quarantine: bool,
 ) -> None:
-    table = quarantine_table(CLAIMS_HEADER) if quarantine else CLAIMS_HEADER
-    select = []
-    for col in table.column_names:
-        if col == "claim_id":
-            select.append(_claim_id_sql())
-        elif col in ("source_system", "data_source"):
-            select.append("$source_system")
-        elif col == "source_file_id":
-            select.append("$file_id")
-        elif col == "source_row_number":
-            select.append("t.__row")
-        elif col in ("lineage_hash", "dq_rule", "dq_details"):
-            select.append(f"t.{col}")
-        elif col == "dq_severity":
-            select.append("'error'")
-        elif col == "run_id":
-            select.append("$run_id")
-        elif col == "ingested_at":
-            select.append("$ingested_at")
-        elif col in mapped and col in EMR_HEADER_FIELDS:
-            select.append(f"t.{col}")
-        else:
-            select.append("NULL")
-    where = "quarantined" if quarantine else "loaded"
     execute(
         conn,
-        f"INSERT INTO {table.name} ({', '.join(table.column_names)}) "
-        f"SELECT {', '.join(select)} FROM {TYPED} AS t WHERE t.disposition = '{where}'",
+        f"INSERT INTO {target} ({', '.join(exprs)}) SELECT {', '.join(exprs.values())}"
+        f" FROM {TYPED} AS t WHERE t.disposition = '{disposition}'",
         params,
     )
+
+
+def _insert_headers(
+    conn: duckdb.DuckDBPyConnection, mapped: list[str], part: str, params: dict[str, object]
+) -> None:
+    fields = {c: f"t.{c}" for c in mapped if c in EMR_HEADER_FIELDS}
+    exprs = {"claim_id": "t.claim_id", **fields, **_lineage_exprs()}
+    target = ensure_part(conn, CLAIMS_HEADER, part, exprs)
+    _insert(conn, target, exprs, "loaded", params)
+    quarantine = quarantine_table(CLAIMS_HEADER).name
+    extra = {"dq_rule": "t.dq_rule", "dq_severity": "'error'", "dq_details": "t.dq_details"}
+    _insert(conn, quarantine, {**exprs, **extra}, "quarantined", params)
 
 
 def _insert_lines(
-    conn: duckdb.DuckDBPyConnection, mapped: set[str], params: dict[str, object]
+    conn: duckdb.DuckDBPyConnection, mapped: list[str], part: str, params: dict[str, object]
 ) -> None:
-    line_cols = mapped & set(EMR_LINE_FIELDS)
-    if not line_cols:
+    fields = {c: f"t.{c}" for c in mapped if c in EMR_LINE_FIELDS}
+    if not fields:
         return
-    line_number = "COALESCE(t.line_number, 1)" if "line_number" in mapped else "1"
-    select = []
-    for col in CLAIMS_LINE.column_names:
-        if col == "claim_line_id":
-            select.append(f"left(sha256({_claim_id_sql()} || chr(31) || {line_number}), 32)")
-        elif col == "claim_id":
-            select.append(_claim_id_sql())
-        elif col == "line_number":
-            select.append(line_number)
-        elif col in ("source_system", "data_source"):
-            select.append("$source_system")
-        elif col == "source_file_id":
-            select.append("$file_id")
-        elif col == "source_row_number":
-            select.append("t.__row")
-        elif col == "lineage_hash":
-            select.append("t.lineage_hash")
-        elif col == "run_id":
-            select.append("$run_id")
-        elif col == "ingested_at":
-            select.append("$ingested_at")
-        elif col in line_cols:
-            select.append(f"t.{col}")
-        else:
-            select.append("NULL")
-    execute(
-        conn,
-        f"INSERT INTO {CLAIMS_LINE.name} ({', '.join(CLAIMS_LINE.column_names)}) "
-        f"SELECT {', '.join(select)} FROM {TYPED} AS t WHERE t.disposition = 'loaded'",
-        params,
-    )
+    line_number = fields.pop("line_number", None)
+    number = f"COALESCE({line_number}, 1)" if line_number else "1"
+    exprs = {
+        "claim_line_id": f"md5(t.claim_id || chr(31) || {number})",
+        "claim_id": "t.claim_id",
+        "line_number": number,
+        **fields,
+        **_lineage_exprs(),
+    }
+    target = ensure_part(conn, CLAIMS_LINE, part, exprs)
+    _insert(conn, target, exprs, "loaded", params)
 
 
 def _insert_rejected_lines(
@@ -254,10 +242,9 @@ def load_staged(
     }
     conn.execute(f"DROP TABLE IF EXISTS {TYPED}")
     execute(conn, _typed_query(staged, definition, rules), params)
-    mapped_set = set(mapped)
-    _insert_header(conn, mapped_set, params, quarantine=False)
-    _insert_header(conn, mapped_set, params, quarantine=True)
-    _insert_lines(conn, mapped_set, params)
+    part = f"emr_{definition.source_system}"
+    _insert_headers(conn, mapped, part, params)
+    _insert_lines(conn, mapped, part, params)
     execute(
         conn,
         "INSERT INTO bronze_emr_rows SELECT $file_id, $source_system, t.__row, NULL,"

@@ -1,0 +1,185 @@
+"""Benchmark: the whole ``claimflow run`` on messy alpha/beta-style EMR exports.
+
+Generates, with DuckDB (fast, deterministic), an alpha-style CSV and a beta-style JSON array
+holding N rows in all: ≈5% missing patient ids written as sentinel tokens, mixed-case and
+abbreviated statuses, five date formats, ≈60 distinct denial phrasings, ≈2% duplicate claim
+ids, and a few rows with bad dates and unknown statuses. Then it runs ``claimflow run`` as a
+separate process on a fresh warehouse and reports wall time, peak RSS of the child, and the
+conservation counts, checking that they add up.
+
+Usage::
+
+    python benchmarks/emr_pipeline.py                 # 1,000,000 and 5,000,000 rows
+    python benchmarks/emr_pipeline.py --rows 200000   # one size
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+PHRASES = [
+    "Missing modifier", "missing modifier 25", "Modifier missing on E/M", "Modifier 59 required",
+    "Incorrect NPI", "Invalid NPI", "Rendering NPI does not match", "NPI check digit invalid",
+    "Prior auth required", "Prior authorization required", "Precert not obtained",
+    "Authorization not on file", "No prior authorization", "Pre-auth missing",
+    "Authorization expired", "Auth expired before DOS", "Authorization lapsed",
+    "Incorrect provider type", "Provider specialty not eligible", "Taxonomy mismatch",
+    "Timely filing limit exceeded", "Filed past the filing limit", "Late filing",
+    "Duplicate claim", "Exact duplicate", "Claim already paid",
+    "Not medically necessary", "Medical necessity not established",
+    "Patient not eligible", "Coverage terminated", "Member not found", "No coverage on DOS",
+    "Other payer primary", "Coordination of benefits", "COB information needed",
+    "Service bundled", "Inclusive to primary procedure", "NCCI edit bundling",
+    "Non-covered service", "Not a covered benefit", "Benefit exclusion",
+    "Missing information", "Incomplete information", "Missing documentation",
+    "Attachment required", "Records missing",
+    "incorrect procedure", "Invalid procedure code", "Wrong CPT", "Procedure code mismatch",
+    "Claim lacks info", "Information incomplete on claim form", "See remark code",
+    "Denied per policy", "Payer review", "Other", "Contact payer", "Adjusted",
+    "Billing error", "Unknown reason",
+]  # fmt: skip
+STATUSES_DENIED = ["denied", "Denied", "DENIED", " deny ", "Deny"]
+STATUSES_OTHER = ["approved", "Approved", "APPROVE", "paid", "pending"]
+SENTINELS = ["", "NULL", "n/a", "None", "nan", " "]
+DATE_FORMATS = ["%Y-%m-%d", "%m/%d/%Y", "%Y -%m-%d", "%Y%m%d", "%Y-%m-%dT%H:%M:%SZ"]
+
+
+def _sql_list(values: list[str]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def _date_cases() -> str:
+    day = "DATE '2025-01-01' + (i % 200)::INTEGER"
+    pick = f"hash(i, 'f') % {len(DATE_FORMATS)}"
+    return " ".join(
+        f"WHEN {pick} = {n} THEN strftime({day}, '{fmt}')" for n, fmt in enumerate(DATE_FORMATS)
+    )
+
+
+def generate(rows: int, inbox: Path) -> None:
+    """Write alpha.csv and beta.json with ``rows`` records in all."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    half = rows // 2
+    conn = duckdb.connect()
+    conn.execute("SET threads = 2")
+    body = f"""
+      WITH base AS (
+        SELECT i,
+               hash(i, 'p') % 100 AS p, hash(i, 's') % 100 AS s, hash(i, 'd') % 100 AS d,
+               CASE WHEN i % 50 = 49 THEN i - 1 ELSE i END AS claim_no
+        FROM range({{n}}) AS t(i)
+      )
+      SELECT
+        '{{prefix}}' || lpad(claim_no::VARCHAR, 9, '0') AS {{id}},
+        CASE WHEN p < 5 THEN {_sql_list(SENTINELS)}[1 + (i % {len(SENTINELS)})]
+             ELSE 'P' || (i % 200003)::VARCHAR END AS {{patient}},
+        {_sql_list(["99213", "99214", "99215", "99381", "99401", "J1100"])}[1 + (i % 6)]
+          AS {{code}},
+        CASE WHEN s < 65 THEN {_sql_list(PHRASES)}[1 + (hash(i, 'r') % {len(PHRASES)})::BIGINT]
+             ELSE NULL END AS {{reason}},
+        CASE WHEN d = 0 THEN '2025/31/31' {_date_cases()} END AS {{date}},
+        CASE WHEN s = 99 AND d = 1 THEN 'rejectified'
+             WHEN s < 65 THEN {_sql_list(STATUSES_DENIED)}[1 + (i % {len(STATUSES_DENIED)})]
+             ELSE {_sql_list(STATUSES_OTHER)}[1 + (i % {len(STATUSES_OTHER)})] END AS {{status}}
+      FROM base ORDER BY i
+    """
+    alpha = body.format(
+        n=half, prefix="A", id="claim_id", patient="patient_id", code="procedure_code",
+        reason="denial_reason", date="submitted_at", status="status",
+    )  # fmt: skip
+    beta = body.format(
+        n=rows - half, prefix="B", id="id", patient="member", code="code",
+        reason="error_msg", date="date", status="status",
+    )  # fmt: skip
+    conn.execute(f"COPY ({alpha}) TO '{inbox / 'alpha.csv'}' (HEADER, DELIMITER ',')")
+    conn.execute(f"COPY ({beta}) TO '{inbox / 'beta.json'}' (FORMAT JSON, ARRAY true)")
+    conn.close()
+
+
+CONFIG = """
+sources:
+  - name: alpha
+    source_system: alpha
+    format: csv
+    pattern: inbox/alpha.csv
+    columns: {patient_control_number: claim_id, member_id: patient_id,
+              procedure_code: procedure_code, denial_reason: denial_reason,
+              submission_date: submitted_at, claim_status: status}
+    date_formats: ["%Y-%m-%d", "%m/%d/%Y", "%Y%m%d", "%Y-%m-%dT%H:%M:%SZ"]
+  - name: beta
+    source_system: beta
+    format: json
+    pattern: inbox/beta.json
+    columns: {patient_control_number: id, member_id: member, procedure_code: code,
+              denial_reason: error_msg, submission_date: date, claim_status: status}
+    date_formats: ["%Y-%m-%d", "%m/%d/%Y", "%Y%m%d", "%Y-%m-%dT%H:%M:%SZ"]
+"""
+
+
+def run_once(workdir: Path) -> dict[str, object]:
+    """Run ``claimflow run`` in a child process on a fresh warehouse; time it."""
+    for leftover in ("warehouse", "out"):
+        shutil.rmtree(workdir / leftover, ignore_errors=True)
+    exe = Path(sys.executable).parent / "claimflow"
+    cmd = [
+        str(exe), "run", "--config", str(workdir / "claimflow.yaml"),
+        "--warehouse", str(workdir / "warehouse" / "claimflow.duckdb"),
+        "--out", str(workdir / "out"), "--reference-date", "2025-09-30", "--json",
+    ]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode not in (0, 3):
+        raise SystemExit(f"claimflow run failed ({proc.returncode}):\n{proc.stderr}")
+    metrics = json.loads(proc.stdout)
+    c = metrics["conservation"]
+    assert c["rows_read"] == c["rows_loaded"] + c["rows_quarantined"] + c["rows_duplicate"]
+    return {
+        "wall_s": round(wall, 2),
+        "peak_rss_mb": round(max(peak_kb, before) / 1024, 1),
+        "inner_s": metrics["duration_seconds"],
+        **{k: c[k] for k in ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")},
+        "flagged": metrics["flagged_for_resubmission"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, action="append", help="rows in all (repeatable)")
+    parser.add_argument("--repeat", type=int, default=1, help="timed runs per size")
+    args = parser.parse_args()
+    sizes = args.rows or [1_000_000, 5_000_000]
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    header = "rows       wall_s  rss_MB  read      loaded    quarant.  dup      flagged"
+    print(header)
+    for rows in sizes:
+        with tempfile.TemporaryDirectory(prefix="cf-bench-") as tmp:
+            workdir = Path(tmp)
+            start = time.perf_counter()
+            generate(rows, workdir / "inbox")
+            gen_s = time.perf_counter() - start
+            (workdir / "claimflow.yaml").write_text(CONFIG)
+            for _ in range(args.repeat):
+                r = run_once(workdir)
+                print(
+                    f"{rows:<10} {r['wall_s']:<7} {r['peak_rss_mb']:<7} {r['rows_read']:<9} "
+                    f"{r['rows_loaded']:<9} {r['rows_quarantined']:<9} {r['rows_duplicate']:<8} "
+                    f"{r['flagged']}   (generated in {gen_s:.1f} s; in-process {r['inner_s']} s)"
+                )
+
+
+if __name__ == "__main__":
+    main()
