@@ -14,7 +14,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/claimflow demo
+	@$(BIN)/claimflow run --config configs/seed.yaml --reference-date 2025-07-30 --out out/demo; \
+	  code=$$?; [ $$code -eq 0 ] || [ $$code -eq 3 ] || exit $$code
+	@echo "Trace any row back to its file: $(BIN)/claimflow lineage <lineage_hash> (hashes are in the candidates file)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -393,3 +393,27 @@ def empty_select_sql(table: Table) -> str:
     """A SELECT with the columns of ``table`` and no rows."""
     cols = ", ".join(f"CAST(NULL AS {c.sql_type}) AS {c.name}" for c in table.columns)
     return f"SELECT {cols} WHERE false"
+
+
+def markdown() -> str:
+    """The warehouse tables as Markdown (``docs/data-model.md`` is this, kept in sync by a test)."""
+    lines = [
+        "# Warehouse data model",
+        "",
+        "Generated from `claimflow.schema` (a test fails when this file is stale). Column names",
+        "follow the project's DATA_MODEL contract. Partitioned tables are views over one",
+        "physical part per source (`<table>__part__<source>`); query the view.",
+        "",
+    ]
+    for table in all_tables():
+        kind = "view over parts" if table.partitioned else "table"
+        lines.append(f"## `{table.name}` ({kind})")
+        lines.append("")
+        if table.doc:
+            lines += [table.doc, ""]
+        if table.primary_key:
+            lines += [f"Key: `{table.primary_key}` (unique by construction).", ""]
+        lines += ["| column | type | notes |", "|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.sql_type} | {c.doc} |" for c in table.columns]
+        lines.append("")
+    return "\n".join(lines)

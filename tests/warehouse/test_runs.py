@@ -155,3 +155,25 @@ def _beta(ws: Workspace) -> dict[str, object]:
             "claim_status": "status",
         },
     }
+
+
+def test_data_model_doc_is_generated_from_schema() -> None:
+    from tests.conftest import REPO
+
+    doc = (REPO / "docs" / "data-model.md").read_text()
+    assert doc == schema.markdown(), "stale: rewrite docs/data-model.md from schema.markdown()"
+
+
+def test_a_source_mapping_more_columns_widens_its_part(workspace: Workspace) -> None:
+    ws = workspace
+    ws.put("a.csv", HEADER_ALPHA + ROW.format(id="C1"))
+    ws.write_config([ws.alpha_source()])
+    ws.run()
+    ws.put("b.csv", "claim_id,status,payer\nC9,denied,ACME\n")
+    columns = {"patient_control_number": "claim_id", "claim_status": "status", "payer_id": "payer"}
+    ws.write_config([ws.alpha_source(pattern="inbox/b.csv", columns=columns)])
+    assert ws.run().exit_code == 0
+    rows = ws.query(
+        "SELECT patient_control_number, payer_id, member_id FROM claims_header ORDER BY 1"
+    )
+    assert rows == [("C1", None, "PC1"), ("C9", "ACME", None)]
