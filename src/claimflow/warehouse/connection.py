@@ -11,6 +11,8 @@ import duckdb
 from claimflow.errors import WarehouseError
 
 DEFAULT_WAREHOUSE = Path("warehouse/claimflow.duckdb")
+DEFAULT_MEMORY_LIMIT = "1GB"
+"""DuckDB's memory budget; past it, operators spill to disk. ``$CLAIMFLOW_MEMORY_LIMIT`` overrides."""
 
 
 def migration_files() -> list[tuple[int, str, str]]:
@@ -76,5 +78,12 @@ def open_warehouse(
     except duckdb.Error as exc:
         raise WarehouseError(f"{path}: cannot open the warehouse: {exc}") from None
     conn.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
+    limit = os.environ.get("CLAIMFLOW_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+    try:
+        conn.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+    except duckdb.Error as exc:
+        conn.close()
+        raise WarehouseError(f"CLAIMFLOW_MEMORY_LIMIT={limit!r}: {exc}") from None
+    conn.execute(f"SET temp_directory = '{str(path) + '.tmp'}'")
     migrate(conn)
     return conn

@@ -99,7 +99,7 @@ WITH trimmed AS (
   SELECT *,
   {flags}
   FROM typed
-), ruled AS (
+), ruled AS MATERIALIZED (
   SELECT __row, __raw, {", ".join(mapped)}, {", ".join(flag_names) or "NULL AS __f"},
          {first_rule} AS dq_rule, {details} AS dq_details
   FROM checked
