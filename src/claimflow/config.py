@@ -50,11 +50,14 @@ class SourceDefinition(_Frozen):
 
     name: str = Field(description="unique name of this source definition")
     source_system: str = Field(description="value of `source_system` on every row it loads")
-    format: Literal["csv", "json", "ndjson", "parquet"]
+    format: Literal["csv", "json", "ndjson", "parquet", "x12"]
     pattern: str = Field(description="glob of the files, relative to the config file")
     encoding: str = Field("utf-8", description="text encoding (csv/json)")
     csv: CsvOptions = CsvOptions()
-    columns: dict[str, str] = Field(description="canonical column → column name in the file")
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="canonical column → column name in the file (tabular formats)",
+    )
     required: tuple[str, ...] = Field(
         ("patient_control_number", "claim_status"),
         description="canonical columns that must hold a value; a row without one is quarantined",
@@ -75,12 +78,16 @@ class SourceDefinition(_Frozen):
                 f"unknown canonical column(s) {', '.join(unknown)}; "
                 f"an EMR export can fill: {', '.join(EMR_FIELDS)}"
             )
-        if "patient_control_number" not in columns:
-            raise ValueError("the claim id column must be mapped to patient_control_number")
         return columns
 
     @model_validator(mode="after")
     def _consistent(self) -> SourceDefinition:
+        if self.format == "x12":
+            if self.columns:
+                raise ValueError("an x12 source takes no `columns`: the guides define them")
+            return self
+        if "patient_control_number" not in self.columns:
+            raise ValueError("columns: the claim id must be mapped to patient_control_number")
         for name in self.required:
             if name not in self.columns:
                 raise ValueError(f"required column {name!r} is not in `columns`")

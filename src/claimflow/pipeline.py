@@ -16,7 +16,7 @@ import duckdb
 from claimflow.config import Settings, SourceDefinition
 from claimflow.denials.cache import classify_denial_texts
 from claimflow.denials.classifier import DenialClassifier
-from claimflow.errors import SourceError, WarehouseError
+from claimflow.errors import SourceError, UnreadableFileError, WarehouseError
 from claimflow.resubmit.decide import decide
 from claimflow.resubmit.outputs import (
     CANDIDATES_FILE,
@@ -29,7 +29,9 @@ from claimflow.resubmit.outputs import (
 from claimflow.sources.tabular import fingerprint, stage_file
 from claimflow.warehouse.connection import open_warehouse
 from claimflow.warehouse.load import FileCounts, load_staged
+from claimflow.warehouse.load_x12 import load_parse_result
 from claimflow.warehouse.sql import execute, insert_rows
+from claimflow.x12 import ErrorLevel, X12Error, parse_file
 
 log = logging.getLogger("claimflow.pipeline")
 
@@ -155,8 +157,11 @@ def _ingest_file(
         return report
     conn.execute("BEGIN TRANSACTION")
     try:
-        staged = stage_file(conn, path, print_.file_id, definition)
-        counts = load_staged(conn, staged, definition, run_id=run_id, ingested_at=now)
+        if definition.format == "x12":
+            counts = load_x12_file(conn, path, print_.file_id, definition, run_id=run_id, now=now)
+        else:
+            staged = stage_file(conn, path, print_.file_id, definition)
+            counts = load_staged(conn, staged, definition, run_id=run_id, ingested_at=now)
     except SourceError as exc:
         conn.execute("ROLLBACK")
         report.message = exc.reason
@@ -174,6 +179,34 @@ def _ingest_file(
     _record_rules(conn, counts, definition, print_.file_id, run_id)
     conn.execute("COMMIT")
     return report
+
+
+def load_x12_file(
+    conn: duckdb.DuckDBPyConnection,
+    path: Path,
+    file_id: str,
+    definition: SourceDefinition,
+    *,
+    run_id: str,
+    now: dt.datetime,
+) -> FileCounts:
+    """Parse an X12 file with the engine (collecting errors) and load it.
+
+    Raises:
+        UnreadableFileError: The engine found no interchange it could read.
+    """
+    try:
+        result = parse_file(
+            path, file_id=file_id, level=ErrorLevel.COLLECT, data_source=definition.source_system
+        )
+    except X12Error as exc:
+        raise UnreadableFileError(str(path), f"not readable as X12: {exc}") from None
+    if not result.transactions:
+        first = result.errors[0].message if result.errors else "no transaction set found"
+        raise UnreadableFileError(str(path), f"not readable as X12: {first}")
+    return load_parse_result(
+        conn, result, source_system=definition.source_system, run_id=run_id, ingested_at=now
+    )
 
 
 def _register(
@@ -219,7 +252,15 @@ def _record_rules(
     run_id: str,
 ) -> None:
     rows = [
-        (run_id, "claims_header", rule, severity, n, definition.source_system, file_id)
+        (
+            run_id,
+            rule.split(".")[0] if definition.format == "x12" else "claims_header",
+            rule,
+            severity,
+            n,
+            definition.source_system,
+            file_id,
+        )
         for (rule, severity), n in sorted(counts.rule_failures.items())
     ]
     insert_rows(conn, "dq_results", rows)

@@ -67,7 +67,8 @@ def fingerprint(path: Path, definition: SourceDefinition) -> FileFingerprint:
     size = 0
     problem: str | None = None
     encoding = definition.encoding.lower()
-    decoder = None if definition.format == "parquet" else codecs.getincrementaldecoder(encoding)()
+    binary = definition.format in ("parquet", "x12")  # X12: the engine finds its own encoding
+    decoder = None if binary else codecs.getincrementaldecoder(encoding)()
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)

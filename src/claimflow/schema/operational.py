@@ -1,0 +1,175 @@
+"""Bronze registries, run records, rule results, caches and logs."""
+
+from __future__ import annotations
+
+from claimflow.schema._types import INT, TS, C, Column, D, Kind, N, T, Table, _cols
+
+SOURCE_FILES = Table(
+    "source_files",
+    (
+        Column("file_id", C, "sha256 of the file's bytes"),
+        Column("path", T, "where the file was read from (last time)"),
+        Column("kind", C, "csv, json, ndjson, parquet, x12"),
+        Column("source_system", C),
+        Column("size_bytes", INT),
+        Column("received_at", TS, "first time the file was seen"),
+        Column("status", C, "loaded or failed"),
+        Column("message", T, "why a file failed"),
+        Column("run_id", C, "the run that last processed the file"),
+    ),
+    primary_key="file_id",
+    doc="bronze: the file registry. A loaded file is never ingested again.",
+)
+
+BRONZE_EMR_ROWS = Table(
+    "bronze_emr_rows",
+    (
+        Column("source_file_id", C),
+        Column("source_system", C),
+        Column("source_row_number", INT, "1-based record position; NULL for unparseable lines"),
+        Column("source_line", INT, "line number, where the reader knows it"),
+        Column("raw_record", Kind.JSON, "the record as read: a JSON object of its fields"),
+        Column("lineage_hash", C),
+        Column("disposition", C, "loaded, quarantined or duplicate"),
+        Column("run_id", C),
+    ),
+    doc="bronze: every EMR record exactly as read, and where it went.",
+)
+
+X12_TRANSACTIONS = Table(
+    "x12_transactions",
+    (
+        Column("source_file_id", C),
+        Column("isa_control_number", C),
+        Column("group_control_number", C),
+        Column("st_control_number", C),
+        Column("transaction_set", C, "ST01"),
+        Column("guide", C, "ST03, else GS08"),
+        Column("kind", C, "837P, 837I, 837D, 835, 999, 277CA or unsupported"),
+        Column("first_segment", INT),
+        Column("last_segment", INT),
+        Column("error_count", INT),
+        Column("status", C, "loaded, quarantined (errors) or unsupported"),
+        Column("rows_extracted", INT),
+        Column("run_id", C),
+    ),
+    doc="bronze: every X12 transaction set seen, and where its rows went.",
+)
+
+X12_ERRORS = Table(
+    "x12_errors",
+    (
+        Column("source_file_id", C),
+        Column("isa_control_number", C),
+        Column("group_control_number", C),
+        Column("st_control_number", C),
+        Column("severity", C, "error or warning"),
+        Column("kind", C),
+        Column("code", C, "the rule, e.g. se_count"),
+        Column("segment_index", INT, "position in the file"),
+        Column("segment_position", INT, "IK302: position in the transaction set"),
+        Column("segment_id", C, "IK301"),
+        Column("loop_id", C, "IK303"),
+        Column("element_position", INT),
+        Column("component_position", INT),
+        Column("segment_error_code", C, "IK304"),
+        Column("element_error_code", C, "IK403"),
+        Column("bad_value", T, "IK404 (may be PHI: the warehouse is a PHI store)"),
+        Column("context", T, "the claim (CLM01) the error sits in"),
+        Column("message", T),
+        Column("run_id", C),
+    ),
+    doc="Every X12 error and warning with its coordinates.",
+)
+
+RUNS = Table(
+    "runs",
+    (
+        Column("run_id", C),
+        Column("started_at", TS),
+        Column("ended_at", TS),
+        Column("config_path", T),
+        Column("config_hash", C, "sha256 of the validated configuration"),
+        Column("reference_date", D),
+        Column("status", C, "running, ok, finished_with_quarantine, failed"),
+        *_cols(INT, "files_seen", "files_loaded", "files_skipped", "files_failed"),
+        *_cols(INT, "rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate"),
+        Column("duration_seconds", N),
+    ),
+    primary_key="run_id",
+)
+
+RUN_FILES = Table(
+    "run_files",
+    (
+        Column("run_id", C),
+        Column("file_id", C),
+        Column("path", T),
+        Column("source_name", C),
+        Column("source_system", C),
+        Column("status", C, "loaded, failed, or skipped (already loaded)"),
+        *_cols(INT, "rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate"),
+        Column("message", T),
+    ),
+    doc="Per run and file: rows read = loaded + quarantined + duplicate.",
+)
+
+DQ_RESULTS = Table(
+    "dq_results",
+    (
+        Column("run_id", C),
+        Column("table_name", C),
+        Column("rule", C),
+        Column("severity", C, "error (quarantines) or warn (flags)"),
+        Column("failed_rows", INT),
+        Column("data_source", C),
+        Column("source_file_id", C),
+    ),
+    doc="One row per (run, table, rule, file): Tuva's logical DQ summary shape.",
+)
+
+DENIAL_TEXT_CLASSIFICATIONS = Table(
+    "denial_text_classifications",
+    (
+        Column("normalized_text", T),
+        Column("classifier_version", C),
+        Column("label", C),
+        Column("category", C),
+        Column("confidence", N),
+        Column("layer", C, "exact, rule, model or fallback"),
+        Column("explanation", T),
+        Column("classified_at", TS),
+        Column("run_id", C),
+    ),
+    doc="Cache: each distinct normalised denial text, classified once per classifier version.",
+)
+
+REJECTION_LOG = Table(
+    "rejection_log",
+    (
+        Column("run_id", C),
+        Column("logged_at", TS),
+        Column("claim_id", C),
+        Column("patient_control_number", C),
+        Column("source_system", C),
+        Column("reason", C),
+        Column("classification", C),
+        Column("label", C),
+        Column("confidence", N),
+        Column("denial_reason", T),
+        Column("lineage_hash", C),
+    ),
+    doc="Append-only: each (claim, decision) logged once, ever.",
+)
+
+OPERATIONAL_TABLES: tuple[Table, ...] = (
+    SOURCE_FILES,
+    BRONZE_EMR_ROWS,
+    X12_TRANSACTIONS,
+    X12_ERRORS,
+    RUNS,
+    RUN_FILES,
+    DQ_RESULTS,
+    DENIAL_TEXT_CLASSIFICATIONS,
+    REJECTION_LOG,
+)

@@ -1,0 +1,88 @@
+"""X12 files through the pipeline: good transaction sets load, bad ones are quarantined whole."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+
+from tests.conftest import REPO, Workspace
+
+CORPUS = REPO / "tests" / "data" / "x12" / "corpus"
+REMIT_835 = CORPUS / "zentist__TigerShark" / "tests__5010-835-example-1.txt"
+CLAIMS_837P = CORPUS / "zentist__TigerShark" / "tests__5010-837-professional-example.txt"
+ACK_277CA = CORPUS / "imsweb__x12-parser" / "src__test__resources__277_5010__x12_277CA_rejected.txt"
+BAD_837 = CORPUS / "imsweb__x12-parser" / "src__test__resources__837_5010__x12_segment_errors.txt"
+
+
+def _x12_source() -> dict[str, object]:
+    return {"name": "clearinghouse", "source_system": "ch", "format": "x12", "pattern": "inbox/*"}
+
+
+def _inbox(ws: Workspace, *files: object) -> None:
+    ws.inbox.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copy(str(f), ws.inbox)
+
+
+def test_835_837_and_277ca_load_into_the_canonical_tables(workspace: Workspace) -> None:
+    ws = workspace
+    _inbox(ws, REMIT_835, CLAIMS_837P, ACK_277CA)
+    ws.write_config([_x12_source()])
+    result = ws.run("--json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    # EXPECTED_FACTS #1/#2: values the source project's tests assert for this 835
+    ((paid, method, trace, payer),) = ws.query(
+        "SELECT total_payment_amount, payment_method_code, trace_number, payer_name FROM payments"
+    )
+    assert (paid, method, trace, payer) == (
+        Decimal("1790.00"),
+        "CHK",
+        "123456789",
+        "DENTAL PAYER NAME",
+    )
+    assert ws.query("SELECT count(*) FROM adjudication") == [(3,)]
+    assert ws.query(
+        "SELECT claim_status_code FROM adjudication WHERE patient_control_number = 'PRECERTIFICATION'"
+    ) == [("25",)]
+    # the 837P lands in the same claims_header view as EMR claims would, typed professional
+    assert ws.query("SELECT DISTINCT claim_type, source_system FROM claims_header") == [
+        ("professional", "ch")
+    ]
+    # EXPECTED_FACTS #14: the rejected 277CA's claim status
+    assert ("A7", "562", "85") in ws.query(
+        "SELECT status_category_code, status_code, entity_code FROM ack_277ca"
+    )
+    statuses = ws.query("SELECT kind, status FROM x12_transactions ORDER BY kind")
+    assert ("835", "loaded") in statuses and ("837P", "loaded") in statuses
+    m = result.json()["conservation"]
+    assert m["rows_read"] == m["rows_loaded"] + m["rows_quarantined"] + m["rows_duplicate"]
+
+
+def test_invalid_transaction_set_is_quarantined_with_its_errors(workspace: Workspace) -> None:
+    ws = workspace
+    _inbox(ws, BAD_837, REMIT_835)
+    ws.write_config([_x12_source()])
+    result = ws.run("--json")
+    assert result.exit_code == 3
+    # nothing of the bad 837 in silver; its claims in quarantine with the rule and details
+    assert ws.query("SELECT count(*) FROM claims_header") == [(0,)]
+    rules = ws.query("SELECT DISTINCT dq_rule, dq_details FROM claims_header__quarantine")
+    assert rules and all(r[0].startswith("x12.") for r in rules)
+    assert any("N3" in r[1] or "HI" in r[1] for r in rules)
+    # the good 835 of the same run still loads
+    assert ws.query("SELECT count(*) FROM payments") == [(1,)]
+    errors = ws.query(
+        "SELECT segment_id, loop_id, segment_position FROM x12_errors WHERE severity = 'error'"
+    )
+    assert errors and all(e[2] is not None for e in errors)
+    assert ws.query("SELECT status FROM x12_transactions WHERE kind = '837P'") == [("quarantined",)]
+
+
+def test_a_file_that_is_not_x12_fails_with_its_reason(workspace: Workspace) -> None:
+    ws = workspace
+    ws.put("notes.txt", "this is not an interchange\n")
+    ws.write_config([_x12_source()])
+    result = ws.run("--json")
+    assert result.exit_code == 3
+    (f,) = result.json()["files"]
+    assert f["status"] == "failed" and "X12" in f["message"]
