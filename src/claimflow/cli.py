@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from claimflow import __version__
+from claimflow.cli_x12 import x12_app
 from claimflow.config import load_settings
 from claimflow.errors import ClaimflowError
 from claimflow.pipeline import RunReport
@@ -32,6 +33,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(x12_app, name="x12")
 out = Console()
 err = Console(stderr=True)
 
@@ -167,9 +169,12 @@ def lineage(
     if as_json:
         out.print_json(json.dumps(record.__dict__, default=str))
         return
-    position = (
-        f"record {record.row_number}" if record.row_number is not None else f"line {record.line}"
-    )
+    if record.segment_index is not None:
+        position = f"segment {record.segment_index} ({', '.join(record.tables)})"
+    elif record.row_number is not None:
+        position = f"record {record.row_number}"
+    else:
+        position = f"line {record.line}"
     out.print(f"lineage hash: {record.lineage_hash}")
     out.print(f"file:         {record.path}")
     out.print(f"file id:      {record.file_id} (sha256 of its bytes)")

@@ -86,3 +86,27 @@ def test_a_file_that_is_not_x12_fails_with_its_reason(workspace: Workspace) -> N
     assert result.exit_code == 3
     (f,) = result.json()["files"]
     assert f["status"] == "failed" and "X12" in f["message"]
+
+
+def test_lineage_of_an_x12_row_prints_its_segments(workspace: Workspace) -> None:
+    from tests.conftest import cli
+
+    ws = workspace
+    _inbox(ws, REMIT_835)
+    ws.write_config([_x12_source()])
+    ws.run()
+    ((lineage_hash, segment_index),) = ws.query(
+        "SELECT lineage_hash, segment_index FROM adjudication"
+        " WHERE patient_control_number = 'PRECERTIFICATION'"
+    )
+    result = cli("lineage", lineage_hash[:16], "--warehouse", str(ws.warehouse))
+    assert result.exit_code == 0, result.stderr
+    raw_lines = REMIT_835.read_text().replace("\n", "").split("~")
+    clp = raw_lines[segment_index - 1].strip()  # the segment as written in the file
+    assert clp.startswith("CLP*PRECERTIFICATION*25")
+    assert clp in result.stdout.replace("\n", "")
+    assert f"segment {segment_index}" in result.stdout
+    # a changed file is refused rather than misquoted
+    (ws.inbox / REMIT_835.name).write_text("ISA*changed")
+    stale = cli("lineage", lineage_hash, "--warehouse", str(ws.warehouse))
+    assert stale.exit_code == 1 and "changed" in stale.stderr

@@ -1,12 +1,19 @@
-"""Trace a row back to the file, the position and the raw record it came from."""
+"""Trace a row back to the file, the position and the raw record or segments it came from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
 from claimflow.errors import LineageNotFoundError
+from claimflow.schema import SILVER_TABLES, quarantine_table
+from claimflow.x12 import iter_segments
+
+_ROW_ENDS = frozenset(("SE", "GE", "IEA"))
+MAX_SEGMENTS = 60
 
 
 @dataclass(frozen=True)
@@ -22,13 +29,19 @@ class LineageRecord:
     raw_record: str
     disposition: str
     run_id: str
+    tables: list[str] = field(default_factory=list)
+    segment_index: int | None = None
 
 
 def find_lineage(conn: duckdb.DuckDBPyConnection, lineage_hash: str) -> LineageRecord:
     """Look up a lineage hash (full, or a unique prefix of at least 8 characters).
 
+    EMR rows are found in ``bronze_emr_rows`` with their raw record. X12 rows are found in the
+    silver tables (or their quarantine); their raw segments are read back from the registered
+    file, after checking the file still has the bytes it was loaded from.
+
     Raises:
-        LineageNotFoundError: No row, or more than one, carries that hash (prefix).
+        LineageNotFoundError: No row, or more than one source, carries that hash (prefix).
     """
     wanted = lineage_hash.strip().lower()
     if len(wanted) < 8:
@@ -40,9 +53,68 @@ def find_lineage(conn: duckdb.DuckDBPyConnection, lineage_hash: str) -> LineageR
         " WHERE starts_with(b.lineage_hash, ?) LIMIT 2",
         [wanted],
     ).fetchall()
-    if not rows:
-        raise LineageNotFoundError(f"no row in the warehouse has lineage hash {wanted}")
     if len(rows) > 1:
         raise LineageNotFoundError(f"{wanted} is the prefix of several lineage hashes; give more")
-    (h, file_id, path, system, row_number, line, raw, disposition, run_id) = rows[0]
-    return LineageRecord(h, file_id, path, system, row_number, line, raw, disposition, run_id)
+    if rows:
+        (h, file_id, path, system, row_number, line, raw, disposition, run_id) = rows[0]
+        return LineageRecord(h, file_id, path, system, row_number, line, raw, disposition, run_id)
+    return _find_x12(conn, wanted)
+
+
+def _find_x12(conn: duckdb.DuckDBPyConnection, wanted: str) -> LineageRecord:
+    selects = []
+    for table in SILVER_TABLES:
+        for name, disposition in (
+            (table.name, "loaded"),
+            (quarantine_table(table).name, "quarantined"),
+        ):
+            selects.append(
+                f"SELECT '{name}' AS t, '{disposition}' AS d, lineage_hash, source_file_id,"
+                f" segment_index, source_system, run_id FROM {name}"
+                " WHERE segment_index IS NOT NULL AND starts_with(lineage_hash, $h)"
+            )
+    found = conn.execute(" UNION ALL ".join(selects), {"h": wanted}).fetchall()
+    if not found:
+        raise LineageNotFoundError(f"no row in the warehouse has lineage hash {wanted}")
+    if len({r[2] for r in found}) > 1:
+        raise LineageNotFoundError(f"{wanted} is the prefix of several lineage hashes; give more")
+    _, disposition, full_hash, file_id, segment_index, system, run_id = found[0]
+    path_row = conn.execute("SELECT path FROM source_files WHERE file_id = ?", [file_id]).fetchone()
+    path = str(path_row[0]) if path_row else ""
+    return LineageRecord(
+        full_hash,
+        file_id,
+        path,
+        system,
+        None,
+        None,
+        read_segments(Path(path), file_id, int(segment_index)),
+        disposition,
+        run_id,
+        tables=sorted({r[0] for r in found}),
+        segment_index=int(segment_index),
+    )
+
+
+def read_segments(path: Path, file_id: str, segment_index: int) -> str:
+    """The segments of a row, from its first (1-based ``segment_index``) to the next of its kind.
+
+    Raises:
+        LineageNotFoundError: The file is gone or no longer has the bytes it was loaded from.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise LineageNotFoundError(f"{path}: the file is no longer there") from None
+    if hashlib.sha256(data).hexdigest() != file_id:
+        raise LineageNotFoundError(f"{path}: the file changed since it was loaded")
+    lines: list[str] = []
+    first = ""
+    for position, (sid, elements) in enumerate(iter_segments(data), start=1):
+        if position < segment_index:
+            continue
+        if lines and (sid == first or sid in _ROW_ENDS or len(lines) >= MAX_SEGMENTS):
+            break
+        first = first or sid
+        lines.append(f"{position:>7}  " + "*".join(elements))
+    return "\n".join(lines)

@@ -1,0 +1,162 @@
+"""``claimflow x12 …``: validate, acknowledge and parse X12 files with the engine."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Literal
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from claimflow.schema import empty_select_sql
+from claimflow.warehouse.load_x12 import TABLES_BY_NAME, insert_dict_rows
+from claimflow.x12 import (
+    ErrorLevel,
+    ParseResult,
+    X12Error,
+    X12ValidationError,
+    parse_file,
+    write_999,
+)
+
+x12_app = typer.Typer(
+    help="Validate, acknowledge (999) and parse X12 5010 files.", no_args_is_help=True
+)
+out = Console()
+err = Console(stderr=True)
+
+FileArg = Annotated[Path, typer.Argument(help="An X12 file.", exists=True, dir_okay=False)]
+
+
+def _parse(path: Path) -> ParseResult:
+    try:
+        return parse_file(path, file_id=path.name, level=ErrorLevel.COLLECT)
+    except X12Error as exc:
+        err.print(f"[bold red]error:[/] {path}: not readable as X12: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _error_dict(e: X12ValidationError) -> dict[str, object]:
+    d = dataclasses.asdict(e)
+    d["kind"] = str(e.kind)
+    d.pop("bad_value", None)  # may be PHI; the message says what was expected
+    return d
+
+
+@x12_app.command()
+def validate(
+    file: FileArg,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per error.")] = False,
+) -> None:
+    """Check envelopes, structure, elements and balancing. Exit 0 valid, 3 invalid."""
+    result = _parse(file)
+    if as_json:
+        for e in [*result.errors, *result.warnings]:
+            out.print(json.dumps(_error_dict(e), default=str), highlight=False, soft_wrap=True)
+    else:
+        kinds = ", ".join(sorted({t.kind for t in result.transactions})) or "none"
+        out.print(
+            f"{file}: {len(result.transactions)} transaction set(s) ({kinds}), "
+            f"{result.segment_count} segments, {len(result.errors)} error(s), "
+            f"{len(result.warnings)} warning(s)"
+        )
+        if result.errors or result.warnings:
+            table = RichTable(show_lines=False)
+            for col in ("sev", "ISA13/GS06/ST02", "seg#", "seg", "loop", "elem", "rule", "what"):
+                table.add_column(col, overflow="fold")
+            for e in [*result.errors, *result.warnings]:
+                table.add_row(
+                    e.severity,
+                    f"{e.isa13 or '-'}/{e.gs06 or '-'}/{e.st02 or '-'}",
+                    str(e.segment_position or e.segment_index or ""),
+                    e.segment_id or "",
+                    e.loop_id or "",
+                    f"{e.element_position:02d}" if e.element_position else "",
+                    e.code,
+                    e.message,
+                )
+            out.print(table)
+    unsupported = [t for t in result.transactions if not t.supported]
+    for t in unsupported:
+        err.print(
+            f"note: transaction set {t.st02} ({t.guide or t.transaction_set}) is a guide not supported yet"
+        )
+    if result.errors or not result.transactions:
+        raise typer.Exit(3)
+
+
+@x12_app.command()
+def ack(
+    file: FileArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the 999.")],
+    control_number: Annotated[int, typer.Option(help="ISA13/GS06 of the 999.")] = 1,
+) -> None:
+    """Write the 999 a receiver would send for an inbound 837 (IK3/IK4/IK5/AK9, CTX)."""
+    result = _parse(file)
+    try:
+        data = write_999(result, control_number=control_number)
+    except X12Error as exc:
+        err.print(f"[bold red]error:[/] {file}: cannot acknowledge: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    _atomic_write(output, data)
+    accepted = sum(1 for t in result.transactions if t.valid)
+    out.print(
+        f"wrote {output}: {accepted} of {len(result.transactions)} transaction set(s) accepted"
+    )
+
+
+@x12_app.command()
+def parse(
+    file: FileArg,
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for one file per table.")],
+    fmt: Annotated[
+        Literal["parquet", "ndjson"], typer.Option("--format", help="parquet or ndjson.")
+    ] = "parquet",
+) -> None:
+    """Parse into the canonical tables, one file per table that has rows."""
+    result = _parse(file)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    conn = duckdb.connect()
+    written = []
+    for name, rows in result.tables.items():
+        if not rows or name not in TABLES_BY_NAME:
+            continue
+        table = TABLES_BY_NAME[name]
+        conn.execute(f"CREATE TABLE {name} AS {empty_select_sql(table)}")
+        insert_dict_rows(conn, table, name, rows, {})
+        target = out_dir / f"{name}.{fmt}"
+        options = "FORMAT PARQUET" if fmt == "parquet" else "FORMAT JSON"
+        with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+            part = Path(tmp) / target.name
+            conn.execute(f"COPY {name} TO '{_sql_path(part)}' ({options})")
+            os.replace(part, target)
+        written.append((name, len(rows)))
+    conn.close()
+    for name, n in written:
+        out.print(f"{out_dir / (name + '.' + fmt)}: {n} rows")
+    if result.errors:
+        err.print(f"{len(result.errors)} validation error(s): run `claimflow x12 validate {file}`")
+        raise typer.Exit(3)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
