@@ -137,11 +137,13 @@ def run_once(workdir: Path) -> dict[str, object]:
         "--warehouse", str(workdir / "warehouse" / "claimflow.duckdb"),
         "--out", str(workdir / "out"), "--reference-date", "2025-09-30", "--json",
     ]  # fmt: skip
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    peak_kb = after.ru_maxrss
     if proc.returncode not in (0, 3):
         raise SystemExit(f"claimflow run failed ({proc.returncode}):\n{proc.stderr}")
     metrics = json.loads(proc.stdout)
@@ -149,7 +151,8 @@ def run_once(workdir: Path) -> dict[str, object]:
     assert c["rows_read"] == c["rows_loaded"] + c["rows_quarantined"] + c["rows_duplicate"]
     return {
         "wall_s": round(wall, 2),
-        "peak_rss_mb": round(max(peak_kb, before) / 1024, 1),
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "cpu_s": round(cpu, 2),
         "inner_s": metrics["duration_seconds"],
         **{k: c[k] for k in ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")},
         "flagged": metrics["flagged_for_resubmission"],
@@ -163,7 +166,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = args.rows or [1_000_000, 5_000_000]
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
-    header = "rows       wall_s  rss_MB  read      loaded    quarant.  dup      flagged"
+    header = "rows       wall_s  cpu_s   rss_MB  read      loaded    quarant.  dup      flagged"
     print(header)
     for rows in sizes:
         with tempfile.TemporaryDirectory(prefix="cf-bench-") as tmp:
@@ -175,7 +178,7 @@ def main() -> None:
             for _ in range(args.repeat):
                 r = run_once(workdir)
                 print(
-                    f"{rows:<10} {r['wall_s']:<7} {r['peak_rss_mb']:<7} {r['rows_read']:<9} "
+                    f"{rows:<10} {r['wall_s']:<7} {r['cpu_s']:<7} {r['peak_rss_mb']:<7} {r['rows_read']:<9} "
                     f"{r['rows_loaded']:<9} {r['rows_quarantined']:<9} {r['rows_duplicate']:<8} "
                     f"{r['flagged']}   (generated in {gen_s:.1f} s; in-process {r['inner_s']} s)"
                 )

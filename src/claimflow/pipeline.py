@@ -16,6 +16,7 @@ import duckdb
 from claimflow.config import Settings, SourceDefinition
 from claimflow.denials.cache import classify_denial_texts
 from claimflow.denials.classifier import DenialClassifier
+from claimflow.denials.reference import ensure_reference
 from claimflow.errors import SourceError, UnreadableFileError, WarehouseError
 from claimflow.resubmit.decide import decide
 from claimflow.resubmit.outputs import (
@@ -299,6 +300,7 @@ def run(
     say = progress or (lambda _msg: None)
     conn = open_warehouse(warehouse)
     try:
+        ensure_reference(conn)
         conn.execute(
             "INSERT INTO runs (run_id, started_at, config_path, config_hash, reference_date,"
             " status) VALUES (?, ?, ?, ?, ?, 'running')",

@@ -45,6 +45,7 @@ from claimflow.schema.operational import (
     X12_ERRORS,
     X12_TRANSACTIONS,
 )
+from claimflow.schema.reference import REF_CARC_CATEGORY, REF_CODES, REF_SETS, REFERENCE_TABLES
 from claimflow.schema.remittance import (
     ADJUDICATION,
     ADJUDICATION_LINE,
@@ -82,6 +83,10 @@ __all__ = [
     "PROCEDURES_ICD",
     "PROVIDER_ADJUSTMENTS",
     "QUARANTINE_COLUMNS",
+    "REFERENCE_TABLES",
+    "REF_CARC_CATEGORY",
+    "REF_CODES",
+    "REF_SETS",
     "REJECTION_LOG",
     "REMARKS",
     "RUNS",
@@ -111,7 +116,7 @@ def all_tables() -> tuple[Table, ...]:
         tables.append(table)
         if table.quarantine:
             tables.append(quarantine_table(table))
-    return (*tables, *OPERATIONAL_TABLES)
+    return (*tables, *OPERATIONAL_TABLES, *REFERENCE_TABLES)
 
 
 def markdown() -> str:

@@ -958,3 +958,31 @@ CREATE TABLE rejection_log (
     denial_reason VARCHAR,
     lineage_hash VARCHAR
 );
+
+CREATE TABLE ref_codes (
+    code_set VARCHAR,
+    code VARCHAR,
+    description VARCHAR,
+    status VARCHAR,
+    attributes VARCHAR,
+    in_latest BOOLEAN,
+    source VARCHAR,
+    loaded_at TIMESTAMP
+);
+
+CREATE TABLE ref_carc_category (
+    carc VARCHAR,
+    category VARCHAR,
+    source_category VARCHAR,
+    default_action VARCHAR,
+    auto_resubmit_eligible VARCHAR,
+    note VARCHAR
+);
+
+CREATE TABLE ref_sets (
+    code_set VARCHAR,
+    source VARCHAR,
+    content_sha256 VARCHAR,
+    rows BIGINT,
+    loaded_at TIMESTAMP
+);
