@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from claimflow import __version__
+from claimflow.cli_denials import denials_app
 from claimflow.cli_reference import reference_app
 from claimflow.cli_x12 import x12_app
 from claimflow.config import load_settings
@@ -36,6 +37,7 @@ app = typer.Typer(
 )
 app.add_typer(x12_app, name="x12")
 app.add_typer(reference_app, name="reference")
+app.add_typer(denials_app, name="denials")
 out = Console()
 err = Console(stderr=True)
 

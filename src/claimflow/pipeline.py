@@ -15,7 +15,7 @@ import duckdb
 
 from claimflow.config import Settings, SourceDefinition
 from claimflow.denials.cache import classify_denial_texts
-from claimflow.denials.classifier import DenialClassifier
+from claimflow.denials.model import classifier_with_model
 from claimflow.denials.reference import ensure_reference
 from claimflow.errors import SourceError, UnreadableFileError, WarehouseError
 from claimflow.resubmit.decide import decide
@@ -322,7 +322,7 @@ def run(
             report.files.append(file_report)
             _record_run_file(conn, run_id, file_report)
         say("classify denial texts")
-        classifier = DenialClassifier()
+        classifier = classifier_with_model(settings.resubmission.confidence_threshold)
         report.classifier_version = classifier.version
         _, report.texts_classified = classify_denial_texts(conn, classifier, run_id=run_id)
         say("decide resubmissions")

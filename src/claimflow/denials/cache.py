@@ -57,6 +57,9 @@ def classify_denial_texts(
                 result.confidence,
                 result.layer,
                 result.explanation,
+                result.disposition,
+                result.auto_resubmit,
+                result.model_version,
                 now,
                 run_id,
             )

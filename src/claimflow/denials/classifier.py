@@ -1,9 +1,15 @@
-"""The layered denial-text classifier: exact phrases, keyword rules, a model, then fallback.
+"""One denial classifier for every input: 835 codes, 277CA/999 rejections, free text, or several.
 
-Each layer either decides or passes. A decision carries its label, category, confidence, the
-layer that made it and a sentence saying why. The model layer is an interface here: plug any
-object with a ``version`` and a ``predict(text)``; with none, undecided texts fall back to
-``ambiguous``.
+Layers, in order, each deciding or passing on:
+
+1. ``code_map`` — CARC + RARC + group code, 277CA status, 999 error codes (:mod:`.codes`);
+2. ``exact`` — a known normalised phrase;
+3. ``rule`` — keyword rules on word boundaries, with negation (``phrases.yaml``);
+4. ``model`` — an offline text model, for what the rules do not settle;
+5. ``fallback`` — ``other``, confidence 0: a person decides.
+
+Text is normalised (NFKC, lower case, punctuation to spaces) and rewritten through a synonym
+list (precert → prior authorization, auth → authorization, ...) before any text layer sees it.
 """
 
 from __future__ import annotations
@@ -11,39 +17,61 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Protocol
 
 import yaml
 
+from claimflow.denials.codes import CodeMap, CodeVerdict
+from claimflow.denials.outcome import auto_resubmit, disposition_for
+
 AMBIGUOUS = "ambiguous"
 EXACT_CONFIDENCE = 0.99
 CONFLICT_CONFIDENCE = 0.5
+DEFAULT_THRESHOLD = 0.80
+
+
+@dataclass(frozen=True)
+class DenialInput:
+    """Whatever is known about one denial or rejection. Any field may be missing."""
+
+    text: str | None = None
+    group_code: str | None = None
+    carc: str | None = None
+    rarcs: tuple[str, ...] = ()
+    status_category: str | None = None  # 277CA STC01-1
+    status_code: str | None = None  # 277CA STC01-2
+    entity_code: str | None = None  # 277CA STC01-3
+    segment_error_code: str | None = None  # 999 IK304
+    element_error_code: str | None = None  # 999 IK403
 
 
 @dataclass(frozen=True)
 class Classification:
-    """What the classifier says of one normalised text."""
+    """The classifier's answer for one input."""
 
     normalized_text: str
     label: str
     category: str
     confidence: float
-    layer: str  # exact, rule, model, fallback
+    layer: str  # code_map, exact, rule, model, fallback
     explanation: str
+    disposition: str = "correct_and_review"
+    auto_resubmit: bool = False
+    model_version: str = ""
 
 
 @dataclass(frozen=True)
 class ModelPrediction:
-    """A model layer's answer."""
+    """A model layer's answer: a category with a calibrated probability."""
 
-    label: str
+    category: str
     confidence: float
 
 
 class TextModel(Protocol):
-    """The model layer: an offline classifier of free text (see the denials issue)."""
+    """The model layer: an offline classifier of (normalised) free text."""
 
     version: str
 
@@ -77,97 +105,172 @@ def _alternatives(patterns: list[str]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in patterns) + r")\b")
 
 
+@dataclass
+class _Phrases:
+    labels: dict[str, dict[str, Any]]
+    synonyms: list[tuple[re.Pattern[str], str]]
+    exact: dict[str, str]
+    rules: tuple[_Rule, ...]
+    digest: str = field(default="")
+
+
+def _compile(phrases: dict[str, Any], digest: str) -> _Phrases:
+    synonyms = [(re.compile(rf"\b(?:{p})\b"), r) for p, r in phrases.get("synonyms", [])]
+    compiled = _Phrases(phrases["labels"], synonyms, {}, (), digest)
+    compiled.exact = {
+        _rewrite(compiled, normalize(k)): v for k, v in phrases.get("exact", {}).items()
+    }
+    compiled.rules = tuple(
+        _Rule(
+            r["label"],
+            float(r["confidence"]),
+            tuple(_alternatives(group) for group in r["all"]),
+            _alternatives(r["unless"]) if r.get("unless") else None,
+        )
+        for r in phrases.get("rules", [])
+    )
+    named = set(compiled.exact.values()) | {r.label for r in compiled.rules}
+    missing = sorted(named - set(compiled.labels))
+    if missing:
+        raise ValueError(f"phrases name labels that are not declared: {missing}")
+    return compiled
+
+
+def _rewrite(phrases: _Phrases, text: str) -> str:
+    for pattern, replacement in phrases.synonyms:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 class DenialClassifier:
-    """Classifies normalised denial texts through the layers, in order.
+    """Classifies denials and rejections through the layers, in order.
 
     Args:
-        phrases: The classification data (labels, exact phrases, rules); the shipped
-            ``phrases.yaml`` when omitted.
+        phrases: The text classification data; the shipped ``phrases.yaml`` when omitted.
         model: An optional model layer for texts the rules do not settle.
+        threshold: Confidence under which an answer is not acted on automatically.
     """
 
-    def __init__(self, phrases: dict[str, Any] | None = None, model: TextModel | None = None):
+    def __init__(
+        self,
+        phrases: dict[str, Any] | None = None,
+        model: TextModel | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
         if phrases is None:
-            source = resources.files("claimflow.denials") / "phrases.yaml"
-            text = source.read_text(encoding="utf-8")
+            text = (resources.files("claimflow.denials") / "phrases.yaml").read_text("utf-8")
             phrases = yaml.safe_load(text)
         else:
             text = yaml.safe_dump(phrases, sort_keys=True)
         assert phrases is not None
-        self.labels: dict[str, dict[str, str]] = phrases["labels"]
-        self.exact = {normalize(k): v for k, v in phrases.get("exact", {}).items()}
-        self.rules = tuple(
-            _Rule(
-                r["label"],
-                float(r["confidence"]),
-                tuple(_alternatives(group) for group in r["all"]),
-                _alternatives(r["unless"]) if r.get("unless") else None,
-            )
-            for r in phrases.get("rules", [])
-        )
-        unknown = {v for v in self.exact.values()} | {r.label for r in self.rules}
-        missing = sorted(unknown - set(self.labels))
-        if missing:
-            raise ValueError(f"phrases name labels that are not declared: {missing}")
-        self.model = model
         digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+        self._phrases = _compile(phrases, digest)
+        self.labels = self._phrases.labels
+        self.codes = CodeMap()
+        self.model = model
+        self.threshold = threshold
         self.version = f"rules-{digest}" + (f"+{model.version}" if model else "")
 
     def category(self, label: str) -> str:
-        """The denial category of a label (``other`` for ambiguous)."""
-        return self.labels.get(label, {}).get("category", "other")
+        """The denial category of a label (``other`` for ambiguous or unknown)."""
+        return str(self.labels.get(label, {}).get("category", "other"))
 
     def fix(self, label: str) -> str | None:
         """The recommended change for a label, in words a biller acts on."""
-        return self.labels.get(label, {}).get("fix")
+        value = self.labels.get(label, {}).get("fix")
+        return None if value is None else str(value)
 
-    def classify(self, text: str) -> Classification:
-        """Classify one denial text (normalised here if it is not already)."""
-        norm = normalize(text)
-        if norm in self.exact:
-            label = self.exact[norm]
-            return self._result(
-                norm, label, EXACT_CONFIDENCE, "exact", f"the phrase {norm!r} is a known wording"
+    def rewrite(self, text: str) -> str:
+        """Normalise a text and apply the synonym list: what every text layer sees."""
+        return _rewrite(self._phrases, normalize(text))
+
+    def classify(self, item: DenialInput | str) -> Classification:
+        """Classify one denial: codes first, then its text (if the codes did not settle it)."""
+        if isinstance(item, str):
+            item = DenialInput(text=item)
+        verdict = self._codes(item)
+        norm = self.rewrite(item.text) if item.text else ""
+        if verdict is not None and (verdict.confidence >= self.threshold or not norm):
+            return self._from_codes(norm, verdict, item)
+        if norm:
+            return self._text(norm, item, verdict)
+        return self._fallback(norm, "nothing to classify: no codes and no text")
+
+    def _codes(self, item: DenialInput) -> CodeVerdict | None:
+        if item.carc:
+            return self.codes.adjustment(item.group_code, item.carc, item.rarcs)
+        if item.status_category:
+            return self.codes.claim_status(item.status_category, item.status_code, item.entity_code)
+        if item.segment_error_code or item.element_error_code:
+            return self.codes.ack_999(item.segment_error_code, item.element_error_code)
+        return None
+
+    def _from_codes(self, norm: str, verdict: CodeVerdict, item: DenialInput) -> Classification:
+        disposition = disposition_for(
+            verdict.category, group_code=item.group_code, rejection=verdict.is_rejection
+        )
+        auto = auto_resubmit(
+            verdict.category,
+            verdict.confidence,
+            self.threshold,
+            fix_known=verdict.auto_eligible == "Y",
+        )
+        why = verdict.explanation
+        if verdict.auto_eligible == "CONDITIONAL":
+            why += "; automatic resubmission only once the fix is confirmed on file"
+        return Classification(
+            norm, verdict.category, verdict.category, verdict.confidence, "code_map", why,
+            disposition, auto, "",
+        )  # fmt: skip
+
+    def _text(self, norm: str, item: DenialInput, codes: CodeVerdict | None) -> Classification:
+        if norm in self._phrases.exact:
+            label = self._phrases.exact[norm]
+            return self._labelled(
+                norm, label, EXACT_CONFIDENCE, "exact", f"{norm!r} is a known wording", item
             )
         claimed = [
             rule
-            for rule in self.rules
+            for rule in self._phrases.rules
             if all(g.search(norm) for g in rule.groups)
             and not (rule.unless and rule.unless.search(norm))
         ]
         labels = list(dict.fromkeys(r.label for r in claimed))
-        if len(labels) == 1:
+        categories = list(dict.fromkeys(self.category(label) for label in labels))
+        if labels and len(categories) == 1:
             rule = claimed[0]
-            return self._result(
-                norm,
-                rule.label,
-                rule.confidence,
-                "rule",
-                f"keywords in the text match the {rule.label.replace('_', ' ')} rule",
-            )
+            confidence = min(r.confidence for r in claimed) if len(labels) > 1 else rule.confidence
+            why = f"keywords match the {rule.label.replace('_', ' ')} rule"
+            return self._labelled(norm, rule.label, confidence, "rule", why, item)
         if len(labels) > 1:
-            return self._result(
-                norm,
-                labels[0],
-                CONFLICT_CONFIDENCE,
-                "rule",
-                f"keywords match several causes ({', '.join(labels)}): a person should decide",
-            )
+            why = f"keywords match several causes ({', '.join(labels)}): a person should decide"
+            return self._labelled(norm, labels[0], CONFLICT_CONFIDENCE, "rule", why, item)
         if self.model is not None:
             prediction = self.model.predict(norm)
             if prediction is not None:
-                return self._result(
-                    norm,
-                    prediction.label,
-                    prediction.confidence,
-                    "model",
-                    f"the model {self.model.version} reads it as {prediction.label}",
-                )
-        return Classification(
-            norm, AMBIGUOUS, "other", 0.0, "fallback", "no phrase, rule or model recognises it"
-        )
+                return Classification(
+                    norm, prediction.category, prediction.category, prediction.confidence, "model",
+                    f"the model reads it as {prediction.category.replace('_', ' ')}"
+                    f" (p={prediction.confidence:.2f})",
+                    disposition_for(prediction.category, group_code=item.group_code),
+                    False,  # a model's reading never triggers an automatic resubmission
+                    self.model.version,
+                )  # fmt: skip
+        if codes is not None:
+            return self._from_codes(norm, codes, item)
+        return self._fallback(norm, "no phrase, rule or model recognises it")
 
-    def _result(
-        self, norm: str, label: str, confidence: float, layer: str, why: str
+    def _labelled(
+        self, norm: str, label: str, confidence: float, layer: str, why: str, item: DenialInput
     ) -> Classification:
-        return Classification(norm, label, self.category(label), confidence, layer, why)
+        category = self.category(label)
+        fix_known = bool(self.labels.get(label, {}).get("auto", False))
+        return Classification(
+            norm, label, category, confidence, layer, why,
+            disposition_for(category, group_code=item.group_code),
+            auto_resubmit(category, confidence, self.threshold, fix_known=fix_known),
+            "",
+        )  # fmt: skip
+
+    def _fallback(self, norm: str, why: str) -> Classification:
+        return Classification(norm, AMBIGUOUS, "other", 0.0, "fallback", why, "correct_and_review")

@@ -31,6 +31,8 @@ REJECTION_LOG_COLUMNS = (
     "reason",
     "classification",
     "label",
+    "category",
+    "disposition",
     "confidence",
     "denial_reason",
     "lineage_hash",
@@ -68,8 +70,8 @@ def write_candidates(conn: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
             f"""COPY (
               SELECT patient_control_number AS claim_id, member_id AS patient_id,
                      strftime(submission_date, '%Y-%m-%d') AS submitted_at, denial_reason,
-                     classification, label, category, round(confidence, 4) AS confidence,
-                     layer, source_system, recommended_change, lineage_hash,
+                     classification, label, category, disposition, round(confidence, 4) AS confidence,
+                     layer, model_version, source_system, recommended_change, lineage_hash,
                      claim_id AS claim_key
               FROM {DECISIONS} WHERE exclusion_reason IS NULL
               ORDER BY source_system, patient_control_number
@@ -97,6 +99,7 @@ def append_rejection_log(
         f"""CREATE OR REPLACE TEMP TABLE cf_new_rejections AS
         SELECT $run_id AS run_id, $logged_at AS logged_at, d.claim_id, d.patient_control_number,
                d.source_system, d.exclusion_reason AS reason, d.classification, d.label,
+               d.category, d.disposition,
                round(d.confidence, 4) AS confidence, d.denial_reason, d.lineage_hash
         FROM {DECISIONS} AS d
         WHERE d.exclusion_reason IN ({", ".join(f"'{r}'" for r in LOGGED_REASONS)})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from claimflow.schema._types import INT, TS, C, Column, D, Kind, N, T, Table, _cols
+from claimflow.schema._types import INT, TS, B, C, Column, D, Kind, N, T, Table, _cols
 
 SOURCE_FILES = Table(
     "source_files",
@@ -138,6 +138,9 @@ DENIAL_TEXT_CLASSIFICATIONS = Table(
         Column("confidence", N),
         Column("layer", C, "exact, rule, model or fallback"),
         Column("explanation", T),
+        Column("disposition", C),
+        Column("auto_resubmit", B),
+        Column("model_version", C),
         Column("classified_at", TS),
         Column("run_id", C),
     ),
@@ -155,6 +158,8 @@ REJECTION_LOG = Table(
         Column("reason", C),
         Column("classification", C),
         Column("label", C),
+        Column("category", C),
+        Column("disposition", C),
         Column("confidence", N),
         Column("denial_reason", T),
         Column("lineage_hash", C),

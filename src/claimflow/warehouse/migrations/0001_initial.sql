@@ -941,6 +941,9 @@ CREATE TABLE denial_text_classifications (
     confidence DOUBLE,
     layer VARCHAR,
     explanation VARCHAR,
+    disposition VARCHAR,
+    auto_resubmit BOOLEAN,
+    model_version VARCHAR,
     classified_at TIMESTAMP,
     run_id VARCHAR
 );
@@ -954,6 +957,8 @@ CREATE TABLE rejection_log (
     reason VARCHAR,
     classification VARCHAR,
     label VARCHAR,
+    category VARCHAR,
+    disposition VARCHAR,
     confidence DOUBLE,
     denial_reason VARCHAR,
     lineage_hash VARCHAR
