@@ -31,6 +31,7 @@ from claimflow.sources.tabular import fingerprint, stage_file
 from claimflow.warehouse.connection import open_warehouse
 from claimflow.warehouse.load import FileCounts, load_staged
 from claimflow.warehouse.load_x12 import load_parse_result
+from claimflow.warehouse.matching import match_claims
 from claimflow.warehouse.sql import execute, insert_rows
 from claimflow.x12 import ErrorLevel, X12Error, parse_file
 
@@ -67,6 +68,7 @@ class RunReport:
     decisions: dict[str, Any] = field(default_factory=dict)
     rejection_log_appended: int = 0
     texts_classified: int = 0
+    matching: dict[str, Any] = field(default_factory=dict)
     classifier_version: str = ""
     duration_seconds: float = 0.0
 
@@ -104,6 +106,7 @@ class RunReport:
                 "rows_duplicate": self.total("rows_duplicate"),
             },
             "files": [asdict(f) for f in self.files],
+            "matching": self.matching,
             "classifier_version": self.classifier_version,
             "texts_classified": self.texts_classified,
             "duration_seconds": round(self.duration_seconds, 3),
@@ -321,6 +324,10 @@ def run(
             )
             report.files.append(file_report)
             _record_run_file(conn, run_id, file_report)
+        say("match acknowledgments and remittances to claims")
+        conn.execute("BEGIN TRANSACTION")
+        report.matching = asdict(match_claims(conn, run_id=run_id, now=now))
+        conn.execute("COMMIT")
         say("classify denial texts")
         classifier = classifier_with_model(settings.resubmission.confidence_threshold)
         report.classifier_version = classifier.version

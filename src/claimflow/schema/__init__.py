@@ -33,6 +33,7 @@ from claimflow.schema.claims import (
     PROCEDURES_ICD,
     emr_field,
 )
+from claimflow.schema.matching import CLAIM_LINE_MATCH, CLAIM_MATCH, MATCHING_TABLES, UNMATCHED
 from claimflow.schema.operational import (
     BRONZE_EMR_ROWS,
     DENIAL_TEXT_CLASSIFICATIONS,
@@ -68,6 +69,8 @@ __all__ = [
     "ADJUSTMENTS",
     "BRONZE_EMR_ROWS",
     "CLAIMS_HEADER",
+    "CLAIM_LINE_MATCH",
+    "CLAIM_MATCH",
     "CLAIMS_LINE",
     "CLAIM_STATUSES",
     "DENIAL_TEXT_CLASSIFICATIONS",
@@ -77,6 +80,7 @@ __all__ = [
     "EMR_HEADER_FIELDS",
     "EMR_LINE_FIELDS",
     "LINEAGE",
+    "MATCHING_TABLES",
     "OPERATIONAL_TABLES",
     "PART_SEPARATOR",
     "PAYMENTS",
@@ -94,6 +98,7 @@ __all__ = [
     "SILVER_TABLES",
     "SOURCE_FILES",
     "SQL_TYPES",
+    "UNMATCHED",
     "X12_ERRORS",
     "X12_TRANSACTIONS",
     "Column",
@@ -116,7 +121,7 @@ def all_tables() -> tuple[Table, ...]:
         tables.append(table)
         if table.quarantine:
             tables.append(quarantine_table(table))
-    return (*tables, *OPERATIONAL_TABLES, *REFERENCE_TABLES)
+    return (*tables, *MATCHING_TABLES, *OPERATIONAL_TABLES, *REFERENCE_TABLES)
 
 
 def markdown() -> str:

@@ -829,6 +829,34 @@ CREATE TABLE ack_277ca_summary__quarantine (
     dq_details VARCHAR
 );
 
+CREATE TABLE claim_match (
+    left_kind VARCHAR,
+    left_id VARCHAR,
+    right_id VARCHAR,
+    match_method VARCHAR,
+    match_score DOUBLE,
+    needs_review BOOLEAN,
+    matched_at TIMESTAMP,
+    run_id VARCHAR
+);
+
+CREATE TABLE claim_line_match (
+    left_id VARCHAR,
+    right_id VARCHAR,
+    match_method VARCHAR,
+    match_score DOUBLE,
+    needs_review BOOLEAN,
+    matched_at TIMESTAMP,
+    run_id VARCHAR
+);
+
+CREATE TABLE unmatched (
+    left_kind VARCHAR,
+    left_id VARCHAR,
+    reason VARCHAR,
+    run_id VARCHAR
+);
+
 CREATE TABLE source_files (
     file_id VARCHAR,
     path VARCHAR,
