@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from claimflow.schema import (
-    ACK_999,
     ACK_277CA,
+    ACK_999,
     ADJUDICATION,
     ADJUDICATION_LINE,
     CLAIMS_HEADER,

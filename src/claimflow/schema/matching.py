@@ -10,7 +10,11 @@ CLAIM_MATCH = Table(
         Column("left_kind", C, "999, 277ca or 835"),
         Column("left_id", C, "ack_999.ack_id, ack_277ca.ack_id or adjudication.adjudication_id"),
         Column("right_id", C, "claims_header.claim_id"),
-        Column("match_method", C, "transaction_set, ctx, trn02, exact_pcn, pcn_prefix20, payer_icn, fuzzy"),
+        Column(
+            "match_method",
+            C,
+            "transaction_set, ctx, trn02, exact_pcn, pcn_prefix20, payer_icn, fuzzy",
+        ),
         Column("match_score", N, "1 for exact methods; under 1 for fuzzy"),
         Column("needs_review", B, "a person should confirm it (fuzzy)"),
         Column("matched_at", TS),

@@ -65,6 +65,7 @@ class X12ValidationError:
         element_error_code: IK403 code for element-level problems.
         transaction_error_code: IK502 code this error implies for its transaction set.
         group_error_code: AK905 code this error implies for its functional group.
+        interchange_error_code: TA105 code (interchange-level problems have no 999 code).
         context: The claim (CLM01) the error sits in, for a CTX segment.
         severity: ``"error"`` or ``"warning"``.
     """
@@ -87,6 +88,7 @@ class X12ValidationError:
     element_error_code: str | None = None
     transaction_error_code: str | None = None
     group_error_code: str | None = None
+    interchange_error_code: str | None = None
     context: str | None = None
     severity: str = "error"
 

@@ -12,6 +12,7 @@ TABLES: tuple[str, ...] = (
     "claims_header",
     "claims_line",
     "diagnoses",
+    "procedures_icd",
     "payments",
     "adjudication",
     "adjudication_line",
@@ -21,6 +22,7 @@ TABLES: tuple[str, ...] = (
     "ack_999",
     "ack_999_errors",
     "ack_277ca",
+    "ack_277ca_summary",
 )
 """The canonical tables a parse can fill, named as in DATA_MODEL.md."""
 

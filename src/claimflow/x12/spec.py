@@ -9,6 +9,7 @@ reports missing required segments and loops when a loop closes.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -54,6 +55,7 @@ class Seg:
         elements: Element rules.
         max_elements: Most elements the segment may carry (0: unchecked).
         name: What the segment is, for error messages.
+        trailing: The segment closes its loop after the child loops (IK5, AK9, PLB).
     """
 
     id: str
@@ -63,6 +65,7 @@ class Seg:
     elements: tuple[Element, ...] = ()
     max_elements: int = 0
     name: str = ""
+    trailing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +119,13 @@ def seg(
     qpos: int = 1,
     max_elements: int = 0,
     name: str = "",
+    trailing: bool = False,
 ) -> Seg:
     """Shorthand for :class:`Seg` used by the spec modules."""
     qualifier = None
     if q is not None:
         qualifier = (qpos, frozenset([q] if isinstance(q, str) else q))
-    return Seg(sid, req, max_use, qualifier, elements, max_elements, name)
+    return Seg(sid, req, max_use, qualifier, elements, max_elements, name, trailing)
 
 
 def el(
@@ -159,8 +163,9 @@ class _Node:
     parent: _Node | None
     own: dict[str, list[Seg]] = field(default_factory=dict)
     children: list[_Node] = field(default_factory=list)
-    table: dict[str, list[tuple[Seg, _Node | None, _Node]]] = field(default_factory=dict)
+    table: dict[str, list[_Candidate]] = field(default_factory=dict)
     order: dict[int, int] = field(default_factory=dict)
+    has_required: bool = False
 
 
 def _compile(loop: Loop | None, parent: _Node | None, spec: TransactionSpec) -> _Node:
@@ -171,11 +176,19 @@ def _compile(loop: Loop | None, parent: _Node | None, spec: TransactionSpec) -> 
         node.order[id(s)] = i
     for child in loop.loops if loop else spec.loops:
         node.children.append(_compile(child, node, spec))
+    node.has_required = any(s.required for s in segments) or any(
+        c.loop is not None and c.loop.required for c in node.children
+    )
     return node
 
 
-def _candidates(node: _Node, sid: str) -> list[tuple[Seg, _Node | None, _Node]]:
-    """Where segment ``sid`` may go from ``node``: (slot, loop to open, loop to stay under)."""
+_Candidate = tuple[Seg, "_Node | None", "_Node", int, int, int, "frozenset[str] | None", bool]
+"""(slot, loop to open, loop to stay under, slot key, slot order, qualifier position,
+qualifier values, has element rules)."""
+
+
+def _candidates(node: _Node, sid: str) -> list[_Candidate]:
+    """Where segment ``sid`` may go from ``node``, best first."""
     found: list[tuple[Seg, _Node | None, _Node]] = [(s, None, node) for s in node.own.get(sid, ())]
     level: _Node | None = node
     while level is not None:
@@ -183,13 +196,17 @@ def _candidates(node: _Node, sid: str) -> list[tuple[Seg, _Node | None, _Node]]:
             assert child.loop is not None
             if child.loop.trigger.id == sid:
                 found.append((child.loop.trigger, child, level))
+        if level is not node:
+            found.extend((s, None, level) for s in level.own.get(sid, ()) if s.trailing)
         level = level.parent
-    root = node
-    while root.parent is not None:
-        root = root.parent
-    if root is not node:
-        found.extend((s, None, root) for s in root.own.get(sid, ()))
-    return found
+    out: list[_Candidate] = []
+    for slot, opens, under in found:
+        key = id(slot)
+        order = (opens or under).order.get(key, 0)
+        qpos, qvals = slot.qualifier if slot.qualifier else (0, None)
+        rules = bool(slot.elements or slot.max_elements)
+        out.append((slot, opens, under, key, order, qpos, qvals, rules))
+    return out
 
 
 ErrorSink = Callable[..., None]
@@ -230,33 +247,17 @@ class LoopBuilder:
         cands = node.table.get(sid)
         if cands is None:
             cands = node.table[sid] = _candidates(node, sid)
-        for slot, opens, under in cands:
-            q = slot.qualifier
-            if q is not None and (len(elements) <= q[0] or elements[q[0]] not in q[1]):
+        for slot, opens, under, key, order, qpos, qvals, rules in cands:
+            if qvals is not None and (len(elements) <= qpos or elements[qpos] not in qvals):
                 continue
             if opens is not None or under is not node:
                 self._close_to(under)
-            if opens is not None:
-                parent = self._stack[-1]
-                key = id(opens)
-                n = parent.child_counts.get(key, 0) + 1
-                parent.child_counts[key] = n
-                assert opens.loop is not None
-                if opens.loop.max_repeat and n > opens.loop.max_repeat:
-                    self._sink(
-                        "loop_repeat",
-                        "4",
-                        f"Loop {opens.loop_id} ({opens.loop.name or sid}) occurs {n} times; "
-                        f"the guide allows {opens.loop.max_repeat}.",
-                        loop_id=opens.loop_id,
-                    )
-                inst = _Instance(opens)
-                self._stack.append(inst)
-            key = id(slot)
-            uses = inst.seg_counts.get(key, 0) + 1
-            inst.seg_counts[key] = uses
+                inst = self._stack[-1]
+                if opens is not None:
+                    inst = self._open(inst, opens, sid)
+            counts = inst.seg_counts
+            uses = counts[key] = counts.get(key, 0) + 1
             loop_id = inst.node.loop_id
-            order = inst.node.order.get(key, 0)
             if order:
                 if order < inst.last_order:
                     self._sink(
@@ -267,7 +268,7 @@ class LoopBuilder:
                     )
                 else:
                     inst.last_order = order
-            if slot.max_use and uses > slot.max_use:
+            if uses > 1 and slot.max_use and uses > slot.max_use:
                 self._sink(
                     "segment_max_use",
                     "5",
@@ -275,7 +276,7 @@ class LoopBuilder:
                     f"the guide allows {slot.max_use}.",
                     loop_id=loop_id,
                 )
-            if self._validate and (slot.elements or slot.max_elements):
+            if rules and self._validate:
                 check_elements(slot, elements, component, loop_id, self._sink)
             return loop_id
         loop_id = node.loop_id
@@ -288,14 +289,34 @@ class LoopBuilder:
         self._sink("segment_unexpected", code, f"Segment {sid[:10]} {why}.", loop_id=loop_id)
         return loop_id
 
+    def _open(self, parent: _Instance, opens: _Node, sid: str) -> _Instance:
+        key = id(opens)
+        n = parent.child_counts[key] = parent.child_counts.get(key, 0) + 1
+        loop = opens.loop
+        assert loop is not None
+        if loop.max_repeat and n > loop.max_repeat:
+            self._sink(
+                "loop_repeat",
+                "4",
+                f"Loop {opens.loop_id} ({loop.name or sid}) occurs {n} times; "
+                f"the guide allows {loop.max_repeat}.",
+                loop_id=opens.loop_id,
+            )
+        inst = _Instance(opens)
+        self._stack.append(inst)
+        return inst
+
     def finish(self) -> None:
         """Close every open loop (at SE), reporting missing required parts."""
         self._close_to(self._root)
         self._check_required(self._stack[0])
 
     def _close_to(self, target: _Node) -> None:
-        while self._stack[-1].node is not target and len(self._stack) > 1:
-            self._check_required(self._stack.pop())
+        stack = self._stack
+        while stack[-1].node is not target and len(stack) > 1:
+            inst = stack.pop()
+            if inst.node.has_required:
+                self._check_required(inst)
 
     def _check_required(self, inst: _Instance) -> None:
         node = inst.node
@@ -343,13 +364,6 @@ def _valid_date(value: str) -> bool:
     return True
 
 
-def _valid_number(value: str, kind: str) -> bool:
-    body = value[1:] if value.startswith("-") else value
-    if kind == R:
-        return body.replace(".", "", 1).isdigit()
-    return body.isdigit()
-
-
 def check_elements(
     slot: Seg, elements: list[str], component: str, loop_id: str, sink: ErrorSink
 ) -> None:
@@ -364,44 +378,82 @@ def check_elements(
             element=slot.max_elements + 1,
             value=elements[slot.max_elements + 1],
         )
+    count = len(elements)
     for rule in slot.elements:
-        value = elements[rule.pos] if rule.pos < len(elements) else ""
+        pos = rule.pos
+        value = elements[pos] if pos < count else ""
         if rule.component is not None and value:
             parts = value.split(component)
             value = parts[rule.component - 1] if rule.component <= len(parts) else ""
-        what = rule.name or f"{slot.id}{rule.pos:02d}"
         if not value:
             if rule.required:
                 sink(
                     "element_missing",
                     "1",
-                    f"{what} is required but empty.",
+                    f"{_what(slot, rule)} is required but empty.",
                     loop_id=loop_id,
-                    element=rule.pos,
+                    element=pos,
                     component_pos=rule.component,
                     value="",
                 )
             continue
-        code = None
-        if rule.codes is not None and value not in rule.codes:
-            code, why = "7", f"{what} holds '{value[:30]}', which is not a valid code here"
-        elif rule.type == DT and not _valid_date(value):
-            code, why = "8", f"{what} holds '{value[:30]}', which is not a valid CCYYMMDD date"
-        elif rule.type == TM and not (value.isdigit() and 4 <= len(value) <= 8):
-            code, why = "9", f"{what} holds '{value[:30]}', which is not a valid time"
-        elif rule.type in (R, N0, N2) and not _valid_number(value, rule.type):
-            code, why = "6", f"{what} holds '{value[:30]}', which is not a number"
-        elif rule.max_len and len(value) > rule.max_len:
-            code, why = "5", f"{what} is {len(value)} characters; at most {rule.max_len} allowed"
-        elif len(value) < rule.min_len:
-            code, why = "4", f"{what} is {len(value)} characters; at least {rule.min_len} needed"
-        if code is not None:
-            sink(
-                "element_invalid",
-                code,
-                why + ".",
-                loop_id=loop_id,
-                element=rule.pos,
-                component_pos=rule.component,
-                value=value,
-            )
+        codes = rule.codes
+        code: str | None
+        if codes is not None:
+            if value in codes:
+                continue
+            code = "7"
+        else:
+            code = _element_code(rule, value)
+            if code is None:
+                continue
+        sink(
+            "element_invalid",
+            code,
+            _why(code, _what(slot, rule), value, rule),
+            loop_id=loop_id,
+            element=pos,
+            component_pos=rule.component,
+            value=value,
+        )
+
+
+_NUMBER = {
+    R: re.compile(r"-?(?:\d+\.?\d*|\.\d+)").fullmatch,
+    N0: re.compile(r"-?\d+").fullmatch,
+    N2: re.compile(r"-?\d+").fullmatch,
+}
+
+
+def _element_code(rule: Element, value: str) -> str | None:
+    """The IK403 code for a present value that breaks its rule (codes aside), or None."""
+    kind = rule.type
+    if kind in _NUMBER:
+        if _NUMBER[kind](value) is None:
+            return "6"
+    elif kind == DT:
+        if not _valid_date(value):
+            return "8"
+    elif kind == TM and not (value.isdigit() and 4 <= len(value) <= 8):
+        return "9"
+    if rule.max_len and len(value) > rule.max_len:
+        return "5"
+    if len(value) < rule.min_len:
+        return "4"
+    return None
+
+
+def _what(slot: Seg, rule: Element) -> str:
+    return rule.name or f"{slot.id}{rule.pos:02d}"
+
+
+def _why(code: str, what: str, value: str, rule: Element) -> str:
+    shown = value[:30]
+    return {
+        "4": f"{what} is {len(value)} characters; at least {rule.min_len} needed.",
+        "5": f"{what} is {len(value)} characters; at most {rule.max_len} allowed.",
+        "6": f"{what} holds '{shown}', which is not a number.",
+        "7": f"{what} holds '{shown}', which is not a valid code here.",
+        "8": f"{what} holds '{shown}', which is not a valid CCYYMMDD date.",
+        "9": f"{what} holds '{shown}', which is not a valid time.",
+    }[code]

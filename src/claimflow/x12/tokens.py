@@ -127,7 +127,10 @@ def _open_text(stream: BinaryIO, chunk_size: int) -> Iterator[str]:
         encoding = "utf-16-le"
     elif first.startswith(codecs.BOM_UTF8):
         first = first[3:]
-    decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
+    # UTF-8 bytes that do not decode survive as surrogates (and encode back unchanged);
+    # a UTF-16 stream with an odd trailing byte gets a replacement character.
+    errors = "surrogateescape" if encoding == "utf-8" else "replace"
+    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
     chunk = first
     while chunk:
         text = decoder.decode(chunk)
@@ -159,11 +162,11 @@ class SegmentReader:
     def _issue(self, code: str, message: str, value: str) -> None:
         self.issues.append(ReaderIssue(code, message, self._yielded + 1, value[:60]))
 
-    def batches(self) -> Iterator[list[tuple[str, Delimiters]]]:
-        """Yield lists of ``(segment text, delimiters)`` in file order.
+    def batches(self) -> Iterator[tuple[Delimiters, list[str]]]:
+        """Yield ``(delimiters, segment texts)`` in file order.
 
         Yields:
-            Non-empty lists of segments with the delimiters in force for each.
+            The delimiters in force and a non-empty list of segment texts they apply to.
         """
         buf = ""
         seeking = True
@@ -207,28 +210,31 @@ class SegmentReader:
                 buf = buf.replace("\r\n", "\n").replace("\r", "\n")
             parts = buf.split(term)
             buf = "" if eof else parts.pop()
-            batch: list[tuple[str, Delimiters]] = []
+            batch: list[str] = []
+            append = batch.append
             for i, part in enumerate(parts):
                 seg = part.strip(_WHITESPACE)
                 if not seg:
                     continue
-                if seg.startswith("ISA") and not fresh:
-                    # A new interchange before this one ended: learn its delimiters afresh.
-                    buf = term.join(parts[i:] + ([buf] if not eof else []))
-                    seeking = True
-                    need_more = False
-                    break
+                if seg[0] == "I":
+                    if seg.startswith("ISA") and not fresh:
+                        # A new interchange before this one ended: learn its delimiters afresh.
+                        buf = term.join(parts[i:] + ([buf] if not eof else []))
+                        seeking = True
+                        need_more = False
+                        break
+                    if seg.startswith("IEA") and (len(seg) == 3 or seg[3] == delims.element):
+                        append(seg)
+                        buf = term.join(parts[i + 1 :] + ([buf] if not eof else []))
+                        seeking = True
+                        need_more = False
+                        break
                 fresh = False
-                batch.append((seg, delims))
-                self._yielded += 1
-                if seg.startswith("IEA") and (len(seg) == 3 or seg[3] == delims.element):
-                    buf = term.join(parts[i + 1 :] + ([buf] if not eof else []))
-                    seeking = True
-                    need_more = False
-                    break
+                append(seg)
             if batch:
+                self._yielded += len(batch)
                 self.delimiters = delims
-                yield batch
+                yield delims, batch
             if eof and (not seeking or not buf.strip(_WHITESPACE)):
                 return
 
@@ -291,7 +297,8 @@ def iter_segments(
         element values as written (composites are not split).
     """
     source = io.BytesIO(stream) if isinstance(stream, bytes) else stream
-    for batch in SegmentReader(source, chunk_size).batches():
-        for text, delims in batch:
-            elements = text.split(delims.element)
+    for delims, texts in SegmentReader(source, chunk_size).batches():
+        separator = delims.element
+        for text in texts:
+            elements = text.split(separator)
             yield elements[0], elements

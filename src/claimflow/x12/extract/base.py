@@ -9,29 +9,35 @@ from decimal import Decimal, InvalidOperation
 
 from claimflow.x12.result import Row
 
+_sha256 = hashlib.sha256
+
+Handler = Callable[[list[str], str, int, str], None]
+"""A segment handler: ``handler(elements, loop id, file index, raw text)``."""
 Report = Callable[..., None]
 """``report(code, x12_code, message, kind=..., element=..., value=..., at=...)``."""
 
 
 def surrogate_key(*parts: object) -> str:
     """Deterministic surrogate key: sha256 of the parts joined by ``|``, 32 hex characters."""
-    text = "|".join("" if p is None else str(p) for p in parts)
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    text = "|".join([p if type(p) is str else ("" if p is None else str(p)) for p in parts])
+    return _sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 class RowContext:
     """Where rows come from (file, envelope) and how to reach the error sink."""
 
     __slots__ = (
+        "_base",
+        "_prefix",
         "component",
         "data_source",
         "file_id",
         "gs06",
         "isa13",
-        "report",
         "repetition",
+        "report",
         "st02",
-        "_prefix",
+        "st_index",
     )
 
     def __init__(
@@ -44,6 +50,7 @@ class RowContext:
         component: str,
         repetition: str | None,
         report: Report,
+        st_index: int = 0,
     ) -> None:
         self.file_id = file_id
         self.data_source = data_source
@@ -53,66 +60,77 @@ class RowContext:
         self.component = component
         self.repetition = repetition
         self.report = report
+        self.st_index = st_index
         self._prefix = hashlib.sha256(file_id.encode("utf-8", "surrogateescape") + b"|")
+        self._base: Row = {
+            "source_file_id": file_id,
+            "data_source": data_source,
+            "isa_control_number": isa13,
+            "group_control_number": gs06,
+            "st_control_number": st02,
+        }
+
+    def at(self, index: int, sid: str, loop_id: str) -> tuple[int, int, str, str]:
+        """Error coordinates of segment ``index``: (file index, set position, id, loop)."""
+        return (index, index - self.st_index + 1, sid, loop_id)
 
     def lineage(self, index: int, raw: str, part: int = 0) -> Row:
         """Lineage columns for a row built from segment ``index`` (``part``: which piece)."""
         h = self._prefix.copy()
-        h.update(f"{index}|{part}|".encode())
-        h.update(raw.encode("utf-8", "surrogateescape"))
-        return {
-            "source_file_id": self.file_id,
-            "data_source": self.data_source,
-            "isa_control_number": self.isa13,
-            "group_control_number": self.gs06,
-            "st_control_number": self.st02,
-            "segment_index": index,
-            "lineage_hash": h.hexdigest(),
-        }
+        h.update(f"{index}|{part}|{raw}".encode("utf-8", "surrogateescape"))
+        row = self._base.copy()
+        row["segment_index"] = index
+        row["lineage_hash"] = h.hexdigest()
+        return row
 
 
 def element(els: list[str], pos: int) -> str | None:
     """Element ``pos`` of a segment, or None when absent or empty."""
-    if pos < len(els):
-        value = els[pos]
-        return value if value else None
-    return None
+    try:
+        return els[pos] or None
+    except IndexError:
+        return None
 
 
 def composite(els: list[str], pos: int, sep: str) -> list[str]:
     """Components of element ``pos`` (empty list when absent)."""
-    if pos < len(els) and els[pos]:
-        return els[pos].split(sep)
-    return []
+    try:
+        value = els[pos]
+    except IndexError:
+        return []
+    return value.split(sep) if value else []
 
 
 def part(parts: list[str], i: int) -> str | None:
     """Component ``i`` (1-based) of a split composite, or None when absent or empty."""
-    if i <= len(parts):
-        value = parts[i - 1]
-        return value if value else None
-    return None
+    try:
+        return parts[i - 1] or None
+    except IndexError:
+        return None
 
 
 def money(ctx: RowContext, els: list[str], pos: int) -> Decimal | None:
     """Element ``pos`` as a Decimal amount; reports a bad number and returns None."""
-    if pos >= len(els) or not els[pos]:
+    try:
+        value = els[pos]
+    except IndexError:
         return None
-    value = els[pos]
+    if not value:
+        return None
     try:
         amount = Decimal(value)
+        if amount.is_finite():
+            return amount
     except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
-        ctx.report(
-            "element_invalid",
-            "6",
-            f"Element {pos:02d} holds '{value[:30]}', which is not an amount.",
-            element=pos,
-            value=value,
-        )
-        return None
-    return amount
+        pass
+    ctx.report(
+        "element_invalid",
+        "6",
+        f"Element {pos:02d} holds '{value[:30]}', which is not an amount.",
+        element=pos,
+        value=value,
+    )
+    return None
 
 
 def parse_date(ctx: RowContext, value: str | None, pos: int) -> datetime.date | None:
@@ -152,21 +170,69 @@ def date_range(
     return None, None
 
 
+def adjustment_rows(
+    ctx: RowContext,
+    els: list[str],
+    index: int,
+    raw: str,
+    parent: object,
+    links: Row,
+    level: str,
+    source: str,
+) -> tuple[list[Row], Decimal]:
+    """One ``adjustments`` row per CAS triplet, and the sum of their amounts.
+
+    Args:
+        ctx: Row context.
+        els: The CAS elements.
+        index: File position of the CAS.
+        raw: The CAS segment text.
+        parent: Key of the claim or line the CAS belongs to (part of the surrogate key).
+        links: Foreign keys (``adjudication_id``, ``adjudication_line_id``, ``claim_id``,
+            ``claim_line_id``).
+        level: ``claim`` or ``line``.
+        source: ``835`` or ``837_cob``.
+
+    Returns:
+        The rows and the total of their amounts.
+    """
+    group = element(els, 1)
+    rows: list[Row] = []
+    total = Decimal(0)
+    for triplet in range(1, min(6, len(els) // 3) + 1):
+        base = 2 + (triplet - 1) * 3
+        reason = element(els, base)
+        amount = money(ctx, els, base + 1)
+        if reason is None and amount is None:
+            continue
+        row = ctx.lineage(index, raw, triplet)
+        row.update(links)
+        row["adjustment_id"] = surrogate_key(parent, index, triplet)
+        row["level"] = level
+        row["group_code"] = group
+        row["reason_code"] = reason
+        row["amount"] = amount
+        row["quantity"] = money(ctx, els, base + 2)
+        row["triplet_index"] = triplet
+        row["is_patient_responsibility"] = group == "PR"
+        row["source"] = source
+        rows.append(row)
+        if amount is not None:
+            total += amount
+    return rows, total
+
+
 class Extractor:
     """Base of the per-guide extractors: dispatches segments to handlers by segment id."""
 
     tables: tuple[str, ...] = ()
+    streaming_safe = True
+    """True when every row already handed to ``out`` is final (rows may be flushed mid-set)."""
 
     def __init__(self, ctx: RowContext, out: dict[str, list[Row]]) -> None:
         self.ctx = ctx
         self.out = out
-        self.handlers: dict[str, Callable[[list[str], str, int, str], None]] = {}
-
-    def segment(self, sid: str, els: list[str], loop_id: str, index: int, raw: str) -> None:
-        """Feed one segment (between ST and SE)."""
-        handler = self.handlers.get(sid)
-        if handler is not None:
-            handler(els, loop_id, index, raw)
+        self.handlers: dict[str, Handler] = {}
 
     def finish(self) -> None:
         """Called at SE: flush open rows and run end-of-set checks."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from claimflow.x12.spec import DT, ID, R, Loop, Seg, el, seg
+from claimflow.x12.spec import DT, ID, Loop, R, Seg, el, seg
 
 ENTITY_NM1 = (
     el(1, True, ID, 2, 3, name="NM101 entity identifier code"),
@@ -12,9 +12,22 @@ ENTITY_NM1 = (
 )
 N3 = seg("N3", el(1, True, max_len=55, name="N301 address"), name="address")
 N4 = seg("N4", el(1, False, max_len=30, name="N401 city"), name="city, state, ZIP")
-DTP = seg("DTP", el(1, True, ID, 3, 3), el(2, True, ID, 2, 3, codes=("D8", "RD8")), max_use=0)
+DTP = seg(
+    "DTP", el(1, True, ID, 3, 3), el(2, True, ID, 2, 3, codes=("D8", "RD8", "DT", "TM")), max_use=0
+)
 REF = seg("REF", el(1, True, ID, 2, 3), max_use=0)
 PER = seg("PER", el(1, True, ID, 2, 2), max_use=2)
+DMG = seg(
+    "DMG",
+    el(1, True, ID, 2, 3, codes=("D8",), name="DMG01 date format"),
+    el(2, True, "DT", name="DMG02 birth date"),
+    el(3, True, ID, 1, 1, codes=("F", "M", "U"), name="DMG03 gender"),
+)
+PAYER_SEQUENCE = ("A", "B", "C", "D", "E", "F", "G", "H", "P", "S", "T", "U")
+FILING_INDICATORS = (
+    *("11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS", "FI", "HM"),
+    *("LM", "MA", "MB", "MC", "OF", "TV", "VA", "WC", "ZZ"),
+)
 
 
 def nm1(q: str | tuple[str, ...], loop_id: str, *segments: Seg, req: bool = False) -> Loop:
@@ -22,7 +35,12 @@ def nm1(q: str | tuple[str, ...], loop_id: str, *segments: Seg, req: bool = Fals
     return Loop(loop_id, seg("NM1", *ENTITY_NM1, q=q, name="name"), segments, required=req)
 
 
-def claim_loop(service: Seg, provider_loops: tuple[Loop, ...], line_names: tuple[Loop, ...]) -> Loop:
+def claim_loop(
+    service: Seg,
+    provider_loops: tuple[Loop, ...],
+    line_names: tuple[Loop, ...],
+    diagnosis_required: bool = True,
+) -> Loop:
     """The 2300 claim loop with its 2310/2320/2400 children for one 837 flavour."""
     cas = seg("CAS", el(1, True, ID, 1, 2, codes=("CO", "CR", "OA", "PI", "PR")), max_use=5)
     other_subscriber = Loop(
@@ -82,6 +100,9 @@ def claim_loop(service: Seg, provider_loops: tuple[Loop, ...], line_names: tuple
             el(2, True, R, max_len=18, name="CLM02 total charge"),
             el(5, True, name="CLM05 facility code"),
             el(5, True, ID, 1, 1, codes=("1", "6", "7", "8"), component=3, name="CLM05-3"),
+            el(7, False, ID, 1, 1, codes=("A", "B", "C"), name="CLM07 assignment code"),
+            el(8, True, ID, 1, 1, codes=("N", "W", "Y"), name="CLM08 benefits assignment"),
+            el(9, True, ID, 1, 1, codes=("I", "Y"), name="CLM09 release of information"),
             name="claim information",
         ),
         (
@@ -100,7 +121,7 @@ def claim_loop(service: Seg, provider_loops: tuple[Loop, ...], line_names: tuple
             seg("CR1"),
             seg("CR2"),
             seg("CRC", max_use=0),
-            seg("HI", max_use=0),
+            seg("HI", req=diagnosis_required, max_use=0, name="health care diagnosis code"),
             seg("HCP"),
         ),
         (*provider_loops, other_subscriber, line),
@@ -122,8 +143,8 @@ def build_loops(claim: Loop) -> tuple[Loop, ...]:
                 nm1(
                     "85",
                     "2010AA",
-                    N3,
-                    N4,
+                    seg("N3", el(1, True, max_len=55), req=True, name="billing provider address"),
+                    seg("N4", el(1, True, max_len=30), req=True, name="billing provider city"),
                     seg("REF", q="EI", name="billing provider tax id"),
                     seg("REF", q=("SY", "0B", "1G", "G2", "LU"), max_use=2),
                     PER,
@@ -139,9 +160,17 @@ def build_loops(claim: Loop) -> tuple[Loop, ...]:
         Loop(
             "2000B",
             seg("HL", q="22", qpos=3, name="subscriber"),
-            (seg("SBR", el(1, True, ID, 1, 1), req=True), seg("PAT")),
             (
-                nm1("IL", "2010BA", N3, N4, seg("DMG"), REF, seg("PER"), req=True),
+                seg(
+                    "SBR",
+                    el(1, True, ID, 1, 1, codes=PAYER_SEQUENCE, name="SBR01 payer sequence"),
+                    el(9, False, ID, 1, 2, codes=FILING_INDICATORS, name="SBR09 filing code"),
+                    req=True,
+                ),
+                seg("PAT"),
+            ),
+            (
+                nm1("IL", "2010BA", N3, N4, DMG, REF, seg("PER"), req=True),
                 nm1("PR", "2010BB", N3, N4, REF, req=True),
                 claim,
             ),
@@ -153,7 +182,7 @@ def build_loops(claim: Loop) -> tuple[Loop, ...]:
             "2000C",
             seg("HL", q="23", qpos=3, name="patient"),
             (seg("PAT", req=True),),
-            (nm1("QC", "2010CA", N3, N4, seg("DMG"), REF, req=True), claim),
+            (nm1("QC", "2010CA", N3, N4, DMG, REF, PER, req=True), claim),
             max_repeat=0,
             name="patient",
         ),

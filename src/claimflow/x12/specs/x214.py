@@ -15,7 +15,9 @@ def _level(hl: str, loop_id: str, name_loop: str, status: str, *extra: Loop, req
     name = Loop(name_loop, NM1, (), required=True)
     detail: tuple[Seg, ...] = (STC, seg("QTY", max_use=0), seg("AMT", max_use=0), REF, DTP)
     status_loop = Loop(status, TRN, detail, extra, max_repeat=0)
-    return Loop(loop_id, seg("HL", q=hl, qpos=3), (), (name, status_loop), required=req, max_repeat=0)
+    return Loop(
+        loop_id, seg("HL", q=hl, qpos=3), (), (name, status_loop), required=req, max_repeat=0
+    )
 
 
 SERVICE = Loop("2220D", seg("SVC"), (STC, REF, DTP), max_repeat=0, name="service line")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from claimflow.x12.spec import DT, ID, R, Loop, TransactionSpec, el, seg
+from claimflow.x12.spec import DT, ID, Loop, R, TransactionSpec, el, seg
 
 CAS = seg(
     "CAS",
@@ -38,6 +38,7 @@ HEADER = (
         el(4, True, R, max_len=18, name="PLB04 amount"),
         max_use=0,
         name="provider adjustment",
+        trailing=True,
     ),
 )
 

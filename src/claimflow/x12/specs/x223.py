@@ -5,6 +5,7 @@ from __future__ import annotations
 from claimflow.x12.spec import ID, R, TransactionSpec, el, seg
 from claimflow.x12.specs._x837 import HEADER, N3, N4, REF, build_loops, claim_loop, nm1
 
+PRV = seg("PRV")
 SV2 = seg(
     "SV2",
     el(1, True, max_len=48, name="SV201 revenue code"),
@@ -18,17 +19,17 @@ SV2 = seg(
 CLAIM = claim_loop(
     SV2,
     (
-        nm1("71", "2310A", REF),
-        nm1("72", "2310B", REF),
-        nm1("ZZ", "2310C", REF),
-        nm1("82", "2310D", REF),
+        nm1("71", "2310A", PRV, REF),
+        nm1("72", "2310B", PRV, REF),
+        nm1("ZZ", "2310C", PRV, REF),
+        nm1("82", "2310D", PRV, REF),
         nm1("77", "2310E", N3, N4, REF),
         nm1("DN", "2310F", REF),
     ),
     (
-        nm1("72", "2420A", REF),
-        nm1("ZZ", "2420B", REF),
-        nm1("82", "2420C", REF),
+        nm1("72", "2420A", PRV, REF),
+        nm1("ZZ", "2420B", PRV, REF),
+        nm1("82", "2420C", PRV, REF),
         nm1("DN", "2420D", REF),
     ),
 )

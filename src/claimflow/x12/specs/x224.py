@@ -26,6 +26,7 @@ CLAIM = claim_loop(
         nm1("DD", "2420B", REF),
         nm1("77", "2420C", N3, N4, REF),
     ),
+    diagnosis_required=False,
 )
 
 SPEC = TransactionSpec("837D", "837", "005010X224", HEADER, build_loops(CLAIM))

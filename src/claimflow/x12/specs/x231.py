@@ -14,6 +14,7 @@ HEADER = (
         el(4, True, "N0"),
         req=True,
         name="functional group response trailer",
+        trailing=True,
     ),
 )
 
@@ -27,6 +28,7 @@ LOOPS = (
                 el(1, True, ID, 1, 1, codes=("A", "E", "M", "R", "W", "X"), name="IK501"),
                 req=True,
                 name="transaction set response trailer",
+                trailing=True,
             ),
         ),
         (
@@ -34,7 +36,14 @@ LOOPS = (
                 "2100",
                 seg("IK3", el(1, True, max_len=3), el(2, True, "N0"), el(4, False, ID)),
                 (seg("CTX", max_use=10),),
-                (Loop("2110", seg("IK4", el(1, True), el(3, True, ID)), (seg("CTX"),), max_repeat=99),),
+                (
+                    Loop(
+                        "2110",
+                        seg("IK4", el(1, True), el(3, True, ID)),
+                        (seg("CTX"),),
+                        max_repeat=99,
+                    ),
+                ),
                 max_repeat=0,
                 name="error identification",
             ),
