@@ -22,6 +22,7 @@ from claimflow.cli_reference import reference_app
 from claimflow.cli_x12 import x12_app
 from claimflow.config import load_settings
 from claimflow.errors import ClaimflowError
+from claimflow.marts.kpis import compute_kpis
 from claimflow.pipeline import RunReport
 from claimflow.pipeline import run as run_pipeline
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE, open_warehouse
@@ -187,6 +188,51 @@ def lineage(
     out.print(f"disposition:  {record.disposition} (run {record.run_id})")
     out.print("raw record:")
     out.print(record.raw_record, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def kpi(
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    start: Annotated[
+        str, typer.Option("--from", help="First submission date YYYY-MM-DD.")
+    ] = "1900-01-01",
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last submission date; A/R as of it (default today).")
+    ] = None,
+    payer: Annotated[str | None, typer.Option("--payer", help="One payer id.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Revenue-cycle KPIs for claims submitted in the window (definitions: docs/kpis.md)."""
+    try:
+        first = dt.date.fromisoformat(start)
+        last = dt.date.fromisoformat(end) if end else dt.date.today()
+    except ValueError:
+        raise _fail("--from/--to: expected YYYY-MM-DD", EXIT_USAGE) from None
+    try:
+        conn = open_warehouse(warehouse, read_only=True)
+        try:
+            values = compute_kpis(conn, start=first, end=last, payer=payer)
+        finally:
+            conn.close()
+    except ClaimflowError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        out.print_json(json.dumps(values))
+        return
+    table = Table(
+        title=f"KPIs, claims submitted {first} to {last}" + (f", payer {payer}" if payer else "")
+    )
+    table.add_column("kpi")
+    table.add_column("value", justify="right")
+    for key, value in values.items():
+        if isinstance(value, dict):
+            for bucket, amount in value.items():
+                table.add_row(f"{key} {bucket}", f"{amount:,.2f}")
+        elif isinstance(value, float) and ("rate" in key):
+            table.add_row(key, f"{value:.1%}")
+        else:
+            table.add_row(key, "—" if value is None else f"{value:,}")
+    out.print(table)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Gold marts: KPIs, acknowledgment SLAs, reconciliation (SQL over silver)."""

@@ -1,0 +1,61 @@
+-- The claim cohort of a KPI report: one row per claim submitted in [$from, $to] (optionally one
+-- payer), with everything the KPIs need. Every KPI is one aggregate over this table, defined in
+-- kpis.py and documented in docs/kpis.md.
+CREATE OR REPLACE TEMP TABLE kpi_claims AS
+WITH cohort AS (
+  SELECT c.claim_id, c.payer_id, c.source_system, c.billing_npi, c.total_charge,
+         c.submission_date, c.group_control_number, c.st_control_number,
+         coalesce(c.claim_frequency_code, '1') AS frequency
+  FROM claims_header AS c
+  WHERE c.submission_date BETWEEN $from AND $to
+    AND ($payer IS NULL OR c.payer_id = $payer)
+), ack999 AS (
+  SELECT m.right_id AS claim_id, min(a.transaction_ack_code) AS ik501
+  FROM claim_match AS m JOIN ack_999 AS a ON m.left_kind = '999' AND a.ack_id = m.left_id
+  GROUP BY 1
+), ack277 AS (
+  SELECT m.right_id AS claim_id,
+         arg_min(s.status_category_code, coalesce(s.status_date, s.bht_date)) AS first_status,
+         arg_max(s.status_category_code, coalesce(s.status_date, s.bht_date)) AS latest_status
+  FROM claim_match AS m JOIN ack_277ca AS s ON m.left_kind = '277ca' AND s.ack_id = m.left_id
+  GROUP BY 1
+), remits AS (
+  SELECT a.claim_id, a.adjudication_id, a.claim_status_code, a.paid_amount, p.payment_date,
+         row_number() OVER (PARTITION BY a.claim_id ORDER BY p.payment_date, a.segment_index) AS nth
+  FROM adjudication AS a JOIN payments AS p ON p.payment_id = a.payment_id
+  WHERE a.claim_id IS NOT NULL
+), denial_adjustments AS (
+  -- adjustments that make a remittance a denial: not PR cost share, not CO-45-style contractual
+  SELECT j.adjudication_id, sum(j.amount) AS denied_amount
+  FROM adjustments AS j
+  LEFT JOIN ref_carc_category AS r ON r.carc = j.reason_code
+  WHERE NOT (j.group_code = 'PR' AND j.reason_code IN ('1', '2', '3'))
+    AND coalesce(r.category, 'other') NOT IN ('contractual', 'patient_responsibility')
+  GROUP BY 1
+), contractual AS (
+  SELECT a.claim_id, sum(j.amount) AS contractual_amount
+  FROM adjustments AS j
+  JOIN adjudication AS a ON a.adjudication_id = j.adjudication_id
+  LEFT JOIN ref_carc_category AS r ON r.carc = j.reason_code
+  WHERE j.group_code IN ('CO', 'PI') AND r.category = 'contractual' AND a.claim_id IS NOT NULL
+  GROUP BY 1
+), first_remit AS (
+  SELECT r.claim_id, r.payment_date, r.claim_status_code, r.paid_amount,
+         (r.claim_status_code = '4'
+          OR (r.paid_amount = 0 AND d.denied_amount IS NOT NULL)) AS is_denial
+  FROM remits AS r LEFT JOIN denial_adjustments AS d ON d.adjudication_id = r.adjudication_id
+  WHERE r.nth = 1
+), paid AS (
+  SELECT claim_id, sum(paid_amount) AS paid_amount FROM remits GROUP BY 1
+)
+SELECT k.*,
+       a9.ik501, a2.first_status, a2.latest_status,
+       f.payment_date AS first_payment_date, f.is_denial AS initially_denied,
+       coalesce(pd.paid_amount, 0) AS paid_amount,
+       coalesce(ct.contractual_amount, 0) AS contractual_amount
+FROM cohort AS k
+LEFT JOIN ack999 AS a9 USING (claim_id)
+LEFT JOIN ack277 AS a2 USING (claim_id)
+LEFT JOIN first_remit AS f USING (claim_id)
+LEFT JOIN paid AS pd USING (claim_id)
+LEFT JOIN contractual AS ct USING (claim_id)
