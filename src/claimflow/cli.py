@@ -119,6 +119,91 @@ def run(
         raise typer.Exit(EXIT_QUARANTINE)
 
 
+@app.command()
+def resubmit(
+    config: Annotated[Path, typer.Option("--config", "-c", help="The run configuration (policy).")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    reference_date: Annotated[
+        str | None, typer.Option("--reference-date", help="Decision date YYYY-MM-DD.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Decide again on what the warehouse holds (no ingestion) and write the resubmission files.
+
+    Writes OUT/resubmission_candidates.json, OUT/corrected_claims.x12 (837 replacements with
+    CLM05-3 = 7 and REF*F8 for denials, new originals for rejections), appends the rejection
+    log, and records each resubmission so that it is not repeated.
+    """
+    ref = _parse_date(reference_date)
+    try:
+        settings = load_settings(config)
+        report = run_pipeline(
+            settings, warehouse=warehouse, out_dir=out_dir, reference_date=ref,
+            config_path=str(config), ingest=False,
+        )  # fmt: skip
+    except ClaimflowError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        out.print_json(json.dumps(report.metrics(), default=str))
+        return
+    x = report.x12_resubmissions
+    out.print(
+        f"EMR candidates: {report.decisions.get('flagged_for_resubmission', 0)}; "
+        f"835/277CA/999: {x.get('resubmitted', 0)} resubmitted of {x.get('denied_or_rejected', 0)}"
+        f" ({x.get('corrected_claims_written', 0)} corrected claims written)"
+    )
+    out.print(f"Outputs in {out_dir}")
+
+
+@app.command()
+def worklist(
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many, largest first.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """The open exceptions of the rejection log, by value: what a person should work first."""
+    try:
+        conn = open_warehouse(warehouse, read_only=True)
+        try:
+            rows = conn.execute(
+                "SELECT l.patient_control_number, l.source_system, l.reason, l.category,"
+                " l.disposition, l.amount, l.logged_at FROM rejection_log AS l"
+                " WHERE NOT EXISTS (SELECT 1 FROM resubmissions AS r"
+                "   WHERE r.claim_id = l.claim_id AND r.created_at > l.logged_at)"
+                " QUALIFY row_number() OVER (PARTITION BY l.claim_id ORDER BY l.logged_at DESC) = 1"
+                " ORDER BY l.amount DESC NULLS LAST, l.patient_control_number LIMIT ?",
+                [limit],
+            ).fetchall()
+        finally:
+            conn.close()
+    except ClaimflowError as exc:
+        raise _fail(str(exc)) from None
+    keys = ("claim_id", "source_system", "reason", "category", "disposition", "amount", "logged_at")
+    records = [dict(zip(keys, row, strict=True)) for row in rows]
+    for record in records:
+        if record["amount"] is not None:
+            record["amount"] = float(record["amount"])
+    if as_json:
+        out.print_json(json.dumps(records, default=str))
+        return
+    table = Table(title=f"Worklist: {len(records)} open exception(s), largest first")
+    for key in keys[:-1]:
+        table.add_column(key, justify="right" if key == "amount" else "left")
+    for r in records:
+        table.add_row(*(("" if r[k] is None else str(r[k])) for k in keys[:-1]))
+    out.print(table)
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"expected a date YYYY-MM-DD, got {value!r}", EXIT_USAGE) from None
+
+
 def _print_summary(report: RunReport) -> None:
     files = Table(title=f"Run {report.run_id}: files", title_justify="left")
     for name in ("file", "source", "status", "read", "loaded", "quarantined", "duplicate", "note"):

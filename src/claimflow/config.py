@@ -123,8 +123,19 @@ class ResubmissionPolicy(_Frozen):
     )
     retryable_labels: tuple[str, ...] = Field(
         ("missing_modifier", "incorrect_npi", "prior_auth_required", "missing_information"),
-        description="denial labels a deterministic correction fixes",
+        description="EMR denial labels a deterministic correction fixes",
     )
+    timely_filing_days: dict[str, int] = Field(
+        default_factory=dict,
+        description="payer id → days from the date of service a (corrected) claim may be filed",
+    )
+    default_timely_filing_days: int = Field(
+        365, ge=1, description="filing limit for payers not in timely_filing_days"
+    )
+    filing_buffer_days: int = Field(
+        7, ge=0, description="resubmit only if the deadline is at least this many days away"
+    )
+    max_attempts: int = Field(1, ge=1, description="automatic resubmissions per claim, at most")
 
 
 class Settings(_Frozen):

@@ -21,11 +21,20 @@ from claimflow.errors import SourceError, UnreadableFileError, WarehouseError
 from claimflow.resubmit.decide import decide
 from claimflow.resubmit.outputs import (
     CANDIDATES_FILE,
+    CORRECTED_CLAIMS_FILE,
     REJECTION_LOG_FILE,
     append_rejection_log,
     decision_metrics,
     write_candidates,
     write_json,
+)
+from claimflow.resubmit.remits import (
+    Plan,
+    plan_resubmissions,
+    record_resubmissions,
+    stage_candidates,
+    stage_worklist,
+    write_corrected_claims,
 )
 from claimflow.sources.tabular import fingerprint, stage_file
 from claimflow.warehouse.connection import open_warehouse
@@ -69,6 +78,7 @@ class RunReport:
     rejection_log_appended: int = 0
     texts_classified: int = 0
     matching: dict[str, Any] = field(default_factory=dict)
+    x12_resubmissions: dict[str, Any] = field(default_factory=dict)
     classifier_version: str = ""
     duration_seconds: float = 0.0
 
@@ -107,6 +117,7 @@ class RunReport:
             },
             "files": [asdict(f) for f in self.files],
             "matching": self.matching,
+            "x12_resubmissions": self.x12_resubmissions,
             "classifier_version": self.classifier_version,
             "texts_classified": self.texts_classified,
             "duration_seconds": round(self.duration_seconds, 3),
@@ -278,6 +289,7 @@ def run(
     reference_date: dt.date | None = None,
     config_path: str = "",
     progress: Progress | None = None,
+    ingest: bool = True,
 ) -> RunReport:
     """Run the whole flow once.
 
@@ -288,6 +300,7 @@ def run(
         reference_date: The decision date; else the config's, else today.
         config_path: Recorded in the run row.
         progress: Called with a short message as each stage starts.
+        ingest: Read the sources first; False re-decides on what the warehouse holds.
 
     Returns:
         The run report (also written to ``out_dir/metrics/<run_id>.json``).
@@ -309,7 +322,7 @@ def run(
             " status) VALUES (?, ?, ?, ?, ?, 'running')",
             [run_id, now, config_path, settings.config_hash(), ref],
         )
-        for definition, path in discover(settings):
+        for definition, path in discover(settings) if ingest else []:
             say(f"ingest {path.name}")
             file_report = _ingest_file(conn, definition, path, run_id=run_id, now=now)
             log.info(
@@ -341,6 +354,11 @@ def run(
             reference_date=ref,
             fixes=fixes,
         )
+        say("plan resubmissions of 835 denials and 277CA/999 rejections")
+        plans = plan_resubmissions(conn, classifier, settings.resubmission, ref)
+        stage_candidates(conn, plans)
+        stage_worklist(conn, plans, run_id=run_id, now=now)
+        report.x12_resubmissions = _plan_counts(plans)
         say("write outputs")
         report.decisions = decision_metrics(conn)
         write_candidates(conn, out_dir)
@@ -348,6 +366,9 @@ def run(
         report.rejection_log_appended = append_rejection_log(
             conn, out_dir, run_id=run_id, logged_at=now
         )
+        written = write_corrected_claims(conn, plans, out_dir / CORRECTED_CLAIMS_FILE, when=now)
+        record_resubmissions(conn, plans, run_id=run_id, now=now)
+        report.x12_resubmissions["corrected_claims_written"] = written
         conn.execute("COMMIT")
         report.duration_seconds = time.perf_counter() - started
         _finish_run(conn, report)
@@ -357,6 +378,17 @@ def run(
     finally:
         conn.close()
     return report
+
+
+def _plan_counts(plans: list[Plan]) -> dict[str, Any]:
+    reasons: dict[str, int] = {}
+    for plan in plans:
+        reasons[plan.reason] = reasons.get(plan.reason, 0) + 1
+    return {
+        "denied_or_rejected": len(plans),
+        "resubmitted": sum(1 for p in plans if p.decision == "resubmit"),
+        "by_reason": dict(sorted(reasons.items())),
+    }
 
 
 def _record_run_file(conn: duckdb.DuckDBPyConnection, run_id: str, f: FileReport) -> None:

@@ -56,7 +56,7 @@ def decide(
 CREATE OR REPLACE TEMP TABLE {DECISIONS} AS
 WITH classified AS (
   SELECT h.claim_id, h.patient_control_number, h.member_id, h.submission_date,
-         h.denial_reason, h.source_system, h.lineage_hash, h.claim_status,
+         h.denial_reason, h.source_system, h.lineage_hash, h.claim_status, h.total_charge,
          c.label, c.category, c.confidence, c.layer, c.disposition,
          c.auto_resubmit AS classifier_auto_resubmit, c.model_version,
          CASE

@@ -21,6 +21,7 @@ from claimflow.resubmit.decide import DECISIONS, LOGGED_REASONS
 from claimflow.warehouse.sql import execute
 
 CANDIDATES_FILE = "resubmission_candidates.json"
+CORRECTED_CLAIMS_FILE = "corrected_claims.x12"
 REJECTION_LOG_FILE = "rejection_log.csv"
 
 REJECTION_LOG_COLUMNS = (
@@ -65,21 +66,24 @@ def write_json(target: Path, payload: Any) -> None:
 def write_candidates(conn: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
     """Write the resubmission candidates (every claim with no exclusion reason)."""
     target = out_dir / CANDIDATES_FILE
+    emr = f"""SELECT patient_control_number AS claim_id, member_id AS patient_id,
+                     strftime(submission_date, '%Y-%m-%d') AS submitted_at, denial_reason,
+                     classification, label, category, disposition,
+                     round(confidence, 4) AS confidence, layer, model_version, source_system,
+                     recommended_change, lineage_hash, claim_id AS claim_key
+              FROM {DECISIONS} WHERE exclusion_reason IS NULL"""
+    staged = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cf_x12_candidates'"
+    ).fetchone()
+    query = emr
+    if staged and staged[0]:
+        query = f"{emr} UNION ALL BY NAME SELECT * FROM cf_x12_candidates"
     with atomic_path(target) as tmp:
         conn.execute(
-            f"""COPY (
-              SELECT patient_control_number AS claim_id, member_id AS patient_id,
-                     strftime(submission_date, '%Y-%m-%d') AS submitted_at, denial_reason,
-                     classification, label, category, disposition, round(confidence, 4) AS confidence,
-                     layer, model_version, source_system, recommended_change, lineage_hash,
-                     claim_id AS claim_key
-              FROM {DECISIONS} WHERE exclusion_reason IS NULL
-              ORDER BY source_system, patient_control_number
-            ) TO '{_sql_path(tmp)}' (FORMAT JSON, ARRAY true)"""
+            f"COPY (SELECT * FROM ({query}) ORDER BY source_system, claim_id)"
+            f" TO '{_sql_path(tmp)}' (FORMAT JSON, ARRAY true)"
         )
-    row = conn.execute(
-        f"SELECT count(*) FROM {DECISIONS} WHERE exclusion_reason IS NULL"
-    ).fetchone()
+    row = conn.execute(f"SELECT count(*) FROM ({query})").fetchone()
     return int(row[0]) if row else 0
 
 
@@ -100,7 +104,8 @@ def append_rejection_log(
         SELECT $run_id AS run_id, $logged_at AS logged_at, d.claim_id, d.patient_control_number,
                d.source_system, d.exclusion_reason AS reason, d.classification, d.label,
                d.category, d.disposition,
-               round(d.confidence, 4) AS confidence, d.denial_reason, d.lineage_hash
+               round(d.confidence, 4) AS confidence, d.denial_reason, d.lineage_hash,
+               d.total_charge AS amount
         FROM {DECISIONS} AS d
         WHERE d.exclusion_reason IN ({", ".join(f"'{r}'" for r in LOGGED_REASONS)})
           AND NOT EXISTS (
@@ -111,6 +116,15 @@ def append_rejection_log(
         ORDER BY d.source_system, d.patient_control_number""",
         {"run_id": run_id, "logged_at": logged_at},
     )
+    staged_x12 = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cf_x12_log'"
+    ).fetchone()
+    if staged_x12 and staged_x12[0]:
+        conn.execute(
+            "INSERT INTO cf_new_rejections SELECT n.* FROM cf_x12_log AS n WHERE NOT EXISTS ("
+            "SELECT 1 FROM rejection_log AS l WHERE l.claim_id = n.claim_id"
+            " AND l.reason = n.reason AND l.label IS NOT DISTINCT FROM n.label)"
+        )
     count_row = conn.execute("SELECT count(*) FROM cf_new_rejections").fetchone()
     count = int(count_row[0]) if count_row else 0
     if count:

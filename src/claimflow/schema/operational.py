@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from claimflow.schema._types import INT, TS, B, C, Column, D, Kind, N, T, Table, _cols
+from claimflow.schema._types import INT, TS, B, C, Column, D, Kind, M, N, T, Table, _cols
 
 SOURCE_FILES = Table(
     "source_files",
@@ -147,6 +147,23 @@ DENIAL_TEXT_CLASSIFICATIONS = Table(
     doc="Cache: each distinct normalised denial text, classified once per classifier version.",
 )
 
+RESUBMISSIONS = Table(
+    "resubmissions",
+    (
+        Column("claim_id", C, "the claim that was denied or rejected"),
+        Column("attempt", INT),
+        Column("trigger", C, "835, 277ca or 999"),
+        Column("trigger_id", C, "adjudication_id or ack_id that caused it"),
+        Column("frequency_code", C, "7 replacement (denial) or 1 new original (rejection)"),
+        Column("original_payer_claim_control_number", C, "REF*F8 = CLP07"),
+        Column("category", C),
+        Column("fix", T, "what was changed, in a biller's words"),
+        Column("run_id", C),
+        Column("created_at", TS),
+    ),
+    doc="Every automatic resubmission written to a corrected-claim file; never repeated.",
+)
+
 REJECTION_LOG = Table(
     "rejection_log",
     (
@@ -163,6 +180,7 @@ REJECTION_LOG = Table(
         Column("confidence", N),
         Column("denial_reason", T),
         Column("lineage_hash", C),
+        Column("amount", M, "the money at stake: the claim's charge (or the denied amount)"),
     ),
     doc="Append-only: each (claim, decision) logged once, ever.",
 )
@@ -176,5 +194,6 @@ OPERATIONAL_TABLES: tuple[Table, ...] = (
     RUN_FILES,
     DQ_RESULTS,
     DENIAL_TEXT_CLASSIFICATIONS,
+    RESUBMISSIONS,
     REJECTION_LOG,
 )

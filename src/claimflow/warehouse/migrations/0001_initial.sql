@@ -976,6 +976,19 @@ CREATE TABLE denial_text_classifications (
     run_id VARCHAR
 );
 
+CREATE TABLE resubmissions (
+    claim_id VARCHAR,
+    attempt BIGINT,
+    trigger VARCHAR,
+    trigger_id VARCHAR,
+    frequency_code VARCHAR,
+    original_payer_claim_control_number VARCHAR,
+    category VARCHAR,
+    fix VARCHAR,
+    run_id VARCHAR,
+    created_at TIMESTAMP
+);
+
 CREATE TABLE rejection_log (
     run_id VARCHAR,
     logged_at TIMESTAMP,
@@ -989,7 +1002,8 @@ CREATE TABLE rejection_log (
     disposition VARCHAR,
     confidence DOUBLE,
     denial_reason VARCHAR,
-    lineage_hash VARCHAR
+    lineage_hash VARCHAR,
+    amount DECIMAL(18,2)
 );
 
 CREATE TABLE ref_codes (

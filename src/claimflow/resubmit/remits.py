@@ -1,0 +1,344 @@
+"""Resubmit 835 denials and 277CA/999 rejections: classify, find a fix, check the window, write.
+
+For each submitted claim whose latest answer is a denial or a rejection (``sql/x12_states.sql``)
+the classifier gives the category; a claim is resubmitted automatically only when all hold:
+the category may be (not duplicate, timely filing, medical necessity, non-covered, bundling),
+the classification is confident, a deterministic fix is found **in data the warehouse has**,
+the payer's filing window is still open (with a buffer), and the attempt cap is not reached.
+Everything else goes to the rejection log, i.e. a person's worklist.
+
+Denials are resubmitted as replacements (CLM05-3 = 7 with REF*F8 = the payer's claim control
+number, CLP07); rejections were never adjudicated, so they go again as new originals (1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from claimflow.config import ResubmissionPolicy
+from claimflow.denials.classifier import Classification, DenialClassifier, DenialInput
+from claimflow.denials.outcome import NEVER_AUTO
+from claimflow.resubmit.outputs import atomic_path
+from claimflow.warehouse.sql import insert_rows
+from claimflow.x12 import write_837
+
+EM_CODES = frozenset(f"992{n:02d}" for n in range(2, 16)) | frozenset(
+    f"9928{n}" for n in range(1, 6)
+)
+"""Office/outpatient and emergency E/M codes, which need modifier 25 beside a same-day procedure."""
+
+
+@dataclass
+class Plan:
+    """What to do about one denied or rejected claim."""
+
+    state: dict[str, Any]
+    classification: Classification
+    decision: str  # resubmit or worklist
+    reason: str  # why not (or 'eligible')
+    fix: str | None = None
+    header_changes: dict[str, object] = field(default_factory=dict)
+    line_changes: dict[str, dict[str, object]] = field(default_factory=dict)  # line id → changes
+
+    @property
+    def frequency_code(self) -> str:
+        """7 (replacement) after a denial, 1 (new original) after a rejection."""
+        return "7" if self.state["trigger"] == "835" else "1"
+
+
+def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def load_states(conn: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Build ``cf_x12_states`` and return its rows."""
+    sql = (resources.files("claimflow.resubmit") / "sql" / "x12_states.sql").read_text("utf-8")
+    conn.execute(sql)
+    return _rows(conn, "SELECT * FROM cf_x12_states ORDER BY claim_id", [])
+
+
+def _classify(classifier: DenialClassifier, state: dict[str, Any]) -> Classification:
+    return classifier.classify(
+        DenialInput(
+            group_code=state["group_code"],
+            carc=state["carc"],
+            rarcs=tuple(state["rarcs"] or ()),
+            status_category=state["status_category_code"],
+            status_code=state["status_code"],
+            entity_code=state["entity_code"],
+            segment_error_code=state["segment_error_code"],
+            element_error_code=state["element_error_code"],
+        )
+    )
+
+
+def _find_fix(conn: duckdb.DuckDBPyConnection, plan: Plan) -> None:
+    """Look for a deterministic fix backed by data; fill plan.fix and the changes if found."""
+    state, category = plan.state, plan.classification.category
+    corrected = state["corrected_member_id"]
+    if category == "eligibility" and corrected and corrected != state["member_id"]:
+        plan.header_changes["member_id"] = corrected
+        plan.fix = "Replace the member id with the corrected id the payer returned (835 NM1*74)"
+        return
+    if category == "coding":
+        lines = _rows(
+            conn,
+            "SELECT claim_line_id, line_number, procedure_code, service_from, modifier_1,"
+            " modifier_2, modifier_3, modifier_4 FROM claims_line WHERE claim_id = ?"
+            " ORDER BY line_number",
+            [state["claim_id"]],
+        )
+        for line in lines:
+            modifiers = [line[f"modifier_{i}"] for i in range(1, 5)]
+            others = [
+                x
+                for x in lines
+                if x is not line
+                and x["procedure_code"] not in EM_CODES
+                and x["service_from"] == line["service_from"]
+            ]
+            if line["procedure_code"] in EM_CODES and "25" not in modifiers and others:
+                slot = next((i for i, m in enumerate(modifiers, 1) if not m), None)
+                if slot is None:
+                    continue
+                plan.line_changes[line["claim_line_id"]] = {f"modifier_{slot}": "25"}
+                plan.fix = (
+                    f"Add modifier 25 to line {line['line_number']} ({line['procedure_code']}):"
+                    f" a separately identifiable E/M beside {others[0]['procedure_code']} that day"
+                )
+                return
+    if category == "authorization":
+        known = conn.execute(
+            "SELECT min(prior_auth_number) FROM claims_header WHERE member_id = ? AND payer_id = ?"
+            " AND prior_auth_number IS NOT NULL",
+            [state["member_id"], state["payer_id"]],
+        ).fetchone()
+        current = conn.execute(
+            "SELECT prior_auth_number FROM claims_header WHERE claim_id = ?", [state["claim_id"]]
+        ).fetchone()
+        if known and known[0] and not (current and current[0]):
+            plan.header_changes["prior_auth_number"] = known[0]
+            plan.fix = f"Attach prior authorization {known[0]} already on file"
+            return
+
+
+def plan_resubmissions(
+    conn: duckdb.DuckDBPyConnection,
+    classifier: DenialClassifier,
+    policy: ResubmissionPolicy,
+    reference_date: dt.date,
+) -> list[Plan]:
+    """Decide, for every denied or rejected submitted claim, whether to resubmit and how."""
+    attempts = dict(
+        conn.execute("SELECT claim_id, count(*) FROM resubmissions GROUP BY 1").fetchall()
+    )
+    answered = {
+        (r[0], r[1])
+        for r in conn.execute("SELECT claim_id, trigger_id FROM resubmissions").fetchall()
+    }
+    plans = []
+    for state in load_states(conn):
+        if (state["claim_id"], state["trigger_id"]) in answered:
+            continue  # already resubmitted for this very denial: wait for the payer's answer
+        result = _classify(classifier, state)
+        plan = Plan(state, result, "worklist", "eligible")
+        limit = policy.timely_filing_days.get(
+            str(state["payer_id"]), policy.default_timely_filing_days
+        )
+        dos = state["filing_date_of_service"]
+        if result.category in NEVER_AUTO:
+            plan.reason = f"not_resubmittable ({result.category})"
+        elif result.confidence < policy.confidence_threshold:
+            plan.reason = "ambiguous"
+        elif attempts.get(state["claim_id"], 0) >= policy.max_attempts:
+            plan.reason = "max_attempts"
+        elif dos is not None and reference_date + dt.timedelta(
+            days=policy.filing_buffer_days
+        ) > dos + dt.timedelta(days=limit):
+            plan.reason = "timely_filing_window_closed"
+        elif state["trigger"] == "835" and not state["payer_claim_control_number"]:
+            plan.reason = "no_payer_claim_control_number"
+        else:
+            _find_fix(conn, plan)
+            if plan.fix is None:
+                plan.reason = "no_deterministic_fix"
+            else:
+                plan.decision = "resubmit"
+        plans.append(plan)
+    return plans
+
+
+def corrected_claim_rows(
+    conn: duckdb.DuckDBPyConnection, plans: list[Plan]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The canonical rows of the corrected claims: header, lines and diagnoses, fixes applied."""
+    chosen = [p for p in plans if p.decision == "resubmit"]
+    ids = [p.state["claim_id"] for p in chosen]
+    if not ids:
+        return [], [], []
+    headers = {
+        r["claim_id"]: r
+        for r in _rows(conn, "SELECT * FROM claims_header WHERE list_contains(?, claim_id)", [ids])
+    }
+    lines = _rows(conn, "SELECT * FROM claims_line WHERE list_contains(?, claim_id)", [ids])
+    diagnoses = _rows(conn, "SELECT * FROM diagnoses WHERE list_contains(?, claim_id)", [ids])
+    out_headers = []
+    for plan in chosen:
+        header = dict(headers[plan.state["claim_id"]])
+        header.update(plan.header_changes)
+        header["claim_frequency_code"] = plan.frequency_code
+        header["original_payer_claim_control_number"] = (
+            plan.state["payer_claim_control_number"] if plan.frequency_code == "7" else None
+        )
+        out_headers.append(header)
+    changes = {k: v for p in chosen for k, v in p.line_changes.items()}
+    out_lines = [{**line, **changes.get(line["claim_line_id"], {})} for line in lines]
+    return out_headers, out_lines, diagnoses
+
+
+def plan_record(plan: Plan) -> dict[str, Any]:
+    """One plan as a JSON-ready record (candidates file, worklist)."""
+    c = plan.classification
+    return {
+        "claim_id": plan.state["patient_control_number"],
+        "claim_key": plan.state["claim_id"],
+        "source_system": plan.state["source_system"],
+        "trigger": plan.state["trigger"],
+        "decision": plan.decision,
+        "reason": plan.reason,
+        "category": c.category,
+        "disposition": c.disposition,
+        "confidence": round(c.confidence, 4),
+        "layer": c.layer,
+        "why": c.explanation,
+        "recommended_change": plan.fix,
+        "frequency_code": plan.frequency_code if plan.decision == "resubmit" else None,
+        "payer_claim_control_number": plan.state["payer_claim_control_number"],
+        "amount": float(plan.state["denied_amount"] or plan.state["total_charge"] or 0),
+        "lineage_hash": plan.state["lineage_hash"],
+    }
+
+
+X12_CANDIDATE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("claim_id", "VARCHAR"),
+    ("claim_key", "VARCHAR"),
+    ("source_system", "VARCHAR"),
+    ("trigger", "VARCHAR"),
+    ("category", "VARCHAR"),
+    ("disposition", "VARCHAR"),
+    ("confidence", "DOUBLE"),
+    ("layer", "VARCHAR"),
+    ("classification", "VARCHAR"),
+    ("denial_reason", "VARCHAR"),
+    ("recommended_change", "VARCHAR"),
+    ("frequency_code", "VARCHAR"),
+    ("payer_claim_control_number", "VARCHAR"),
+    ("amount", "DOUBLE"),
+    ("lineage_hash", "VARCHAR"),
+)
+
+
+def stage_candidates(conn: duckdb.DuckDBPyConnection, plans: list[Plan]) -> None:
+    """Put the plans to resubmit in ``cf_x12_candidates`` for the candidates file."""
+    cols = ", ".join(f"{n} {t}" for n, t in X12_CANDIDATE_COLUMNS)
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE cf_x12_candidates ({cols})")
+    rows = []
+    for plan in plans:
+        if plan.decision != "resubmit":
+            continue
+        r = plan_record(plan)
+        rows.append(
+            (r["claim_id"], r["claim_key"], r["source_system"], r["trigger"], r["category"],
+             r["disposition"], r["confidence"], r["layer"], "retryable", r["why"],
+             r["recommended_change"], r["frequency_code"], r["payer_claim_control_number"],
+             r["amount"], r["lineage_hash"])
+        )  # fmt: skip
+    if rows:
+        names = [f"c{i}" for i in range(len(X12_CANDIDATE_COLUMNS))]
+        values = dict(zip(names, (list(c) for c in zip(*rows, strict=True)), strict=True))
+        select = ", ".join(
+            f"CAST(unnest(${n}) AS {t})"
+            for n, (_, t) in zip(names, X12_CANDIDATE_COLUMNS, strict=True)
+        )
+        conn.execute(f"INSERT INTO cf_x12_candidates SELECT {select}", values)
+
+
+def record_resubmissions(
+    conn: duckdb.DuckDBPyConnection, plans: list[Plan], *, run_id: str, now: dt.datetime
+) -> None:
+    """Remember every resubmission written, so that the next run does not repeat it."""
+    rows = [
+        (p.state["claim_id"], 1, p.state["trigger"], p.state["trigger_id"], p.frequency_code,
+         p.state["payer_claim_control_number"] if p.frequency_code == "7" else None,
+         p.classification.category, p.fix, run_id, now)
+        for p in plans if p.decision == "resubmit"
+    ]  # fmt: skip
+    if rows:
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE cf_new_resubmissions AS SELECT * FROM resubmissions WHERE false"
+        )
+        insert_rows(conn, "cf_new_resubmissions", rows)
+        conn.execute(
+            "INSERT INTO resubmissions SELECT n.claim_id,"
+            " (SELECT count(*) FROM resubmissions r WHERE r.claim_id = n.claim_id) + 1,"
+            " n.trigger, n.trigger_id, n.frequency_code, n.original_payer_claim_control_number,"
+            " n.category, n.fix, n.run_id, n.created_at FROM cf_new_resubmissions n"
+        )
+
+
+def stage_worklist(
+    conn: duckdb.DuckDBPyConnection, plans: list[Plan], *, run_id: str, now: dt.datetime
+) -> None:
+    """Stage (``cf_x12_log``) every denial or rejection not resubmitted, for the rejection log."""
+    rows = []
+    for plan in plans:
+        if plan.decision == "resubmit":
+            continue
+        c, st = plan.classification, plan.state
+        reason = plan.reason.split(" ")[0]
+        rows.append(
+            (run_id, now, st["claim_id"], st["patient_control_number"], st["source_system"],
+             reason, "non_retryable" if reason == "not_resubmittable" else reason, c.label,
+             c.category, c.disposition, round(c.confidence, 4), c.explanation,
+             st["lineage_hash"], st["denied_amount"] or st["total_charge"])
+        )  # fmt: skip
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE cf_x12_log AS SELECT * FROM rejection_log WHERE false"
+    )
+    insert_rows(conn, "cf_x12_log", rows)
+
+
+def write_corrected_claims(
+    conn: duckdb.DuckDBPyConnection, plans: list[Plan], target: Path, *, when: dt.datetime
+) -> int:
+    """Write the corrected 837s (one interchange per claim type) atomically; return the count."""
+    headers, lines, diagnoses = corrected_claim_rows(conn, plans)
+    if not headers:
+        return 0
+    chunks = []
+    for number, claim_type in enumerate(("professional", "institutional"), start=1):
+        chosen = [h for h in headers if (h.get("claim_type") or "professional") == claim_type]
+        if not chosen:
+            continue
+        ids = {h["claim_id"] for h in chosen}
+        chunks.append(
+            write_837(
+                chosen,
+                [row for row in lines if row["claim_id"] in ids],
+                [row for row in diagnoses if row["claim_id"] in ids],
+                claim_type=claim_type,
+                control_number=number,
+                when=when,
+            )
+        )
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(b"".join(chunks))
+    return len(headers)
