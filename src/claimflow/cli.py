@@ -23,6 +23,8 @@ from claimflow.cli_x12 import x12_app
 from claimflow.config import load_settings
 from claimflow.errors import ClaimflowError
 from claimflow.marts.kpis import compute_kpis
+from claimflow.marts.sla import open_alerts
+from claimflow.marts.tuva import export_tuva
 from claimflow.pipeline import RunReport
 from claimflow.pipeline import run as run_pipeline
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE, open_warehouse
@@ -193,6 +195,54 @@ def worklist(
     for r in records:
         table.add_row(*(("" if r[k] is None else str(r[k])) for k in keys[:-1]))
     out.print(table)
+
+
+@app.command()
+def alerts(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE, as_json: JsonOpt = False) -> None:
+    """Open acknowledgment SLA alerts: submitted claims with no 999 or no 277CA in time."""
+    try:
+        conn = open_warehouse(warehouse, read_only=True)
+        try:
+            records = open_alerts(conn)
+        finally:
+            conn.close()
+    except ClaimflowError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        out.print_json(json.dumps(records, default=str))
+        return
+    table = Table(title=f"{len(records)} open SLA alert(s)")
+    for key in ("patient_control_number", "payer_id", "kind", "submission_date", "due_at"):
+        table.add_column(key)
+    for r in records:
+        table.add_row(
+            r["patient_control_number"], r["payer_id"] or "", r["kind"],
+            str(r["submission_date"]), str(r["due_at"]),
+        )  # fmt: skip
+    out.print(table)
+
+
+export_app = typer.Typer(help="Export the warehouse for other tools.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("tuva")
+def export_tuva_command(
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory for medical_claim.parquet.")
+    ],
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+) -> None:
+    """Write the Tuva Project input layer `medical_claim` table as Parquet."""
+    try:
+        conn = open_warehouse(warehouse, read_only=True)
+        try:
+            rows = export_tuva(conn, out_dir)
+        finally:
+            conn.close()
+    except ClaimflowError as exc:
+        raise _fail(str(exc)) from None
+    out.print(f"{out_dir / 'medical_claim.parquet'}: {rows} claim lines")
 
 
 def _parse_date(value: str | None) -> dt.date | None:

@@ -138,11 +138,32 @@ class ResubmissionPolicy(_Frozen):
     max_attempts: int = Field(1, ge=1, description="automatic resubmissions per claim, at most")
 
 
+class PayerSla(_Frozen):
+    """Acknowledgment deadlines for one payer (hours after submission)."""
+
+    ack_999_hours: int | None = Field(None, ge=1)
+    ack_277ca_hours: int | None = Field(None, ge=1)
+
+
+class SlaPolicy(_Frozen):
+    """When a missing acknowledgment raises an alert, and where alerts are posted."""
+
+    ack_999_hours: int = Field(
+        24, ge=1, description="a 999 is due this many hours after submission"
+    )
+    ack_277ca_hours: int = Field(72, ge=1, description="a 277CA is due this many hours after")
+    payers: dict[str, PayerSla] = Field(default_factory=dict, description="per-payer overrides")
+    webhook_url: str | None = Field(None, description="POST new alerts as JSON here (optional)")
+    webhook_timeout_seconds: float = Field(5.0, gt=0, description="per attempt")
+    webhook_attempts: int = Field(3, ge=1, description="tries before giving up until next run")
+
+
 class Settings(_Frozen):
     """The whole configuration of a run."""
 
     sources: tuple[SourceDefinition, ...] = ()
     resubmission: ResubmissionPolicy = ResubmissionPolicy()
+    sla: SlaPolicy = SlaPolicy()
     reference_date: dt.date | None = Field(
         None, description="decision date; the CLI's --reference-date overrides, default today"
     )

@@ -18,6 +18,7 @@ from claimflow.denials.cache import classify_denial_texts
 from claimflow.denials.model import classifier_with_model
 from claimflow.denials.reference import ensure_reference
 from claimflow.errors import SourceError, UnreadableFileError, WarehouseError
+from claimflow.marts.sla import notify, refresh_alerts
 from claimflow.resubmit.decide import decide
 from claimflow.resubmit.outputs import (
     CANDIDATES_FILE,
@@ -79,6 +80,7 @@ class RunReport:
     texts_classified: int = 0
     matching: dict[str, Any] = field(default_factory=dict)
     x12_resubmissions: dict[str, Any] = field(default_factory=dict)
+    sla: dict[str, Any] = field(default_factory=dict)
     classifier_version: str = ""
     duration_seconds: float = 0.0
 
@@ -118,6 +120,7 @@ class RunReport:
             "files": [asdict(f) for f in self.files],
             "matching": self.matching,
             "x12_resubmissions": self.x12_resubmissions,
+            "sla_alerts": self.sla,
             "classifier_version": self.classifier_version,
             "texts_classified": self.texts_classified,
             "duration_seconds": round(self.duration_seconds, 3),
@@ -340,6 +343,8 @@ def run(
         say("match acknowledgments and remittances to claims")
         conn.execute("BEGIN TRANSACTION")
         report.matching = asdict(match_claims(conn, run_id=run_id, now=now))
+        as_of = dt.datetime.combine(ref + dt.timedelta(days=1), dt.time())
+        report.sla = refresh_alerts(conn, settings.sla, as_of=as_of, run_id=run_id)
         conn.execute("COMMIT")
         say("classify denial texts")
         classifier = classifier_with_model(settings.resubmission.confidence_threshold)
@@ -370,6 +375,7 @@ def run(
         record_resubmissions(conn, plans, run_id=run_id, now=now)
         report.x12_resubmissions["corrected_claims_written"] = written
         conn.execute("COMMIT")
+        report.sla["notified"] = notify(conn, settings.sla, now=now)
         report.duration_seconds = time.perf_counter() - started
         _finish_run(conn, report)
         write_json(out_dir / "metrics" / f"{run_id}.json", report.metrics())

@@ -33,7 +33,13 @@ from claimflow.schema.claims import (
     PROCEDURES_ICD,
     emr_field,
 )
-from claimflow.schema.matching import CLAIM_LINE_MATCH, CLAIM_MATCH, MATCHING_TABLES, UNMATCHED
+from claimflow.schema.matching import (
+    CLAIM_LINE_MATCH,
+    CLAIM_MATCH,
+    MATCHING_TABLES,
+    SLA_ALERTS,
+    UNMATCHED,
+)
 from claimflow.schema.operational import (
     BRONZE_EMR_ROWS,
     DENIAL_TEXT_CLASSIFICATIONS,
@@ -98,6 +104,7 @@ __all__ = [
     "RUNS",
     "RUN_FILES",
     "SILVER_TABLES",
+    "SLA_ALERTS",
     "SOURCE_FILES",
     "SQL_TYPES",
     "UNMATCHED",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from claimflow.schema._types import TS, B, C, Column, N, T, Table
+from claimflow.schema._types import TS, B, C, Column, Kind, N, T, Table
 
 CLAIM_MATCH = Table(
     "claim_match",
@@ -48,4 +48,21 @@ UNMATCHED = Table(
     doc="Every remittance claim or line, and every claim-level acknowledgment, that matched nothing.",
 )
 
-MATCHING_TABLES: tuple[Table, ...] = (CLAIM_MATCH, CLAIM_LINE_MATCH, UNMATCHED)
+SLA_ALERTS = Table(
+    "sla_alerts",
+    (
+        Column("claim_id", C),
+        Column("patient_control_number", C),
+        Column("payer_id", C),
+        Column("kind", C, "999_missing or 277ca_missing"),
+        Column("submission_date", Kind.DATE),
+        Column("due_at", TS),
+        Column("first_raised_at", TS),
+        Column("resolved_at", TS, "when the acknowledgment arrived (the alert closed)"),
+        Column("notified_at", TS, "when the webhook accepted it"),
+        Column("run_id", C, "the run that raised it"),
+    ),
+    doc="Acknowledgment SLA alerts: open while resolved_at is NULL.",
+)
+
+MATCHING_TABLES: tuple[Table, ...] = (CLAIM_MATCH, CLAIM_LINE_MATCH, UNMATCHED, SLA_ALERTS)

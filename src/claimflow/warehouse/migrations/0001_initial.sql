@@ -857,6 +857,19 @@ CREATE TABLE unmatched (
     run_id VARCHAR
 );
 
+CREATE TABLE sla_alerts (
+    claim_id VARCHAR,
+    patient_control_number VARCHAR,
+    payer_id VARCHAR,
+    kind VARCHAR,
+    submission_date DATE,
+    due_at TIMESTAMP,
+    first_raised_at TIMESTAMP,
+    resolved_at TIMESTAMP,
+    notified_at TIMESTAMP,
+    run_id VARCHAR
+);
+
 CREATE TABLE source_files (
     file_id VARCHAR,
     path VARCHAR,
