@@ -71,6 +71,14 @@ def _number(value: object) -> float | int | None:
     return float(value) if isinstance(value, float) else float(str(value))
 
 
+def build_cohort(
+    conn: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.date, payer: str | None = None
+) -> None:
+    """Build ``kpi_claims``: the claims submitted in the window, with their outcomes."""
+    sql = (resources.files("claimflow.marts") / "sql" / "kpi_claims.sql").read_text("utf-8")
+    execute(conn, sql, {"from": start, "to": end, "payer": payer})
+
+
 def compute_kpis(
     conn: duckdb.DuckDBPyConnection,
     *,
@@ -83,8 +91,7 @@ def compute_kpis(
     Returns:
         KPI key → value (None where the warehouse holds nothing to measure it on).
     """
-    sql = (resources.files("claimflow.marts") / "sql" / "kpi_claims.sql").read_text("utf-8")
-    execute(conn, sql, {"from": start, "to": end, "payer": payer})
+    build_cohort(conn, start=start, end=end, payer=payer)
     select = ", ".join(f"{expr} AS {key}" for key, expr in COHORT_KPIS.items())
     row = conn.execute(f"SELECT {select} FROM kpi_claims").fetchone()
     assert row is not None

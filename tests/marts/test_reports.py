@@ -1,0 +1,54 @@
+"""The named reports on the hand-built warehouse of conftest.py (values worked out by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from claimflow.marts.reports import prepare, run_report
+
+WINDOW = {"start": dt.date(2025, 1, 1), "end": dt.date(2025, 1, 31)}
+
+
+@pytest.fixture
+def conn(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    c = duckdb.connect(str(warehouse), read_only=True)
+    prepare(c, **WINDOW)
+    return c
+
+
+def test_payer_scorecard(conn: duckdb.DuckDBPyConnection) -> None:
+    (p1,) = run_report(conn, "payer_scorecard", **WINDOW)
+    assert (p1["payer_id"], p1["claims"], float(p1["billed"]), float(p1["paid"])) == (
+        "P1",
+        4,
+        1000.0,
+        80.0,
+    )
+    assert p1["initial_denial_rate"] == pytest.approx(1 / 4)
+    assert (p1["lag_days_median"], p1["lag_days_p90"]) == (pytest.approx(25), pytest.approx(29))
+    assert p1["first_pass_acceptance"] == pytest.approx(2 / 3)  # K1 A2, K4 A1 of K1, K2, K4
+    assert p1["top_denial_category"] == "authorization"  # K4's CO-197; CO-45 is contractual
+
+
+def test_denials_reconciliation_and_forecast(conn: duckdb.DuckDBPyConnection) -> None:
+    denials = run_report(conn, "denials_by_category", **WINDOW)
+    assert [(d["category"], d["claims"], float(d["denied_amount"])) for d in denials] == [
+        ("authorization", 1, 400.0)
+    ]
+    weeks = run_report(conn, "reconciliation_by_week", **WINDOW)
+    # Monday weeks: K1 (Sun 5 Jan) in the week of 30 Dec, K2 6 Jan, K3 13 Jan, K4 20 Jan
+    assert [(str(w["week"])[:10], w["claims_837"], w["claims_835"]) for w in weeks] == [
+        ("2024-12-30", 1, 1),
+        ("2025-01-06", 1, 0),
+        ("2025-01-13", 1, 0),
+        ("2025-01-20", 1, 1),
+    ]
+    # open K2 (200) and K3 (300) + P1's median lag 25 days land in the week of 3 Feb,
+    # at P1's yield 80 / (100 + 400) = 0.16
+    (week,) = run_report(conn, "cash_forecast", **WINDOW)
+    assert str(week["expected_week"])[:10] == "2025-02-03" and week["open_claims"] == 2
+    assert float(week["expected_payment"]) == pytest.approx(500 * 0.16)
