@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -243,6 +245,37 @@ def export_tuva_command(
     except ClaimflowError as exc:
         raise _fail(str(exc)) from None
     out.print(f"{out_dir / 'medical_claim.parquet'}: {rows} claim lines")
+
+
+@app.command()
+def dashboard(
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    role: Annotated[
+        str, typer.Option(help="Viewer role; patient ids are shown only to PHI roles.")
+    ] = "analyst",
+    phi_roles: Annotated[
+        str, typer.Option(help="Comma-separated roles allowed to see patient identifiers.")
+    ] = "auditor",
+) -> None:
+    """Open the web dashboard (Streamlit) on the warehouse, read-only."""
+    if not warehouse.exists():
+        raise _fail(f"{warehouse}: no warehouse here (run `claimflow run` first)")
+    app_path = Path(__file__).parent / "dashboard" / "app.py"
+    env = {
+        **os.environ,
+        "CLAIMFLOW_WAREHOUSE": str(warehouse.resolve()),
+        "CLAIMFLOW_ROLE": role,
+        "CLAIMFLOW_PHI_ROLES": phi_roles,
+    }
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app_path),
+        "--server.headless", "true", "--server.port", str(port), "--server.address", host,
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    out.print(f"claimflow dashboard on http://{host}:{port} (Ctrl-C to stop)")
+    raise typer.Exit(subprocess.call(command, env=env))
 
 
 def _parse_date(value: str | None) -> dt.date | None:

@@ -136,6 +136,9 @@ class ResubmissionPolicy(_Frozen):
         7, ge=0, description="resubmit only if the deadline is at least this many days away"
     )
     max_attempts: int = Field(1, ge=1, description="automatic resubmissions per claim, at most")
+    submitter_id: str = Field("CLAIMFLOW", description="ISA06/GS02 and 1000A id on corrected 837s")
+    receiver_id: str = Field("RECEIVER", description="ISA08/GS03 and 1000B id on corrected 837s")
+    submitter_phone: str = Field("0000000000", description="1000A PER04 on corrected 837s")
 
 
 class PayerSla(_Frozen):

@@ -371,7 +371,9 @@ def run(
         report.rejection_log_appended = append_rejection_log(
             conn, out_dir, run_id=run_id, logged_at=now
         )
-        written = write_corrected_claims(conn, plans, out_dir / CORRECTED_CLAIMS_FILE, when=now)
+        written = write_corrected_claims(
+            conn, plans, out_dir / CORRECTED_CLAIMS_FILE, when=now, policy=settings.resubmission
+        )
         record_resubmissions(conn, plans, run_id=run_id, now=now)
         report.x12_resubmissions["corrected_claims_written"] = written
         conn.execute("COMMIT")

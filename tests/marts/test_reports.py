@@ -21,7 +21,7 @@ def conn(warehouse: Path) -> duckdb.DuckDBPyConnection:
 
 
 def test_payer_scorecard(conn: duckdb.DuckDBPyConnection) -> None:
-    (p1,) = run_report(conn, "payer_scorecard", **WINDOW)
+    (p1,) = run_report(conn, "payer_scorecard")
     assert (p1["payer_id"], p1["claims"], float(p1["billed"]), float(p1["paid"])) == (
         "P1",
         4,
@@ -35,11 +35,11 @@ def test_payer_scorecard(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_denials_reconciliation_and_forecast(conn: duckdb.DuckDBPyConnection) -> None:
-    denials = run_report(conn, "denials_by_category", **WINDOW)
+    denials = run_report(conn, "denials_by_category")
     assert [(d["category"], d["claims"], float(d["denied_amount"])) for d in denials] == [
         ("authorization", 1, 400.0)
     ]
-    weeks = run_report(conn, "reconciliation_by_week", **WINDOW)
+    weeks = run_report(conn, "reconciliation_by_week")
     # Monday weeks: K1 (Sun 5 Jan) in the week of 30 Dec, K2 6 Jan, K3 13 Jan, K4 20 Jan
     assert [(str(w["week"])[:10], w["claims_837"], w["claims_835"]) for w in weeks] == [
         ("2024-12-30", 1, 1),
@@ -49,6 +49,6 @@ def test_denials_reconciliation_and_forecast(conn: duckdb.DuckDBPyConnection) ->
     ]
     # open K2 (200) and K3 (300) + P1's median lag 25 days land in the week of 3 Feb,
     # at P1's yield 80 / (100 + 400) = 0.16
-    (week,) = run_report(conn, "cash_forecast", **WINDOW)
+    (week,) = run_report(conn, "cash_forecast")
     assert str(week["expected_week"])[:10] == "2025-02-03" and week["open_claims"] == 2
     assert float(week["expected_payment"]) == pytest.approx(500 * 0.16)

@@ -72,11 +72,27 @@ def _number(value: object) -> float | int | None:
 
 
 def build_cohort(
-    conn: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.date, payer: str | None = None
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    start: dt.date,
+    end: dt.date,
+    payer: str | None = None,
+    source: str | None = None,
+    provider: str | None = None,
 ) -> None:
-    """Build ``kpi_claims``: the claims submitted in the window, with their outcomes."""
+    """Build ``kpi_claims``: the claims submitted in the window, with their outcomes.
+
+    Args:
+        conn: The warehouse.
+        start: First submission date.
+        end: Last submission date.
+        payer: Only this payer id.
+        source: Only this source system.
+        provider: Only this billing NPI.
+    """
     sql = (resources.files("claimflow.marts") / "sql" / "kpi_claims.sql").read_text("utf-8")
-    execute(conn, sql, {"from": start, "to": end, "payer": payer})
+    params = {"from": start, "to": end, "payer": payer, "source": source, "provider": provider}
+    execute(conn, sql, params)
 
 
 def compute_kpis(

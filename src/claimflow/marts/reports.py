@@ -1,8 +1,8 @@
 """Named report queries over silver: denials, payer scorecard, reconciliation, cash forecast.
 
-Each report is one SQL definition with the parameters ``$from``, ``$to`` (submission dates) and
-``$payer`` (NULL for all). The dashboard and the CLI show these, and nothing else, so a number
-on screen is always one of these queries.
+Each report is one SQL definition over the claim cohort ``kpi_claims`` (built by
+:func:`prepare` for a window and filters) or over the warehouse's operational tables. The
+dashboard shows these, and nothing else, so a number on screen is always one of these queries.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ DENIAL_LINES = """
          coalesce(r.category, 'other') AS category, j.amount, a.patient_control_number
   FROM adjustments AS j
   JOIN adjudication AS a ON a.adjudication_id = j.adjudication_id
-  JOIN claims_header AS c ON c.claim_id = a.claim_id
+  JOIN kpi_claims AS c ON c.claim_id = a.claim_id
   LEFT JOIN ref_carc_category AS r ON r.carc = j.reason_code
   WHERE NOT (j.group_code = 'PR' AND j.reason_code IN ('1', '2', '3'))
     AND coalesce(r.category, 'other') NOT IN ('contractual', 'patient_responsibility')
-    AND c.submission_date BETWEEN $from AND $to AND ($payer IS NULL OR c.payer_id = $payer)
 """
 
 REPORTS: dict[str, str] = {
@@ -123,24 +122,20 @@ REPORTS: dict[str, str] = {
 
 
 def prepare(
-    conn: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.date, payer: str | None = None
-) -> None:
-    """Build the claim cohort (``kpi_claims``) the cohort reports read."""
-    build_cohort(conn, start=start, end=end, payer=payer)
-
-
-def run_report(
     conn: duckdb.DuckDBPyConnection,
-    name: str,
     *,
     start: dt.date,
     end: dt.date,
     payer: str | None = None,
-) -> list[dict[str, Any]]:
-    """Run one named report (after :func:`prepare` for the same window)."""
-    sql = REPORTS[name]
-    params: dict[str, object] = {"from": start, "to": end, "payer": payer}
-    used = {k: v for k, v in params.items() if f"${k}" in sql}
-    cursor = conn.execute(sql, used)
+    source: str | None = None,
+    provider: str | None = None,
+) -> None:
+    """Build the claim cohort (``kpi_claims``) the cohort reports read."""
+    build_cohort(conn, start=start, end=end, payer=payer, source=source, provider=provider)
+
+
+def run_report(conn: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
+    """Run one named report (after :func:`prepare` for the cohort reports)."""
+    cursor = conn.execute(REPORTS[name])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -317,7 +317,12 @@ def stage_worklist(
 
 
 def write_corrected_claims(
-    conn: duckdb.DuckDBPyConnection, plans: list[Plan], target: Path, *, when: dt.datetime
+    conn: duckdb.DuckDBPyConnection,
+    plans: list[Plan],
+    target: Path,
+    *,
+    when: dt.datetime,
+    policy: ResubmissionPolicy,
 ) -> int:
     """Write the corrected 837s (one interchange per claim type) atomically; return the count."""
     headers, lines, diagnoses = corrected_claim_rows(conn, plans)
@@ -335,6 +340,9 @@ def write_corrected_claims(
                 [row for row in lines if row["claim_id"] in ids],
                 [row for row in diagnoses if row["claim_id"] in ids],
                 claim_type=claim_type,
+                sender_id=policy.submitter_id,
+                receiver_id=policy.receiver_id,
+                submitter_phone=policy.submitter_phone,
                 control_number=number,
                 when=when,
             )

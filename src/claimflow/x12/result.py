@@ -44,6 +44,8 @@ class GroupInfo:
         isa_receiver_id: ISA08.
         usage: ISA15 (``P`` production, ``T`` test).
         transaction_count: How many ST…SE sets the group held.
+        first_segment: File position (1-based) of its GS.
+        last_segment: File position of its GE (or of its last segment when GE is missing).
     """
 
     isa13: str | None
@@ -58,6 +60,14 @@ class GroupInfo:
     isa_receiver_id: str = ""
     usage: str = ""
     transaction_count: int = 0
+    first_segment: int = 0
+    last_segment: int = 0
+
+    def holds(self, segment_index: int | None) -> bool:
+        """True when the file position lies inside this group (control numbers may repeat)."""
+        return segment_index is not None and (
+            self.first_segment <= segment_index <= self.last_segment
+        )
 
 
 @dataclass(slots=True)
@@ -75,6 +85,7 @@ class TransactionInfo:
         last_segment: File position of its SE (or of its last segment when SE is missing).
         error_count: Errors found inside it.
         supported: False when no spec exists for its guide (its rows are then not extracted).
+        group: Index of its functional group in ``ParseResult.groups`` (None without GS).
     """
 
     isa13: str | None
@@ -87,6 +98,13 @@ class TransactionInfo:
     last_segment: int = 0
     error_count: int = 0
     supported: bool = True
+    group: int | None = None
+
+    def holds(self, segment_index: object) -> bool:
+        """True when the file position lies inside this set (control numbers may repeat)."""
+        return isinstance(segment_index, int) and (
+            self.first_segment <= segment_index <= self.last_segment
+        )
 
     @property
     def valid(self) -> bool:
@@ -122,12 +140,25 @@ class ParseResult:
     segment_count: int = 0
 
     def rows_for(self, transaction: TransactionInfo, table: str) -> list[Row]:
-        """Return the rows of ``table`` that came from ``transaction``."""
+        """Return the rows of ``table`` that came from ``transaction``.
+
+        Rows are matched on their control numbers and on their file position, so sets that
+        reuse control numbers (several interchanges in one file) are told apart.
+        """
         isa13, gs06, st02 = transaction.key
         return [
             r
             for r in self.tables[table]
-            if r["isa_control_number"] == isa13
+            if r["st_control_number"] == st02
             and r["group_control_number"] == gs06
-            and r["st_control_number"] == st02
+            and r["isa_control_number"] == isa13
+            and transaction.holds(r["segment_index"])
+        ]
+
+    def errors_for(self, transaction: TransactionInfo) -> list[X12ValidationError]:
+        """Return the errors found inside ``transaction``."""
+        return [
+            e
+            for e in self.errors
+            if e.st02 == transaction.st02 and transaction.holds(e.segment_index)
         ]

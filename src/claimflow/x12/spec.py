@@ -225,6 +225,17 @@ class _Instance:
         self.child_counts: dict[int, int] = {}
 
 
+class CompiledSpec:
+    """A spec turned into lookup tables; build it once per parse and share it across sets."""
+
+    __slots__ = ("known", "root", "spec")
+
+    def __init__(self, spec: TransactionSpec) -> None:
+        self.spec = spec
+        self.root = _compile(None, None, spec)
+        self.known = _all_ids(self.root)
+
+
 class LoopBuilder:
     """Walks one transaction set's segments through a spec.
 
@@ -232,13 +243,19 @@ class LoopBuilder:
     SE. ``feed`` returns the loop id of the segment. Problems are reported to ``sink``.
     """
 
-    def __init__(self, spec: TransactionSpec, sink: ErrorSink, validate: bool = True) -> None:
-        self.spec = spec
+    def __init__(
+        self,
+        spec: TransactionSpec | CompiledSpec,
+        sink: ErrorSink,
+        validate: bool = True,
+    ) -> None:
+        compiled = spec if isinstance(spec, CompiledSpec) else CompiledSpec(spec)
+        self.spec = compiled.spec
         self._sink = sink
         self._validate = validate
-        self._root = _compile(None, None, spec)
+        self._root = compiled.root
         self._stack: list[_Instance] = [_Instance(self._root)]
-        self._known = _all_ids(self._root)
+        self._known = compiled.known
 
     def feed(self, sid: str, elements: list[str], component: str) -> str:
         """Place one segment; return its loop id (``""`` for the header)."""

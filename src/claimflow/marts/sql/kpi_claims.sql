@@ -9,6 +9,8 @@ WITH cohort AS (
   FROM claims_header AS c
   WHERE c.submission_date BETWEEN $from AND $to
     AND ($payer IS NULL OR c.payer_id = $payer)
+    AND ($source IS NULL OR c.source_system = $source)
+    AND ($provider IS NULL OR c.billing_npi = $provider)
 ), ack999 AS (
   SELECT m.right_id AS claim_id, min(a.transaction_ack_code) AS ik501
   FROM claim_match AS m JOIN ack_999 AS a ON m.left_kind = '999' AND a.ack_id = m.left_id

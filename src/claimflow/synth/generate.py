@@ -1,0 +1,251 @@
+"""``generate_world``: stream a whole revenue cycle into an inbox folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import random
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import accumulate
+from pathlib import Path
+from typing import Any
+
+from claimflow.synth.batch import BatchResult, Context, run_batch
+from claimflow.synth.claims import chargemaster
+from claimflow.synth.config import CONFIG_HEADER, write_config
+from claimflow.synth.denials import CAUSES
+from claimflow.synth.emr import EmrFiles
+from claimflow.synth.truth import TruthWriter
+from claimflow.synth.world import BILLING_SHARES, build_world
+from claimflow.synth.x12_835 import RemitBook, render_run
+from claimflow.synth.x12_common import d8
+
+CLAIMS_PER_BATCH = 5000
+
+
+@dataclass(slots=True)
+class WorldSummary:
+    """What :func:`generate_world` wrote.
+
+    Attributes:
+        out_dir: The inbox folder.
+        config: Its ``claimflow.yaml``.
+        claims: Claims generated.
+        files: Files written by kind (``emr_alpha``, ``837P``, ``999``, ``835``, ...).
+        bytes_written: Total size of the files.
+        invalid_files: Files broken on purpose (relative paths; see truth/invalid_files.csv).
+        truth: The summary also written to truth/summary.json.
+    """
+
+    out_dir: Path
+    config: Path
+    claims: int
+    files: dict[str, int] = field(default_factory=dict)
+    bytes_written: int = 0
+    invalid_files: list[str] = field(default_factory=list)
+    truth: dict[str, Any] = field(default_factory=dict)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by whole months (the day clamped to 28 so it always exists)."""
+    m = day.month - 1 + months
+    return dt.date(day.year + m // 12, m % 12 + 1, min(day.day, 28))
+
+
+_CTX: list[Context] = []
+"""The batch context of a worker process (set once by the pool initializer)."""
+
+
+def _init_worker(ctx: Context) -> None:
+    _CTX[:] = [ctx]
+
+
+def _work(b: int) -> BatchResult:
+    return run_batch(_CTX[0], b)
+
+
+def _clear(out: Path) -> None:
+    """Remove what an earlier run wrote into ``out``; refuse to mix with anything else."""
+    config = out / "claimflow.yaml"
+    ours = config.is_file() and config.read_text(encoding="utf-8").startswith(CONFIG_HEADER)
+    for sub in ("emr", "x12", "truth"):
+        folder = out / sub
+        if folder.exists() and any(folder.iterdir()):
+            if not ours:
+                raise FileExistsError(f"{folder} is not empty and was not written by synth")
+            shutil.rmtree(folder)
+
+
+class _Gen:
+    def __init__(
+        self, out: Path, claims: int, seed: int, start: dt.date, months: int, workers: int
+    ) -> None:
+        self.out = out
+        self.n = claims
+        self.seed = seed
+        self.start = start
+        self.end = add_months(start, months)
+        self.workers = workers
+        export = self.end - dt.timedelta(days=1)
+        world = build_world(seed, max(40, claims // 4), start, self.end)
+        days = (self.end - start).days
+        n_batches = min(claims, max(-(-claims // CLAIMS_PER_BATCH), -(-days // 7)))
+        self.ctx = Context(
+            out,
+            seed,
+            claims,
+            start,
+            days,
+            n_batches,
+            export,
+            world,
+            chargemaster(world, seed),
+            tuple(accumulate(BILLING_SHARES)),
+        )
+        self.world = world
+        self.export = export
+        self.ctl = 900000
+        self.rng = random.Random(f"{seed}-payment-runs")
+        self.book = RemitBook()
+        self.files: dict[str, int] = {}
+        self.bytes = 0
+        self.summary = WorldSummary(out, out / "claimflow.yaml", claims)
+        _clear(out)
+        for sub in ("emr", "x12/837p", "x12/837i", "x12/999", "x12/277ca", "x12/835", "truth"):
+            (out / sub).mkdir(parents=True, exist_ok=True)
+        self.emr = EmrFiles(out / "emr")
+        self.truth = TruthWriter(out / "truth")
+
+    def _write(self, kind: str, rel: str, text: str) -> Path:
+        path = self.out / rel
+        data = text.encode("ascii")
+        path.write_bytes(data)
+        self.files[kind] = self.files.get(kind, 0) + 1
+        self.bytes += len(data)
+        return path
+
+    def _next_ctl(self) -> int:
+        self.ctl += 1
+        return self.ctl
+
+    def _results(self) -> Iterator[BatchResult]:
+        batches = range(self.ctx.n_batches)
+        if self.workers <= 1 or self.ctx.n_batches < 4:
+            for b in batches:
+                yield run_batch(self.ctx, b)
+            return
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.ctx,)) as pool:
+            yield from pool.imap(_work, batches)
+
+    def run(self) -> WorldSummary:
+        for res in self._results():
+            for kind, n in res.files.items():
+                self.files[kind] = self.files.get(kind, 0) + n
+            self.bytes += res.bytes
+            for p in res.parked:
+                self.book.add(p.day, p.payer, p.payee, p.fragment)
+            self.emr.append(res.emr)
+            self.truth.append(res.truth)
+            self._flush(res.day)
+        self._flush(None)
+        return self._finish()
+
+    def _flush(self, upto: dt.date | None) -> None:
+        for key in self.book.due(upto):
+            day, payer = key
+            pid = self.world.payers[payer].payer_id
+            text = render_run(self.book, key, self.world, self._next_ctl(), self.rng)
+            self._write("835", f"x12/835/era_{pid}_{d8(day)}.835.x12", text)
+
+    def _finish(self) -> WorldSummary:
+        emr_stats = self.emr.close()
+        for s in emr_stats:
+            self.files[f"emr_{s.source}"] = self.files.get(f"emr_{s.source}", 0) + 1
+            self.bytes += (self.out / s.path).stat().st_size
+        invalid = self._break_some_files()
+        config = write_config(self.out)
+        params = {
+            "claims": self.n,
+            "seed": self.seed,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "emr_export_date": self.export.isoformat(),
+            "denial_model": {name: {"p": c.p, "carc": c.carc, "rarc": c.rarc} for name, c in CAUSES.items()},
+            "payers": {p.payer_id: {"name": p.name, "lag_days": p.lag_days, "timely_days": p.timely_days,
+                                    "base_denial": p.base_denial, "auth_codes": sorted(p.auth_codes)}
+                       for p in self.world.payers},
+            "files": dict(sorted(self.files.items())),
+        }  # fmt: skip
+        truth = self.truth.close(
+            invalid=invalid, emr_stats=emr_stats, plb=self.book.plb, summary=params
+        )
+        out = self.summary
+        out.config, out.files, out.truth = config, dict(sorted(self.files.items())), truth
+        out.bytes_written = self.bytes
+        out.invalid_files = [p for p, _, _ in invalid]
+        return out
+
+    def _break_some_files(self) -> list[tuple[str, str, str]]:
+        """Copies of a real 837P and 999, broken on purpose, beside the good ones."""
+        out: list[tuple[str, str, str]] = []
+        first_837 = min((self.out / "x12/837p").glob("*.x12"), default=None)
+        if first_837 is not None:
+            data = first_837.read_bytes()
+            cut = data[: data.rfind(b"~", 0, len(data) * 3 // 5) + 2]
+            rel = f"x12/837p/{first_837.stem}_resend_cut.x12"
+            (self.out / rel).write_bytes(cut)
+            out.append(
+                (
+                    rel,
+                    "truncated",
+                    f"cut-off copy of {first_837.name}: no SE, GE or IEA; its claims repeat that file's",
+                )
+            )
+        first_999 = min((self.out / "x12/999").glob("*.x12"), default=None)
+        if first_999 is not None:
+            text = first_999.read_text(encoding="ascii")
+            i = text.index("\nSE*") + 1
+            j = text.index("*", i + 3)
+            bad = text[: i + 3] + str(int(text[i + 3 : j]) + 3) + text[j:]
+            rel = f"x12/999/{first_999.name.split('.')[0]}_badcount.999.x12"
+            (self.out / rel).write_bytes(bad.encode("ascii"))
+            out.append((rel, "se_count", f"copy of {first_999.name} whose SE01 is 3 too high"))
+        return out
+
+
+def generate_world(
+    out_dir: Path,
+    *,
+    claims: int,
+    seed: int,
+    start: dt.date,
+    months: int,
+    workers: int | None = None,
+) -> WorldSummary:
+    """Write a consistent synthetic revenue cycle into ``out_dir``.
+
+    Args:
+        out_dir: The inbox folder (created). What an earlier run wrote there is replaced.
+        claims: How many claims to generate (≥ 1).
+        seed: Same seed, same bytes.
+        start: First submission date.
+        months: Length of the submission window.
+        workers: Processes generating batches (default: the CPUs available, at most 4).
+            The bytes written do not depend on it.
+
+    Returns:
+        What was written.
+
+    Raises:
+        ValueError: ``claims`` or ``months`` is below 1.
+        FileExistsError: ``out_dir`` holds emr/, x12/ or truth/ files not written by synth.
+    """
+    if claims < 1 or months < 1:
+        raise ValueError("claims and months must be at least 1")
+    if workers is None:
+        workers = min(4, len(os.sched_getaffinity(0)))
+    return _Gen(Path(out_dir), claims, seed, start, months, workers).run()

@@ -1,0 +1,116 @@
+"""The dashboard in a real headless Chromium: every page loads, shows the warehouse's numbers,
+and never a traceback. Screenshots go to the test's temporary folder (and, with
+CLAIMFLOW_SCREENSHOTS=DIR, to DIR: that is how docs/screenshots is refreshed)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from claimflow.dashboard import PAGES
+from tests.conftest import REPO, Workspace
+from tests.resubmit.test_x12_resubmission import _submit_837
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run", "--disable-sync", "--disable-quic",
+]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    ws = Workspace(tmp_path_factory.mktemp("dash"))
+    _submit_837(ws)
+    for name in ("emr_alpha.csv", "emr_beta.json"):
+        shutil.copy(REPO / "examples" / "seed" / name, ws.inbox)
+    from tests.conftest import ALPHA_COLUMNS
+
+    beta = {"patient_control_number": "id", "member_id": "member", "procedure_code": "code",
+            "denial_reason": "error_msg", "submission_date": "date", "claim_status": "status"}  # fmt: skip
+    ws.write_config([
+        {"name": "ch", "source_system": "ch", "format": "x12", "pattern": "inbox/*.8*"},
+        {"name": "alpha", "source_system": "alpha", "format": "csv", "pattern": "inbox/*.csv", "columns": ALPHA_COLUMNS},
+        {"name": "beta", "source_system": "beta", "format": "json", "pattern": "inbox/*.json", "columns": beta},
+    ])  # fmt: skip
+    assert ws.run(reference_date="2025-03-10").exit_code == 0
+    port = _free_port()
+    env = {**os.environ, "CLAIMFLOW_WAREHOUSE": str(ws.warehouse), "CLAIMFLOW_ROLE": "analyst"}
+    app = REPO / "src" / "claimflow" / "dashboard" / "app.py"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the dashboard did not start within 90 s")
+    yield url, ws.warehouse
+    proc.terminate()
+    proc.wait(timeout=20)
+    if proc.stdout:
+        proc.stdout.close()
+
+
+def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, warehouse = served
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    claims = conn.execute("SELECT count(*) FROM claims_header").fetchone()
+    exceptions = conn.execute("SELECT count(*) FROM rejection_log").fetchone()
+    (run_id,) = conn.execute("SELECT run_id FROM runs").fetchone() or ("",)
+    conn.close()
+    shots = [tmp_path]
+    if os.environ.get("CLAIMFLOW_SCREENSHOTS"):
+        shots.append(Path(os.environ["CLAIMFLOW_SCREENSHOTS"]))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        texts = {}
+        for name in PAGES:
+            page.goto(f"{url}/?page={name.replace(' ', '+')}")
+            page.get_by_role("heading", name=name, exact=False).first.wait_for(timeout=30000)
+            page.wait_for_timeout(1500)
+            text = page.inner_text("body")
+            assert "Traceback" not in text, name
+            assert page.locator("[data-testid='stException']").count() == 0, name
+            texts[name] = text
+            for folder in shots:
+                folder.mkdir(parents=True, exist_ok=True)
+                page.screenshot(
+                    path=str(folder / f"{name.lower().replace(' ', '_')}.png"), full_page=True
+                )
+        browser.close()
+    assert claims and f"Claims submitted\n\n{claims[0]}" in texts["Overview"]
+    assert exceptions and f"Exceptions for a person\n\n{exceptions[0]}" in texts["Rejection log"]
+    assert "coding" in texts["Denials"]  # the 835's CO-4 denial
+    assert run_id in texts["Runs"]
+    # patient ids are masked for an analyst
+    assert "P001" not in "".join(texts.values())
