@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo seed-demo test lint typecheck chromium bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,10 +13,29 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+DEMO := out/demo
+
 demo: $(STAMP)
-	@$(BIN)/claimflow run --config configs/seed.yaml --reference-date 2025-07-30 --out out/demo; \
+	@$(BIN)/claimflow synth --claims 10000 --seed 7 --start 2025-01-01 --months 6 --out $(DEMO)/inbox
+	@$(BIN)/claimflow run --config $(DEMO)/inbox/claimflow.yaml --reference-date 2025-08-15 \
+	  --warehouse $(DEMO)/claimflow.duckdb --out $(DEMO); \
 	  code=$$?; [ $$code -eq 0 ] || [ $$code -eq 3 ] || exit $$code
-	@echo "Trace any row back to its file: $(BIN)/claimflow lineage <lineage_hash> (hashes are in the candidates file)"
+	@$(BIN)/claimflow kpi --warehouse $(DEMO)/claimflow.duckdb --from 2025-01-01 --to 2025-08-15
+	@echo
+	@echo "Quarantined rows are the mess planted on purpose (see $(DEMO)/inbox/truth/)."
+	@echo "Corrected claims:  $(DEMO)/corrected_claims.x12"
+	@echo "Worklist:          $(BIN)/claimflow worklist --warehouse $(DEMO)/claimflow.duckdb"
+	@echo "Trace a row:       $(BIN)/claimflow lineage <lineage_hash> --warehouse $(DEMO)/claimflow.duckdb"
+	@echo "Open the dashboard: $(BIN)/claimflow dashboard --warehouse $(DEMO)/claimflow.duckdb"
+
+seed-demo: $(STAMP)
+	@$(BIN)/claimflow run --config configs/seed.yaml --reference-date 2025-07-30 --out out/seed \
+	  --warehouse out/seed/claimflow.duckdb
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Chromium (Debian package) for the dashboard browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -25,7 +44,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck chromium
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

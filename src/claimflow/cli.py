@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -29,6 +29,7 @@ from claimflow.marts.sla import open_alerts
 from claimflow.marts.tuva import export_tuva
 from claimflow.pipeline import RunReport
 from claimflow.pipeline import run as run_pipeline
+from claimflow.synth.cli import synth_command
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE, open_warehouse
 from claimflow.warehouse.lineage import find_lineage
 
@@ -43,6 +44,7 @@ app = typer.Typer(
 app.add_typer(x12_app, name="x12")
 app.add_typer(reference_app, name="reference")
 app.add_typer(denials_app, name="denials")
+app.command("synth")(synth_command)
 out = Console()
 err = Console(stderr=True)
 
@@ -288,20 +290,37 @@ def _parse_date(value: str | None) -> dt.date | None:
 
 
 def _print_summary(report: RunReport) -> None:
-    files = Table(title=f"Run {report.run_id}: files", title_justify="left")
-    for name in ("file", "source", "status", "read", "loaded", "quarantined", "duplicate", "note"):
-        files.add_column(name, justify="right" if name in {"read", "loaded"} else "left")
-    for f in report.files:
-        files.add_row(
-            Path(f.path).name,
-            f.source,
-            f.status,
-            str(f.rows_read),
-            str(f.rows_loaded),
-            str(f.rows_quarantined),
-            str(f.rows_duplicate),
-            f.message or "",
-        )
+    per_file = len(report.files) <= 12
+    title = f"Run {report.run_id}: " + ("files" if per_file else "files by source")
+    files = Table(title=title, title_justify="left")
+    first = ("file", "source") if per_file else ("source", "files")
+    for name in (*first, "status", "read", "loaded", "quarantined", "duplicate", "note"):
+        files.add_column(name, justify="right" if name in {"read", "loaded", "files"} else "left")
+    if per_file:
+        for f in report.files:
+            files.add_row(
+                Path(f.path).name, f.source, f.status, str(f.rows_read), str(f.rows_loaded),
+                str(f.rows_quarantined), str(f.rows_duplicate), f.message or "",
+            )  # fmt: skip
+    else:
+        by_source: dict[str, list[Any]] = {}
+        for f in report.files:
+            by_source.setdefault(f.source, []).append(f)
+        for source, group in by_source.items():
+            statuses = ", ".join(
+                f"{sum(1 for f in group if f.status == s)} {s}"
+                for s in ("loaded", "skipped", "failed")
+                if any(f.status == s for f in group)
+            )
+            notes = "; ".join(
+                sorted({f.message for f in group if f.status == "failed" and f.message})
+            )
+            files.add_row(
+                source, str(len(group)), statuses,
+                *(str(sum(getattr(f, a) for f in group)) for a in
+                  ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")),
+                notes[:120],
+            )  # fmt: skip
     out.print(files)
     new_rows = report.total("rows_read")
     if report.files and not new_rows and not report.files_with("failed"):

@@ -38,6 +38,9 @@ class SourceError(ClaimflowError):
         self.path = path
         self.reason = message
 
+    def __reduce__(self) -> tuple[type[SourceError], tuple[str, str]]:
+        return (type(self), (self.path, self.reason))
+
 
 class UnreadableFileError(SourceError):
     """The file is empty, binary, wrongly encoded or malformed for its format."""

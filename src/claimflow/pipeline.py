@@ -17,7 +17,7 @@ from claimflow.config import Settings, SourceDefinition
 from claimflow.denials.cache import classify_denial_texts
 from claimflow.denials.model import classifier_with_model
 from claimflow.denials.reference import ensure_reference
-from claimflow.errors import SourceError, UnreadableFileError, WarehouseError
+from claimflow.errors import SourceError, WarehouseError
 from claimflow.marts.sla import notify, refresh_alerts
 from claimflow.resubmit.decide import decide
 from claimflow.resubmit.outputs import (
@@ -37,13 +37,13 @@ from claimflow.resubmit.remits import (
     stage_worklist,
     write_corrected_claims,
 )
-from claimflow.sources.tabular import fingerprint, stage_file
+from claimflow.sources.tabular import FileFingerprint, fingerprint, stage_file
+from claimflow.sources.x12 import X12Prefetch
 from claimflow.warehouse.connection import open_warehouse
 from claimflow.warehouse.load import FileCounts, load_staged
 from claimflow.warehouse.load_x12 import load_parse_result
 from claimflow.warehouse.matching import match_claims
 from claimflow.warehouse.sql import execute, insert_rows
-from claimflow.x12 import ErrorLevel, X12Error, parse_file
 
 log = logging.getLogger("claimflow.pipeline")
 
@@ -151,15 +151,15 @@ def _ingest_file(
     conn: duckdb.DuckDBPyConnection,
     definition: SourceDefinition,
     path: Path,
+    print_: FileFingerprint | OSError,
     *,
     run_id: str,
     now: dt.datetime,
+    prefetch: X12Prefetch,
 ) -> FileReport:
     report = FileReport(str(path), definition.name, definition.source_system, None, "failed")
-    try:
-        print_ = fingerprint(path, definition)
-    except OSError as exc:
-        report.message = f"cannot read the file ({exc.strerror})"
+    if isinstance(print_, OSError):
+        report.message = f"cannot read the file ({print_.strerror})"
         return report
     report.file_id = print_.file_id
     if print_.problem:
@@ -176,7 +176,10 @@ def _ingest_file(
     conn.execute("BEGIN TRANSACTION")
     try:
         if definition.format == "x12":
-            counts = load_x12_file(conn, path, print_.file_id, definition, run_id=run_id, now=now)
+            result = prefetch.result(path, print_.file_id, definition.source_system)
+            counts = load_parse_result(
+                conn, result, source_system=definition.source_system, run_id=run_id, ingested_at=now
+            )
         else:
             staged = stage_file(conn, path, print_.file_id, definition)
             counts = load_staged(conn, staged, definition, run_id=run_id, ingested_at=now)
@@ -199,32 +202,11 @@ def _ingest_file(
     return report
 
 
-def load_x12_file(
-    conn: duckdb.DuckDBPyConnection,
-    path: Path,
-    file_id: str,
-    definition: SourceDefinition,
-    *,
-    run_id: str,
-    now: dt.datetime,
-) -> FileCounts:
-    """Parse an X12 file with the engine (collecting errors) and load it.
-
-    Raises:
-        UnreadableFileError: The engine found no interchange it could read.
-    """
+def _fingerprint(definition: SourceDefinition, path: Path) -> FileFingerprint | OSError:
     try:
-        result = parse_file(
-            path, file_id=file_id, level=ErrorLevel.COLLECT, data_source=definition.source_system
-        )
-    except X12Error as exc:
-        raise UnreadableFileError(str(path), f"not readable as X12: {exc}") from None
-    if not result.transactions:
-        first = result.errors[0].message if result.errors else "no transaction set found"
-        raise UnreadableFileError(str(path), f"not readable as X12: {first}")
-    return load_parse_result(
-        conn, result, source_system=definition.source_system, run_id=run_id, ingested_at=now
-    )
+        return fingerprint(path, definition)
+    except OSError as exc:
+        return exc
 
 
 def _register(
@@ -325,9 +307,35 @@ def run(
             " status) VALUES (?, ?, ?, ?, ?, 'running')",
             [run_id, now, config_path, settings.config_hash(), ref],
         )
-        for definition, path in discover(settings) if ingest else []:
-            say(f"ingest {path.name}")
-            file_report = _ingest_file(conn, definition, path, run_id=run_id, now=now)
+        jobs = discover(settings) if ingest else []
+        prints = [_fingerprint(definition, path) for definition, path in jobs]
+        loaded = {
+            r[0]
+            for r in conn.execute(
+                "SELECT file_id FROM source_files WHERE status = 'loaded'"
+            ).fetchall()
+        }
+        prefetch = X12Prefetch()
+        try:
+            for (definition, path), print_ in zip(jobs, prints, strict=True):
+                if (
+                    definition.format == "x12"
+                    and isinstance(print_, FileFingerprint)
+                    and not print_.problem
+                    and print_.file_id not in loaded
+                ):
+                    prefetch.add(path, print_.file_id, definition.source_system)
+            reports = []
+            for (definition, path), print_ in zip(jobs, prints, strict=True):
+                say(f"ingest {path.name}")
+                reports.append(
+                    (definition, path, _ingest_file(
+                        conn, definition, path, print_, run_id=run_id, now=now, prefetch=prefetch
+                    ))
+                )  # fmt: skip
+        finally:
+            prefetch.close()
+        for definition, path, file_report in reports:
             log.info(
                 "file %s source=%s status=%s read=%d loaded=%d quarantined=%d duplicate=%d",
                 path.name,

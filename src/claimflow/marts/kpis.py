@@ -141,6 +141,8 @@ def _receivables(
           WHERE j.group_code IN ('CO', 'PI') GROUP BY 1
         ) AS ct ON ct.claim_id = c.claim_id
         WHERE c.submission_date <= $end AND ($payer IS NULL OR c.payer_id = $payer)
+          AND (c.segment_index IS NOT NULL OR c.patient_control_number NOT IN (
+            SELECT patient_control_number FROM claims_header WHERE segment_index IS NOT NULL))
         GROUP BY c.claim_id, c.total_charge, c.submission_date""",
         {"end": end, "payer": payer},
     )

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 import duckdb
+import pyarrow as pa
 
 from claimflow.schema import (
     SILVER_TABLES,
@@ -40,6 +41,28 @@ def _s(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "VARCHAR": pa.string(),
+    "DATE": pa.date32(),
+    "DECIMAL(18,2)": pa.decimal128(18, 2),
+    "BIGINT": pa.int64(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "BOOLEAN": pa.bool_(),
+    "DOUBLE": pa.float64(),
+}
+
+
+def _arrow_column(values: list[object], sql_type: str) -> pa.Array:
+    kind = _ARROW_TYPES[sql_type]
+    if kind == pa.string():
+        return pa.array([None if v is None else str(v) for v in values], type=kind)
+    if kind == pa.int64():
+        return pa.array([None if v is None else int(str(v)) for v in values], type=kind)
+    if kind == pa.float64():
+        return pa.array([None if v is None else float(str(v)) for v in values], type=kind)
+    return pa.array(values, type=kind)
+
+
 def insert_dict_rows(
     conn: duckdb.DuckDBPyConnection,
     table: Table,
@@ -47,24 +70,30 @@ def insert_dict_rows(
     rows: Sequence[dict[str, object]],
     extra: dict[str, object],
 ) -> None:
-    """Insert dict rows into ``target`` (columns of ``table`` plus ``extra``), typed by the schema."""
+    """Insert dict rows into ``target`` (columns of ``table`` plus ``extra``), typed by the schema.
+
+    The rows go through one Arrow table (a columnar hand-off DuckDB reads without copying).
+    """
     if not rows:
         return
     present = {k for row in rows for k in row}
     columns = [c for c in table.columns if c.name in present or c.name in extra]
-    names = [f"c{i}" for i in range(len(columns))]
-    params = {
-        n: [row.get(c.name, extra.get(c.name)) for row in rows]
-        if c.name not in extra
-        else [extra[c.name]] * len(rows)
-        for n, c in zip(names, columns, strict=True)
-    }
-    select = ", ".join(
-        f"CAST(unnest(${n}) AS {c.sql_type})" for n, c in zip(names, columns, strict=True)
-    )
-    conn.execute(
-        f"INSERT INTO {target} ({', '.join(c.name for c in columns)}) SELECT {select}", params
-    )
+    arrays = [
+        _arrow_column(
+            [extra[c.name]] * len(rows) if c.name in extra else [row.get(c.name) for row in rows],
+            c.sql_type,
+        )
+        for c in columns
+    ]
+    batch = pa.Table.from_arrays(arrays, names=[c.name for c in columns])
+    conn.register("cf_rows", batch)
+    try:
+        conn.execute(
+            f"INSERT INTO {target} ({', '.join(c.name for c in columns)})"
+            f" SELECT {', '.join(c.name for c in columns)} FROM cf_rows"
+        )
+    finally:
+        conn.unregister("cf_rows")
 
 
 def load_parse_result(

@@ -1,5 +1,5 @@
 -- The claim cohort of a KPI report: one row per claim submitted in [$from, $to] (optionally one
--- payer), with everything the KPIs need. Every KPI is one aggregate over this table, defined in
+-- payer, source, billing provider), with everything the KPIs need. Every KPI is one aggregate over this table, defined in
 -- kpis.py and documented in docs/kpis.md.
 CREATE OR REPLACE TEMP TABLE kpi_claims AS
 WITH cohort AS (
@@ -11,6 +11,9 @@ WITH cohort AS (
     AND ($payer IS NULL OR c.payer_id = $payer)
     AND ($source IS NULL OR c.source_system = $source)
     AND ($provider IS NULL OR c.billing_npi = $provider)
+    -- one claim once: an EMR row whose claim also went out as an 837 is represented by the 837
+    AND (c.segment_index IS NOT NULL OR c.patient_control_number NOT IN (
+      SELECT patient_control_number FROM claims_header WHERE segment_index IS NOT NULL))
 ), ack999 AS (
   SELECT m.right_id AS claim_id, min(a.transaction_ack_code) AS ik501
   FROM claim_match AS m JOIN ack_999 AS a ON m.left_kind = '999' AND a.ack_id = m.left_id
