@@ -81,6 +81,7 @@ class RunReport:
     matching: dict[str, Any] = field(default_factory=dict)
     x12_resubmissions: dict[str, Any] = field(default_factory=dict)
     sla: dict[str, Any] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
     classifier_version: str = ""
     duration_seconds: float = 0.0
 
@@ -124,6 +125,7 @@ class RunReport:
             "classifier_version": self.classifier_version,
             "texts_classified": self.texts_classified,
             "duration_seconds": round(self.duration_seconds, 3),
+            "stage_seconds": self.stage_seconds,
             "outputs": {
                 "warehouse": self.warehouse,
                 "candidates": str(Path(self.out_dir) / CANDIDATES_FILE),
@@ -298,7 +300,18 @@ def run(
     ref = reference_date or settings.reference_date or dt.date.today()
     run_id = new_run_id(now)
     report = RunReport(run_id, ref, str(warehouse), str(out_dir))
-    say = progress or (lambda _msg: None)
+    notify_progress = progress or (lambda _msg: None)
+    stage: dict[str, Any] = {"name": "start", "since": time.perf_counter()}
+
+    def say(message: str) -> None:
+        """Report progress, and time the stage that just ended (by its first word)."""
+        now_s = time.perf_counter()
+        name = str(stage["name"])
+        spent = now_s - float(stage["since"])
+        report.stage_seconds[name] = round(report.stage_seconds.get(name, 0.0) + spent, 3)
+        stage.update(name=message.split(" ")[0], since=now_s)
+        notify_progress(message)
+
     conn = open_warehouse(warehouse)
     try:
         ensure_reference(conn)
@@ -386,6 +399,7 @@ def run(
         report.x12_resubmissions["corrected_claims_written"] = written
         conn.execute("COMMIT")
         report.sla["notified"] = notify(conn, settings.sla, now=now)
+        say("done")
         report.duration_seconds = time.perf_counter() - started
         _finish_run(conn, report)
         write_json(out_dir / "metrics" / f"{run_id}.json", report.metrics())
