@@ -92,7 +92,8 @@ CARCS: dict[str, Carc] = {
     for c in (
         Carc("197", "authorization_precert", "Prior auth required"),
         Carc("4", "coding_billing_error", "Missing modifier"),
-        Carc("16", "missing_info_or_billing_error", "Incorrect NPI"),
+        # CARC 16 is always sent with N290 (rendering provider id) here: classified on the pair
+        Carc("16", "provider_data_error", "Incorrect NPI"),
         Carc("27", "eligibility_registration", "Coverage terminated"),
         Carc("29", "timely_filing", "Timely filing limit exceeded"),
         Carc("50", "medical_necessity_clinical", "Not medically necessary"),

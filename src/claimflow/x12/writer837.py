@@ -154,7 +154,7 @@ def _hierarchy(
             out.add("PRV", "BI", "PXC", taxonomy)
         out.add("NM1", "85", "2", "BILLING PROVIDER", "", "", "", "", "XX" if npi else "", npi)
         out.add("N3", "ADDRESS ON FILE")
-        out.add("N4", "CITY", "ST", "00000")
+        out.add("N4", "CITY", "ST", "000000000")  # 2010AA needs ZIP+4
         if tin:
             out.add("REF", "EI", tin)
         chunks = [
@@ -211,7 +211,8 @@ def _claim(
     freq = claim.get("claim_frequency_code")
     bill = str(claim.get("bill_type_code") or "")
     if bill:
-        facility = out.comp(bill[:-1] if freq and bill.endswith(str(freq)) else bill, "A", freq)
+        # bill_type_code is CLM05-1 followed by the frequency (e.g. 13 + 1 = 131)
+        facility = out.comp(bill[:2] if len(bill) >= 3 else bill, "A", freq)
     else:
         facility = out.comp(claim.get("place_of_service_code"), "B", freq)
     related = str(claim.get("related_causes") or "").split(":")
@@ -222,7 +223,7 @@ def _claim(
         "",
         "",
         facility,
-        "Y",
+        "" if claim_type == "institutional" else "Y",  # CLM06 is not used on the 837I
         claim.get("assignment_code"),
         claim.get("benefits_assignment"),
         claim.get("release_of_info"),
@@ -263,24 +264,24 @@ def _claim(
     procedures = [r for r in dxs if "procedure_date" in r]
     dxs = [r for r in dxs if "procedure_date" not in r]
     ordered = sorted(dxs, key=lambda r: int(str(r.get("sequence") or 0)))
-    for i in range(0, len(ordered), 12):
-        out.add(
-            "HI",
-            *[
-                out.comp(
-                    d.get("qualifier"),
-                    d.get("code"),
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    d.get("poa_indicator"),
-                )
-                for d in ordered[i : i + 12]
-            ],
-        )
+    # 837P: one HI holds the principal and the others; 837I: one HI per kind of diagnosis
+    # (principal, admitting, reason for visit, external cause, other), as the guide lays out
+    groups: list[list[Row]] = [ordered]
+    if claim_type == "institutional":
+        kinds = list(dict.fromkeys(str(d.get("qualifier")) for d in ordered))
+        groups = [[d for d in ordered if str(d.get("qualifier")) == k] for k in kinds]
+    for group in groups:
+        for i in range(0, len(group), 12):
+            out.add(
+                "HI",
+                *[
+                    out.comp(
+                        d.get("qualifier"), d.get("code"), "", "", "", "", "", "",
+                        d.get("poa_indicator"),
+                    )
+                    for d in group[i : i + 12]
+                ],
+            )  # fmt: skip
     procedures.sort(key=lambda r: int(str(r.get("sequence") or 0)))
     for i in range(0, len(procedures), 12):
         out.add(

@@ -9,7 +9,7 @@ WITH remits AS (
   FROM adjudication AS a JOIN payments AS p ON p.payment_id = a.payment_id
   WHERE a.claim_id IS NOT NULL AND a.claim_status_code <> '22'
 ), denial_adjustments AS (
-  SELECT j.adjudication_id, j.group_code, j.reason_code, j.amount
+  SELECT j.adjudication_id, j.adjudication_line_id, j.group_code, j.reason_code, j.amount
   FROM adjustments AS j LEFT JOIN ref_carc_category AS r ON r.carc = j.reason_code
   WHERE NOT (j.group_code = 'PR' AND j.reason_code IN ('1', '2', '3'))
     AND coalesce(r.category, 'other') NOT IN ('contractual', 'patient_responsibility')
@@ -17,13 +17,21 @@ WITH remits AS (
   SELECT adjudication_id, arg_max(group_code, amount) AS group_code,
          arg_max(reason_code, amount) AS carc, sum(amount) AS denied_amount
   FROM denial_adjustments GROUP BY 1
+), denied_lines AS (
+  -- a line paid nothing because of a denial adjustment: the claim is (partly) denied
+  SELECT l.adjudication_id, count(*) AS lines
+  FROM adjudication_line AS l
+  WHERE l.line_paid = 0 AND l.adjudication_line_id IN (
+    SELECT adjudication_line_id FROM denial_adjustments WHERE adjudication_line_id IS NOT NULL)
+  GROUP BY 1
 ), rarcs AS (
   SELECT adjudication_id, list(DISTINCT remark_code ORDER BY remark_code) AS rarcs
   FROM remarks GROUP BY 1
 ), last_remit AS (
-  SELECT r.*, d.group_code, d.carc, d.denied_amount, x.rarcs
+  SELECT r.*, d.group_code, d.carc, d.denied_amount, x.rarcs, coalesce(n.lines, 0) AS denied_lines
   FROM remits AS r
   LEFT JOIN main_adjustment AS d ON d.adjudication_id = r.adjudication_id
+  LEFT JOIN denied_lines AS n ON n.adjudication_id = r.adjudication_id
   LEFT JOIN rarcs AS x ON x.adjudication_id = r.adjudication_id
   WHERE r.rk = 1
 ), status_277 AS (
@@ -62,7 +70,8 @@ SELECT c.claim_id, c.patient_control_number, c.claim_type, c.payer_id, c.member_
 FROM claims_header AS c
 LEFT JOIN last_remit AS r
   ON r.claim_id = c.claim_id
- AND (r.claim_status_code = '4' OR (r.paid_amount = 0 AND r.carc IS NOT NULL))
+ AND (r.claim_status_code = '4' OR (r.paid_amount = 0 AND r.carc IS NOT NULL)
+      OR r.denied_lines > 0)
 LEFT JOIN latest_277 AS t
   ON t.claim_id = c.claim_id AND t.status_category_code IN ('A3', 'A4', 'A6', 'A7', 'A8')
  AND c.claim_id NOT IN (SELECT claim_id FROM remits)

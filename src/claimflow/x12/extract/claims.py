@@ -151,7 +151,10 @@ class ClaimExtractor(Extractor):
         code, qualifier, frequency = part(facility, 1), part(facility, 2), part(facility, 3)
         pcn = element(els, 1)
         billing_npi = self.billing.get("billing_npi")
-        claim_id = surrogate_key(ctx.data_source, billing_npi, pcn, frequency, ctx.st02, index)
+        # the file id keeps two submissions of the same claim (a re-sent batch) apart
+        claim_id = surrogate_key(
+            ctx.data_source, ctx.file_id, billing_npi, pcn, frequency, ctx.st02, index
+        )
         related = composite(els, 11, ctx.component)
         claim: Row = {
             **_HEADER_DEFAULTS,
