@@ -21,6 +21,7 @@ demo: $(STAMP)
 	  --warehouse $(DEMO)/claimflow.duckdb --out $(DEMO); \
 	  code=$$?; [ $$code -eq 0 ] || [ $$code -eq 3 ] || exit $$code
 	@$(BIN)/claimflow kpi --warehouse $(DEMO)/claimflow.duckdb --from 2025-01-01 --to 2025-08-15
+	@$(BIN)/claimflow report denials_by_category --warehouse $(DEMO)/claimflow.duckdb --to 2025-08-15
 	@echo
 	@echo "Quarantined rows are the mess planted on purpose (see $(DEMO)/inbox/truth/)."
 	@echo "Corrected claims:  $(DEMO)/corrected_claims.x12"

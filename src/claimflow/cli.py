@@ -25,6 +25,7 @@ from claimflow.cli_x12 import x12_app
 from claimflow.config import load_settings
 from claimflow.errors import ClaimflowError
 from claimflow.marts.kpis import compute_kpis
+from claimflow.marts.reports import REPORTS, prepare, run_report
 from claimflow.marts.sla import open_alerts
 from claimflow.marts.tuva import export_tuva
 from claimflow.pipeline import RunReport
@@ -226,6 +227,45 @@ def alerts(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE, as_json: JsonOpt = False
     out.print(table)
 
 
+@app.command()
+def report(
+    name: Annotated[str, typer.Argument(help="A report: " + ", ".join(REPORTS) + ".")],
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    start: Annotated[str, typer.Option("--from", help="First submission date.")] = "1900-01-01",
+    end: Annotated[str | None, typer.Option("--to", help="Last submission date.")] = None,
+    payer: Annotated[str | None, typer.Option("--payer", help="One payer id.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print one named report (the same queries the dashboard shows)."""
+    if name not in REPORTS:
+        raise _fail(f"unknown report {name!r}; one of: {', '.join(REPORTS)}", EXIT_USAGE)
+    first = _parse_date(start) or dt.date(1900, 1, 1)
+    last = _parse_date(end) or dt.date.today()
+    try:
+        conn = open_warehouse(warehouse, read_only=True)
+        try:
+            prepare(conn, start=first, end=last, payer=payer)
+            rows = run_report(conn, name)
+        finally:
+            conn.close()
+    except ClaimflowError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        out.print_json(json.dumps(rows, default=str))
+        return
+    table = Table(title=name.replace("_", " "))
+    for column in rows[0] if rows else ["(no rows)"]:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            *(
+                "" if v is None else f"{v:,.2f}" if isinstance(v, float) else str(v)
+                for v in row.values()
+            )
+        )
+    out.print(table)
+
+
 export_app = typer.Typer(help="Export the warehouse for other tools.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
@@ -333,6 +373,10 @@ def _print_summary(report: RunReport) -> None:
         decisions.add_row(key.replace("_", " "), str(d.get(key, 0)))
     for reason, n in d.get("exclusion_reasons", {}).items():
         decisions.add_row(f"  excluded: {reason}", str(n))
+    x = report.x12_resubmissions
+    if x.get("denied_or_rejected"):
+        decisions.add_row("835/277CA/999 denials and rejections", str(x["denied_or_rejected"]))
+        decisions.add_row("  resubmitted with a fix", str(x.get("resubmitted", 0)))
     decisions.add_row("rejection log lines appended", str(report.rejection_log_appended))
     out.print(decisions)
     m = report.metrics()["outputs"]

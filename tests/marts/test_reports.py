@@ -52,3 +52,15 @@ def test_denials_reconciliation_and_forecast(conn: duckdb.DuckDBPyConnection) ->
     (week,) = run_report(conn, "cash_forecast")
     assert str(week["expected_week"])[:10] == "2025-02-03" and week["open_claims"] == 2
     assert float(week["expected_payment"]) == pytest.approx(500 * 0.16)
+
+
+def test_report_command(warehouse: Path) -> None:
+    from tests.conftest import cli
+
+    rows = cli(
+        "report", "denials_by_category", "--warehouse", str(warehouse),
+        "--from", "2025-01-01", "--to", "2025-01-31", "--json",
+    ).json()  # fmt: skip
+    assert [(r["category"], r["claims"]) for r in rows] == [("authorization", 1)]
+    unknown = cli("report", "nope", "--warehouse", str(warehouse))
+    assert unknown.exit_code == 2 and "payer_scorecard" in unknown.stderr
