@@ -11,9 +11,12 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -54,6 +57,21 @@ WarehouseOpt = Annotated[
     typer.Option("--warehouse", "-w", help="DuckDB warehouse file.", envvar="CLAIMFLOW_WAREHOUSE"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+@contextmanager
+def _reading(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse read-only; a claimflow error becomes a clean exit 1."""
+    try:
+        conn = open_warehouse(warehouse, read_only=True)
+    except ClaimflowError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        yield conn
+    except ClaimflowError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        conn.close()
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
@@ -170,22 +188,16 @@ def worklist(
     as_json: JsonOpt = False,
 ) -> None:
     """The open exceptions of the rejection log, by value: what a person should work first."""
-    try:
-        conn = open_warehouse(warehouse, read_only=True)
-        try:
-            rows = conn.execute(
-                "SELECT l.patient_control_number, l.source_system, l.reason, l.category,"
-                " l.disposition, l.amount, l.logged_at FROM rejection_log AS l"
-                " WHERE NOT EXISTS (SELECT 1 FROM resubmissions AS r"
-                "   WHERE r.claim_id = l.claim_id AND r.created_at > l.logged_at)"
-                " QUALIFY row_number() OVER (PARTITION BY l.claim_id ORDER BY l.logged_at DESC) = 1"
-                " ORDER BY l.amount DESC NULLS LAST, l.patient_control_number LIMIT ?",
-                [limit],
-            ).fetchall()
-        finally:
-            conn.close()
-    except ClaimflowError as exc:
-        raise _fail(str(exc)) from None
+    with _reading(warehouse) as conn:
+        rows = conn.execute(
+            "SELECT l.patient_control_number, l.source_system, l.reason, l.category,"
+            " l.disposition, l.amount, l.logged_at FROM rejection_log AS l"
+            " WHERE NOT EXISTS (SELECT 1 FROM resubmissions AS r"
+            "   WHERE r.claim_id = l.claim_id AND r.created_at > l.logged_at)"
+            " QUALIFY row_number() OVER (PARTITION BY l.claim_id ORDER BY l.logged_at DESC) = 1"
+            " ORDER BY l.amount DESC NULLS LAST, l.patient_control_number LIMIT ?",
+            [limit],
+        ).fetchall()
     keys = ("claim_id", "source_system", "reason", "category", "disposition", "amount", "logged_at")
     records = [dict(zip(keys, row, strict=True)) for row in rows]
     for record in records:
@@ -205,14 +217,8 @@ def worklist(
 @app.command()
 def alerts(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE, as_json: JsonOpt = False) -> None:
     """Open acknowledgment SLA alerts: submitted claims with no 999 or no 277CA in time."""
-    try:
-        conn = open_warehouse(warehouse, read_only=True)
-        try:
-            records = open_alerts(conn)
-        finally:
-            conn.close()
-    except ClaimflowError as exc:
-        raise _fail(str(exc)) from None
+    with _reading(warehouse) as conn:
+        records = open_alerts(conn)
     if as_json:
         out.print_json(json.dumps(records, default=str))
         return
@@ -241,15 +247,9 @@ def report(
         raise _fail(f"unknown report {name!r}; one of: {', '.join(REPORTS)}", EXIT_USAGE)
     first = _parse_date(start) or dt.date(1900, 1, 1)
     last = _parse_date(end) or dt.date.today()
-    try:
-        conn = open_warehouse(warehouse, read_only=True)
-        try:
-            prepare(conn, start=first, end=last, payer=payer)
-            rows = run_report(conn, name)
-        finally:
-            conn.close()
-    except ClaimflowError as exc:
-        raise _fail(str(exc)) from None
+    with _reading(warehouse) as conn:
+        prepare(conn, start=first, end=last, payer=payer)
+        rows = run_report(conn, name)
     if as_json:
         out.print_json(json.dumps(rows, default=str))
         return
@@ -278,14 +278,8 @@ def export_tuva_command(
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
 ) -> None:
     """Write the Tuva Project input layer `medical_claim` table as Parquet."""
-    try:
-        conn = open_warehouse(warehouse, read_only=True)
-        try:
-            rows = export_tuva(conn, out_dir)
-        finally:
-            conn.close()
-    except ClaimflowError as exc:
-        raise _fail(str(exc)) from None
+    with _reading(warehouse) as conn:
+        rows = export_tuva(conn, out_dir)
     out.print(f"{out_dir / 'medical_claim.parquet'}: {rows} claim lines")
 
 
@@ -394,14 +388,8 @@ def lineage(
     as_json: JsonOpt = False,
 ) -> None:
     """Print the file, the position and the original raw record of a row."""
-    try:
-        conn = open_warehouse(warehouse, read_only=True)
-        try:
-            record = find_lineage(conn, lineage_hash)
-        finally:
-            conn.close()
-    except ClaimflowError as exc:
-        raise _fail(str(exc)) from None
+    with _reading(warehouse) as conn:
+        record = find_lineage(conn, lineage_hash)
     if as_json:
         out.print_json(json.dumps(record.__dict__, default=str))
         return
@@ -439,14 +427,8 @@ def kpi(
         last = dt.date.fromisoformat(end) if end else dt.date.today()
     except ValueError:
         raise _fail("--from/--to: expected YYYY-MM-DD", EXIT_USAGE) from None
-    try:
-        conn = open_warehouse(warehouse, read_only=True)
-        try:
-            values = compute_kpis(conn, start=first, end=last, payer=payer)
-        finally:
-            conn.close()
-    except ClaimflowError as exc:
-        raise _fail(str(exc)) from None
+    with _reading(warehouse) as conn:
+        values = compute_kpis(conn, start=first, end=last, payer=payer)
     if as_json:
         out.print_json(json.dumps(values))
         return

@@ -7,7 +7,6 @@ dashboard shows these, and nothing else, so a number on screen is always one of 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import duckdb
@@ -121,17 +120,8 @@ REPORTS: dict[str, str] = {
 """Report name → SQL. Reports over ``kpi_claims`` need :func:`prepare` first."""
 
 
-def prepare(
-    conn: duckdb.DuckDBPyConnection,
-    *,
-    start: dt.date,
-    end: dt.date,
-    payer: str | None = None,
-    source: str | None = None,
-    provider: str | None = None,
-) -> None:
-    """Build the claim cohort (``kpi_claims``) the cohort reports read."""
-    build_cohort(conn, start=start, end=end, payer=payer, source=source, provider=provider)
+prepare = build_cohort
+"""Build the claim cohort (``kpi_claims``) the cohort reports read."""
 
 
 def run_report(conn: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
