@@ -86,7 +86,7 @@ class Carc(NamedTuple):
     text: str  # how an EMR shows the denial (free text)
 
 
-# Category names are those of ../shared/reference/carc_denial_category_map.csv.
+# Category names are those of claimflow/reference/carc_denial_category_map.csv.
 CARCS: dict[str, Carc] = {
     c.code: c
     for c in (

@@ -1,6 +1,6 @@
 """EMR claim exports in three layouts, with the mess real exports have.
 
-- ``alpha``: the comma CSV of ../shared/seed (``claim_id,patient_id,procedure_code,
+- ``alpha``: the comma CSV of examples/seed (``claim_id,patient_id,procedure_code,
   denial_reason,submitted_at,status``) plus payer, NPIs, charges and service date;
 - ``beta``: the JSON array of the seed (``id, member, code, error_msg, date, status``) plus
   ``payer, npi, charge, expected, dos``;
