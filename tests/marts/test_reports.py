@@ -64,3 +64,29 @@ def test_report_command(warehouse: Path) -> None:
     assert [(r["category"], r["claims"]) for r in rows] == [("authorization", 1)]
     unknown = cli("report", "nope", "--warehouse", str(warehouse))
     assert unknown.exit_code == 2 and "payer_scorecard" in unknown.stderr
+
+
+def test_carc_that_needs_a_remark_is_reported_by_the_pair(warehouse: Path, tmp_path: Path) -> None:
+    import shutil
+    from decimal import Decimal
+
+    from claimflow.schema import ADJUSTMENTS, REMARKS
+    from claimflow.warehouse.load_x12 import insert_dict_rows
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(warehouse, copy)
+    c = duckdb.connect(str(copy))
+    insert_dict_rows(c, ADJUSTMENTS, "adjustments", [
+        {"adjustment_id": "J16", "adjudication_id": "R1", "adjudication_line_id": "RL1",
+         "level": "line", "group_code": "CO", "reason_code": "16", "amount": Decimal("5"),
+         "triplet_index": 1},
+    ], {})  # fmt: skip
+    insert_dict_rows(c, REMARKS, "remarks", [
+        {"remark_id": "M1", "adjudication_id": "R1", "adjudication_line_id": "RL1",
+         "level": "line", "source_segment": "LQ", "remark_code": "N290"},
+    ], {})  # fmt: skip
+    prepare(c, **WINDOW)
+    rows = {r["category"]: float(r["denied_amount"]) for r in run_report(c, "denials_by_category")}
+    c.close()
+    # CO-16 alone would be missing_information; with N290 (rendering provider id) it is provider data
+    assert rows == {"authorization": 400.0, "provider_data": 5.0}

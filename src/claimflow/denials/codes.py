@@ -12,41 +12,13 @@ import io
 from dataclasses import dataclass
 from importlib import resources
 
-from claimflow.denials.reference import CATEGORY_NAMES
+from claimflow.denials.reference import CATEGORY_NAMES, NEEDS_RARC, RARC_CATEGORY
 
 CODE_CONFIDENCE = 0.97
 """A CARC whose meaning does not depend on a remark code."""
 NEEDS_RARC_CONFIDENCE = 0.55
 """A CARC that needs a remark code (16, A1, 96, 234, 252, 226) but came without a known one."""
 
-RARC_CATEGORY: dict[str, str] = {
-    "M51": "coding",  # Missing/incomplete/invalid procedure code(s).
-    "M76": "coding",  # Missing/incomplete/invalid diagnosis or condition.
-    "N56": "coding",  # Procedure code billed is not correct/valid for the services billed.
-    "N657": "coding",  # This should be billed with the appropriate code for these services.
-    "N208": "coding",  # Missing/incomplete/invalid DRG code.
-    "M77": "missing_information",  # Missing/incomplete/invalid/inappropriate place of service.
-    "M79": "missing_information",  # Missing/incomplete/invalid charge.
-    "M119": "missing_information",  # Missing/incomplete/invalid ... NDC.
-    "MA120": "missing_information",  # Missing/incomplete/invalid CLIA certification number.
-    "MA130": "missing_information",  # Incomplete and/or invalid information ... resubmit.
-    "N517": "missing_information",  # Resubmit a new claim with the requested information.
-    "N290": "provider_data",  # Missing/incomplete/invalid rendering provider primary identifier.
-    "N286": "provider_data",  # ... referring provider primary identifier.
-    "N265": "provider_data",  # ... ordering provider primary identifier.
-    "N382": "eligibility",  # Missing/incomplete/invalid patient identifier.
-    "MA27": "eligibility",  # Missing/incomplete/invalid entitlement number or name.
-    "N30": "eligibility",  # Patient ineligible for this service.
-    "M127": "documentation",  # Missing patient medical record for this service.
-    "N54": "authorization",  # Claim information is inconsistent with pre-certified services.
-    "MA04": "coordination_of_benefits",  # Secondary payment ... primary payer information.
-    "N4": "coordination_of_benefits",  # Missing/Incomplete/Invalid prior Insurance Carrier EOB.
-    "N479": "coordination_of_benefits",  # Missing Explanation of Benefits (COB or MSP).
-    "N130": "non_covered",  # Consult plan benefit documents for restrictions.
-}
-"""RARC → category, for the CARCs that say "see the remark code"."""
-
-NEEDS_RARC = frozenset(("16", "A1", "96", "234", "252", "226"))
 NEVER_AUTO_CARCS = frozenset(("18", "29", "B13", "50", "55", "56", "285", "286"))
 """Duplicate, timely filing, medical necessity, appeal limits: never resubmitted automatically."""
 

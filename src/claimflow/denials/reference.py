@@ -71,6 +71,37 @@ CATEGORY_NAMES: dict[str, str] = {
 """The reviewed map's category names → claimflow's denial categories."""
 
 
+RARC_CATEGORY: dict[str, str] = {
+    "M51": "coding",  # Missing/incomplete/invalid procedure code(s).
+    "M76": "coding",  # Missing/incomplete/invalid diagnosis or condition.
+    "N56": "coding",  # Procedure code billed is not correct/valid for the services billed.
+    "N657": "coding",  # This should be billed with the appropriate code for these services.
+    "N208": "coding",  # Missing/incomplete/invalid DRG code.
+    "M77": "missing_information",  # Missing/incomplete/invalid/inappropriate place of service.
+    "M79": "missing_information",  # Missing/incomplete/invalid charge.
+    "M119": "missing_information",  # Missing/incomplete/invalid ... NDC.
+    "MA120": "missing_information",  # Missing/incomplete/invalid CLIA certification number.
+    "MA130": "missing_information",  # Incomplete and/or invalid information ... resubmit.
+    "N517": "missing_information",  # Resubmit a new claim with the requested information.
+    "N290": "provider_data",  # Missing/incomplete/invalid rendering provider primary identifier.
+    "N286": "provider_data",  # ... referring provider primary identifier.
+    "N265": "provider_data",  # ... ordering provider primary identifier.
+    "N382": "eligibility",  # Missing/incomplete/invalid patient identifier.
+    "MA27": "eligibility",  # Missing/incomplete/invalid entitlement number or name.
+    "N30": "eligibility",  # Patient ineligible for this service.
+    "M127": "documentation",  # Missing patient medical record for this service.
+    "N54": "authorization",  # Claim information is inconsistent with pre-certified services.
+    "MA04": "coordination_of_benefits",  # Secondary payment ... primary payer information.
+    "N4": "coordination_of_benefits",  # Missing/Incomplete/Invalid prior Insurance Carrier EOB.
+    "N479": "coordination_of_benefits",  # Missing Explanation of Benefits (COB or MSP).
+    "N130": "non_covered",  # Consult plan benefit documents for restrictions.
+}
+"""RARC → category, for the CARCs that say "see the remark code"."""
+
+NEEDS_RARC: frozenset[str] = frozenset(("16", "A1", "96", "234", "252", "226"))
+"""CARCs that say "see the remark code": classified on the CARC + RARC pair."""
+
+
 def _shipped(name: str) -> bytes:
     return (resources.files("claimflow.reference") / name).read_bytes()
 
@@ -144,9 +175,11 @@ def load_category_map(conn: duckdb.DuckDBPyConnection, data: bytes, source: str)
             raise ConfigError(
                 f"{source}: unknown category {source_category!r} for CARC {record['carc']}"
             )
+        carc = record["carc"].strip()
         rows.append(
-            (record["carc"].strip(), CATEGORY_NAMES[source_category], source_category,
-             record.get("default_action"), record.get("auto_resubmit_eligible"), record.get("note"))
+            (carc, CATEGORY_NAMES[source_category], source_category,
+             record.get("default_action"), record.get("auto_resubmit_eligible"), record.get("note"),
+             carc in NEEDS_RARC)
         )  # fmt: skip
     conn.execute("DELETE FROM ref_carc_category")
     insert_rows(conn, "ref_carc_category", rows)
@@ -187,6 +220,8 @@ def ensure_reference(conn: duckdb.DuckDBPyConnection) -> bool:
             continue
         load_code_set(conn, code_set, _shipped(spec.file), f"shipped:{spec.file}")
     load_category_map(conn, _shipped(CATEGORY_MAP_FILE), f"shipped:{CATEGORY_MAP_FILE}")
+    conn.execute("DELETE FROM ref_rarc_category")
+    insert_rows(conn, "ref_rarc_category", sorted(RARC_CATEGORY.items()))
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     insert_rows(conn, "ref_sets", [("_shipped", "claimflow", version, 0, now)])
     return True

@@ -15,11 +15,18 @@ from claimflow.marts.kpis import build_cohort
 
 DENIAL_LINES = """
   SELECT a.claim_id, c.payer_id, c.source_system, c.submission_date, j.group_code, j.reason_code,
-         coalesce(r.category, 'other') AS category, j.amount, a.patient_control_number
+         coalesce(CASE WHEN r.needs_rarc THEN x.category END, r.category, 'other') AS category,
+         j.amount, a.patient_control_number
   FROM adjustments AS j
   JOIN adjudication AS a ON a.adjudication_id = j.adjudication_id
   JOIN kpi_claims AS c ON c.claim_id = a.claim_id
   LEFT JOIN ref_carc_category AS r ON r.carc = j.reason_code
+  LEFT JOIN (
+    -- the remark codes of the same line (or claim), classified on the CARC + RARC pair
+    SELECT m.adjudication_id, m.adjudication_line_id, min(rc.category) AS category
+    FROM remarks AS m JOIN ref_rarc_category AS rc ON rc.rarc = m.remark_code GROUP BY 1, 2
+  ) AS x ON x.adjudication_id = j.adjudication_id
+        AND x.adjudication_line_id IS NOT DISTINCT FROM j.adjudication_line_id
   WHERE NOT (j.group_code = 'PR' AND j.reason_code IN ('1', '2', '3'))
     AND coalesce(r.category, 'other') NOT IN ('contractual', 'patient_responsibility')
 """

@@ -53,7 +53,13 @@ from claimflow.schema.operational import (
     X12_ERRORS,
     X12_TRANSACTIONS,
 )
-from claimflow.schema.reference import REF_CARC_CATEGORY, REF_CODES, REF_SETS, REFERENCE_TABLES
+from claimflow.schema.reference import (
+    REF_CARC_CATEGORY,
+    REF_CODES,
+    REF_RARC_CATEGORY,
+    REF_SETS,
+    REFERENCE_TABLES,
+)
 from claimflow.schema.remittance import (
     ADJUDICATION,
     ADJUDICATION_LINE,
@@ -97,6 +103,7 @@ __all__ = [
     "REFERENCE_TABLES",
     "REF_CARC_CATEGORY",
     "REF_CODES",
+    "REF_RARC_CATEGORY",
     "REF_SETS",
     "REJECTION_LOG",
     "REMARKS",

@@ -29,9 +29,20 @@ REF_CARC_CATEGORY = Table(
         Column("default_action", C),
         Column("auto_resubmit_eligible", C, "Y, N or CONDITIONAL"),
         Column("note", T),
+        Column("needs_rarc", Kind.BOOLEAN, "the CARC says 'see the remark code'"),
     ),
     primary_key="carc",
     doc="CARC → denial category, from the project's reviewed map (see its MANIFEST).",
+)
+
+REF_RARC_CATEGORY = Table(
+    "ref_rarc_category",
+    (
+        Column("rarc", C),
+        Column("category", C, "the category of a CARC that needs a remark, given this remark"),
+    ),
+    primary_key="rarc",
+    doc="RARC → denial category, for CARCs classified on the CARC + RARC pair.",
 )
 
 REF_SETS = Table(
@@ -46,4 +57,4 @@ REF_SETS = Table(
     doc="Which file last loaded each code set.",
 )
 
-REFERENCE_TABLES: tuple[Table, ...] = (REF_CODES, REF_CARC_CATEGORY, REF_SETS)
+REFERENCE_TABLES: tuple[Table, ...] = (REF_CODES, REF_CARC_CATEGORY, REF_RARC_CATEGORY, REF_SETS)

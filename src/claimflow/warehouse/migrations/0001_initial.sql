@@ -1036,7 +1036,13 @@ CREATE TABLE ref_carc_category (
     source_category VARCHAR,
     default_action VARCHAR,
     auto_resubmit_eligible VARCHAR,
-    note VARCHAR
+    note VARCHAR,
+    needs_rarc BOOLEAN
+);
+
+CREATE TABLE ref_rarc_category (
+    rarc VARCHAR,
+    category VARCHAR
 );
 
 CREATE TABLE ref_sets (
