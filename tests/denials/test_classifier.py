@@ -79,14 +79,14 @@ def test_model_layer_runs_only_for_unsettled_text() -> None:
     classifier = DenialClassifier(model=model)
     assert classifier.version.endswith("+echo-1")
     assert classifier.classify("Missing modifier").layer == "exact"
-    result = classifier.classify("Per form 7, see the letter")
+    result = classifier.classify("Per form 7 box B")
     assert (result.label, result.layer, result.category) == (
         "missing_information",
         "model",
         "missing_information",
     )
     assert classifier.classify("zzz").layer == "fallback"
-    assert model.seen == ["per form 7 see the letter", "zzz"]
+    assert model.seen == ["per form 7 box b", "zzz"]
 
 
 def test_undeclared_label_is_refused() -> None:
