@@ -7,6 +7,7 @@ memory stays bounded whatever the inbox holds.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -43,7 +44,10 @@ class X12Prefetch:
 
     def __init__(self, workers: int | None = None, window: int = 4) -> None:
         workers = workers or min(2, os.cpu_count() or 1)
-        self.pool = ProcessPoolExecutor(workers) if workers > 1 else None
+        # spawn, not fork: the loader process holds DuckDB's and numpy's threads, and a forked
+        # copy of a threaded process can crash (seen: a segfault in the child's GC)
+        context = multiprocessing.get_context("spawn")
+        self.pool = ProcessPoolExecutor(workers, mp_context=context) if workers > 1 else None
         self.window = window
         self.queue: list[tuple[str, str, str]] = []
         self.running: dict[str, Future[ParseResult]] = {}
