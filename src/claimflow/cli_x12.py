@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,8 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from claimflow.atomic import atomic_path
 from claimflow.schema import empty_select_sql
 from claimflow.warehouse.load_x12 import TABLES_BY_NAME, insert_dict_rows
+from claimflow.warehouse.sql import sql_str
 from claimflow.x12 import (
     ErrorLevel,
     ParseResult,
@@ -104,7 +104,8 @@ def ack(
     except X12Error as exc:
         err.print(f"[bold red]error:[/] {file}: cannot acknowledge: {exc}", highlight=False)
         raise typer.Exit(1) from None
-    _atomic_write(output, data)
+    with atomic_path(output) as tmp:
+        tmp.write_bytes(data)
     accepted = sum(1 for t in result.transactions if t.valid)
     out.print(
         f"wrote {output}: {accepted} of {len(result.transactions)} transaction set(s) accepted"
@@ -132,10 +133,8 @@ def parse(
         insert_dict_rows(conn, table, name, rows, {})
         target = out_dir / f"{name}.{fmt}"
         options = "FORMAT PARQUET" if fmt == "parquet" else "FORMAT JSON"
-        with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
-            part = Path(tmp) / target.name
-            conn.execute(f"COPY {name} TO '{_sql_path(part)}' ({options})")
-            os.replace(part, target)
+        with atomic_path(target) as part:
+            conn.execute(f"COPY {name} TO {sql_str(str(part))} ({options})")
         written.append((name, len(rows)))
     conn.close()
     for name, n in written:
@@ -143,20 +142,3 @@ def parse(
     if result.errors:
         err.print(f"{len(result.errors)} validation error(s): run `claimflow x12 validate {file}`")
         raise typer.Exit(3)
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)

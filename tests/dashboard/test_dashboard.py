@@ -96,8 +96,12 @@ def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_
         texts = {}
         for name in PAGES:
             page.goto(f"{url}/?page={name.replace(' ', '+')}")
-            page.get_by_role("heading", name=name, exact=False).first.wait_for(timeout=30000)
-            page.wait_for_timeout(1500)
+            page.get_by_role("heading", name=name, exact=False).first.wait_for(timeout=60000)
+            # Streamlit shows a status widget while the script runs: wait until it is done
+            page.wait_for_function(
+                "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000
+            )
+            page.wait_for_timeout(500)
             text = page.inner_text("body")
             assert "Traceback" not in text, name
             assert page.locator("[data-testid='stException']").count() == 0, name

@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 
 from claimflow.marts.kpis import build_cohort
+from claimflow.warehouse.sql import fetch_dicts
 
 DENIAL_LINES = """
   SELECT a.claim_id, c.payer_id, c.source_system, c.submission_date, j.group_code, j.reason_code,
@@ -133,6 +134,4 @@ prepare = build_cohort
 
 def run_report(conn: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
     """Run one named report (after :func:`prepare` for the cohort reports)."""
-    cursor = conn.execute(REPORTS[name])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return fetch_dicts(conn, REPORTS[name])

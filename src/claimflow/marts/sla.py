@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from claimflow.config import SlaPolicy
-from claimflow.warehouse.sql import execute, insert_rows
+from claimflow.warehouse.sql import execute, fetch_dicts, insert_rows
 
 log = logging.getLogger("claimflow.sla")
 
@@ -115,14 +115,13 @@ def open_alerts(
     conn: duckdb.DuckDBPyConnection, *, unnotified_only: bool = False
 ) -> list[dict[str, Any]]:
     """The open alerts, oldest deadline first."""
-    cursor = conn.execute(
+    return fetch_dicts(
+        conn,
         "SELECT claim_id, patient_control_number, payer_id, kind, submission_date, due_at,"
         " first_raised_at FROM sla_alerts WHERE resolved_at IS NULL"
         + (" AND notified_at IS NULL" if unnotified_only else "")
-        + " ORDER BY due_at, patient_control_number"
+        + " ORDER BY due_at, patient_control_number",
     )
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def post_alerts(url: str, alerts: list[dict[str, Any]], policy: SlaPolicy) -> bool:

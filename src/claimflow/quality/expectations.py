@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from claimflow.config import SourceDefinition
 from claimflow.schema import CLAIM_STATUSES, Kind, emr_field
+from claimflow.warehouse.sql import sql_str
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,6 @@ class Expectation:
     severity: str  # "error" or "warn"
     fails_sql: str
     message_sql: str
-
-
-def sql_str(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def sql_list(values: tuple[str, ...] | list[str]) -> str:

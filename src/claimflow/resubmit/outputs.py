@@ -10,15 +10,14 @@ import datetime as dt
 import json
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from claimflow.atomic import atomic_path
 from claimflow.resubmit.decide import DECISIONS, LOGGED_REASONS
-from claimflow.warehouse.sql import execute
+from claimflow.warehouse.sql import execute, sql_str
 
 CANDIDATES_FILE = "resubmission_candidates.json"
 CORRECTED_CLAIMS_FILE = "corrected_claims.x12"
@@ -39,22 +38,6 @@ REJECTION_LOG_COLUMNS = (
     "lineage_hash",
 )
 """The rejection log CSV's columns. It holds no patient identifier."""
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; on success rename it over ``target``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        with tmp_path.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp_path, target)
-    finally:
-        tmp_path.unlink(missing_ok=True)
 
 
 def write_json(target: Path, payload: Any) -> None:
@@ -81,7 +64,7 @@ def write_candidates(conn: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
     with atomic_path(target) as tmp:
         conn.execute(
             f"COPY (SELECT * FROM ({query}) ORDER BY source_system, claim_id)"
-            f" TO '{_sql_path(tmp)}' (FORMAT JSON, ARRAY true)"
+            f" TO {sql_str(str(tmp))} (FORMAT JSON, ARRAY true)"
         )
     row = conn.execute(f"SELECT count(*) FROM ({query})").fetchone()
     return int(row[0]) if row else 0
@@ -138,7 +121,7 @@ def append_rejection_log(
                 for c in REJECTION_LOG_COLUMNS
             )
             conn.execute(
-                f"COPY (SELECT {cols} FROM cf_new_rejections) TO '{_sql_path(chunk)}'"
+                f"COPY (SELECT {cols} FROM cf_new_rejections) TO {sql_str(str(chunk))}"
                 " (FORMAT CSV, HEADER false, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S')"
             )
             needs_header = not target.exists() or target.stat().st_size == 0
@@ -194,7 +177,3 @@ def decision_metrics(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             " GROUP BY 1 ORDER BY 1"
         ),
     }
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -21,11 +21,11 @@ from typing import Any
 
 import duckdb
 
+from claimflow.atomic import atomic_path
 from claimflow.config import ResubmissionPolicy
 from claimflow.denials.classifier import Classification, DenialClassifier, DenialInput
 from claimflow.denials.outcome import NEVER_AUTO
-from claimflow.resubmit.outputs import atomic_path
-from claimflow.warehouse.sql import insert_rows
+from claimflow.warehouse.sql import fetch_dicts, insert_rows
 from claimflow.x12 import write_837
 
 EM_CODES = frozenset(f"992{n:02d}" for n in range(2, 16)) | frozenset(
@@ -52,17 +52,11 @@ class Plan:
         return "7" if self.state["trigger"] == "835" else "1"
 
 
-def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[dict[str, Any]]:
-    cursor = conn.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def load_states(conn: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Build ``cf_x12_states`` and return its rows."""
     sql = (resources.files("claimflow.resubmit") / "sql" / "x12_states.sql").read_text("utf-8")
     conn.execute(sql)
-    return _rows(conn, "SELECT * FROM cf_x12_states ORDER BY claim_id", [])
+    return fetch_dicts(conn, "SELECT * FROM cf_x12_states ORDER BY claim_id", [])
 
 
 def _classify(classifier: DenialClassifier, state: dict[str, Any]) -> Classification:
@@ -89,7 +83,7 @@ def _find_fix(conn: duckdb.DuckDBPyConnection, plan: Plan) -> None:
         plan.fix = "Replace the member id with the corrected id the payer returned (835 NM1*74)"
         return
     if category == "coding":
-        lines = _rows(
+        lines = fetch_dicts(
             conn,
             "SELECT claim_line_id, line_number, procedure_code, service_from, modifier_1,"
             " modifier_2, modifier_3, modifier_4 FROM claims_line WHERE claim_id = ?"
@@ -176,7 +170,7 @@ def plan_resubmissions(
     return plans
 
 
-def corrected_claim_rows(
+def corrected_claimfetch_dicts(
     conn: duckdb.DuckDBPyConnection, plans: list[Plan]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """The canonical rows of the corrected claims: header, lines and diagnoses, fixes applied."""
@@ -186,10 +180,12 @@ def corrected_claim_rows(
         return [], [], []
     headers = {
         r["claim_id"]: r
-        for r in _rows(conn, "SELECT * FROM claims_header WHERE list_contains(?, claim_id)", [ids])
+        for r in fetch_dicts(
+            conn, "SELECT * FROM claims_header WHERE list_contains(?, claim_id)", [ids]
+        )
     }
-    lines = _rows(conn, "SELECT * FROM claims_line WHERE list_contains(?, claim_id)", [ids])
-    diagnoses = _rows(conn, "SELECT * FROM diagnoses WHERE list_contains(?, claim_id)", [ids])
+    lines = fetch_dicts(conn, "SELECT * FROM claims_line WHERE list_contains(?, claim_id)", [ids])
+    diagnoses = fetch_dicts(conn, "SELECT * FROM diagnoses WHERE list_contains(?, claim_id)", [ids])
     out_headers = []
     for plan in chosen:
         header = dict(headers[plan.state["claim_id"]])
@@ -325,7 +321,7 @@ def write_corrected_claims(
     policy: ResubmissionPolicy,
 ) -> int:
     """Write the corrected 837s (one interchange per claim type) atomically; return the count."""
-    headers, lines, diagnoses = corrected_claim_rows(conn, plans)
+    headers, lines, diagnoses = corrected_claimfetch_dicts(conn, plans)
     if not headers:
         return 0
     chunks = []

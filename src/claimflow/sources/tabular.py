@@ -20,6 +20,7 @@ import duckdb
 
 from claimflow.config import SourceDefinition
 from claimflow.errors import MissingColumnError, UnreadableFileError
+from claimflow.warehouse.sql import sql_str
 
 STAGE = "cf_stage"
 """Temporary table holding the staged records as read; its ``rowid`` is the record order."""
@@ -125,10 +126,6 @@ def _utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
 
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _resolve_columns(
@@ -248,7 +245,7 @@ def _stage_json(
     ]
 
     def reach(column: str) -> str:
-        return f"json_extract_string(s.__raw, {_sql_str('$.' + _quote_ident(column))})"
+        return f"json_extract_string(s.__raw, {sql_str('$.' + _quote_ident(column))})"
 
     return _finish(conn, path, file_id, definition, present, "s.__raw", reach, [])
 

@@ -19,7 +19,6 @@ from claimflow.quality.expectations import (
     Expectation,
     clean_sql,
     expectations_for,
-    sql_str,
     text_var,
     trim_sql,
     typed_sql,
@@ -33,7 +32,7 @@ from claimflow.schema import (
 )
 from claimflow.sources.tabular import STAGE, StagedFile
 from claimflow.warehouse.parts import ensure_part
-from claimflow.warehouse.sql import execute, insert_rows
+from claimflow.warehouse.sql import execute, insert_rows, sql_str
 
 TYPED = "cf_typed"
 

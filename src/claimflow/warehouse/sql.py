@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import duckdb
 
@@ -23,3 +24,17 @@ def insert_rows(
     names = [f"c{i}" for i in range(len(columns))]
     unnests = ", ".join(f"unnest(${n})" for n in names)
     conn.execute(f"INSERT INTO {table} SELECT {unnests}", dict(zip(names, columns, strict=True)))
+
+
+def sql_str(value: str) -> str:
+    """A SQL string literal (quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def fetch_dicts(
+    conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None
+) -> list[dict[str, Any]]:
+    """Run a query and return its rows as dicts keyed by column name."""
+    cursor = conn.execute(sql, list(params or []))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
