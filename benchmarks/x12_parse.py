@@ -6,8 +6,13 @@ into ``benchmarks/.data/``. Each file is parsed in a fresh child process in stre
 (``resource.getrusage``) belongs to that parse alone. Totals are checked against the
 generator's ``.truth.json``.
 
+Peers (``--peers naive,pyx12-ctx``) run through ``../shared/tools/bench_peers.py`` on the same
+files in the same run (pyx12 is a dev dependency here; other peers need their own venv); their
+time is the peer's own parse time as that tool reports it.
+
 Usage:
     python benchmarks/x12_parse.py [--claims 10000,100000] [--kinds 835,837p] [--in-memory]
+        [--peers naive,pyx12-ctx]
 """
 
 from __future__ import annotations
@@ -19,52 +24,76 @@ import resource
 import subprocess
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT.parent / "shared" / "tools" / "gen_x12.py"
+PEERS = ROOT.parent / "shared" / "tools" / "bench_peers.py"
 DATA = ROOT / "benchmarks" / ".data"
 
 
 def _child(path: Path, in_memory: bool) -> None:
-    """Parse one file and print a JSON line with timings, RSS and totals."""
+    """Parse one file into Parquet and print a JSON line with timings, RSS and totals."""
     sys.path.insert(0, str(ROOT / "src"))
+    import tempfile
+
+    import duckdb
+
+    from claimflow.sources.x12 import spool_parse
     from claimflow.x12 import parse_file
 
-    counts: dict[str, int] = {}
-    sums = {"charge": Decimal(0), "paid": Decimal(0), "cas": Decimal(0), "plb": Decimal(0)}
+    with tempfile.TemporaryDirectory() as spool:
+        start = time.perf_counter()
+        cpu = time.process_time()
+        if in_memory:
+            result = parse_file(path, file_id=path.name)
+            files: dict[str, str] = {}
+        else:
+            parsed = spool_parse(str(path), path.name, "x12", spool)
+            result, files = parsed.result, parsed.files
+        seconds = time.perf_counter() - start
+        cpu_seconds = time.process_time() - cpu
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        conn = duckdb.connect()
 
-    def sink(table: str, rows: list[dict[str, object]]) -> None:
-        counts[table] = counts.get(table, 0) + len(rows)
-        if table in ("adjudication", "claims_header"):
-            sums["charge"] += sum(r["total_charge"] or 0 for r in rows)  # type: ignore[misc]
-        if table == "adjudication":
-            sums["paid"] += sum(r["paid_amount"] or 0 for r in rows)  # type: ignore[misc]
-        elif table == "adjustments":
-            sums["cas"] += sum(r["amount"] or 0 for r in rows)  # type: ignore[misc]
-        elif table == "provider_adjustments":
-            sums["plb"] += sum(r["amount"] or 0 for r in rows)  # type: ignore[misc]
+        def total(table: str, column: str) -> int:
+            if in_memory:
+                return int(sum(r[column] or 0 for r in result.tables[table]) * 100)  # type: ignore[misc]
+            if table not in files:
+                return 0
+            got = conn.execute(
+                f"SELECT coalesce(sum({column}), 0) * 100 FROM read_parquet('{files[table]}')"
+            ).fetchone()
+            return int(got[0]) if got else 0
 
-    start = time.perf_counter()
-    if in_memory:
-        result = parse_file(path, file_id=path.name)
-        for table, rows in result.tables.items():
-            if rows:
-                sink(table, rows)
-    else:
-        result = parse_file(path, file_id=path.name, on_rows=sink)
-    seconds = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        def count(table: str) -> int:
+            if in_memory:
+                return len(result.tables[table])
+            if table not in files:
+                return 0
+            got = conn.execute(f"SELECT count(*) FROM read_parquet('{files[table]}')").fetchone()
+            return int(got[0]) if got else 0
+
+        tables = ("claims_header", "claims_line", "payments", "adjudication", "adjudication_line")
+        tables += ("adjustments", "remarks", "provider_adjustments", "diagnoses")
+        counts = {t: count(t) for t in tables}
+        sums = {
+            "charge": total("adjudication", "total_charge")
+            + total("claims_header", "total_charge"),
+            "paid": total("adjudication", "paid_amount"),
+            "cas": total("adjustments", "amount"),
+            "plb": total("provider_adjustments", "amount"),
+        }
     print(
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
                 "peak_rss_mb": peak_kb / 1024,
                 "rows": counts,
                 "errors": len(result.errors),
                 "segments": result.segment_count,
-                "sums_cents": {k: int(v * 100) for k, v in sums.items()},
+                "sums_cents": sums,
             }
         )
     )
@@ -113,17 +142,36 @@ def _check(kind: str, truth: dict[str, object], got: dict[str, object]) -> str:
     return "ok" if ok and got["errors"] == 0 else "MISMATCH"
 
 
+def _peer(adapter: str, kind: str, claims: int, path: Path, size: float) -> None:
+    """Run one peer parser on the same file and print its line."""
+    command = [sys.executable, str(PEERS), "run", adapter, kind, str(path)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+    except subprocess.TimeoutExpired:
+        print(f"  {adapter}: timed out")
+        return
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
+    if not lines:
+        print(f"  {adapter}: failed ({(done.stderr.strip().splitlines() or ['?'])[-1][:80]})")
+        return
+    res = json.loads(lines[-1][len("RESULT ") :])
+    seconds = float(res.get("inner_s") or 0) or float("nan")
+    print(f"  {adapter:<10}{claims:>9}{size:>8.1f}{seconds:>9.2f}{size / seconds:>7.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", default="10000,100000")
     parser.add_argument("--kinds", default="835,837p")
     parser.add_argument("--in-memory", action="store_true", help="keep rows in result.tables")
+    parser.add_argument("--peers", default="", help="peer adapters of bench_peers.py to run too")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(Path(args.child), args.in_memory)
         return
-    header = f"{'kind':<6}{'claims':>9}{'MB':>8}{'seconds':>9}{'MB/s':>7}{'peak RSS MB':>13}"
+    header = f"{'kind':<6}{'claims':>9}{'MB':>8}{'seconds':>9}{'MB/s':>7}{'CPU s':>7}"
+    header += f"{'MB/CPU-s':>9}{'peak RSS MB':>13}"
     header += f"{'rows':>10}  truth"
     print(header)
     print("-" * len(header))
@@ -141,9 +189,12 @@ def main() -> None:
             rows = sum(got["rows"].values())
             print(
                 f"{kind:<6}{claims:>9}{size:>8.1f}{got['seconds']:>9.2f}"
-                f"{size / got['seconds']:>7.2f}{got['peak_rss_mb']:>13.0f}{rows:>10}  "
+                f"{size / got['seconds']:>7.2f}{got['cpu_seconds']:>7.2f}"
+                f"{size / got['cpu_seconds']:>9.2f}{got['peak_rss_mb']:>13.0f}{rows:>10}  "
                 f"{_check(kind, truth, got)}"
             )
+            for peer in filter(None, args.peers.split(",")):
+                _peer(peer, kind, claims, path, size)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -13,8 +14,8 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from claimflow.atomic import atomic_path
-from claimflow.schema import empty_select_sql
-from claimflow.warehouse.load_x12 import TABLES_BY_NAME, insert_dict_rows
+from claimflow.errors import UnreadableFileError
+from claimflow.sources.x12 import TABLES_BY_NAME, spool_columns, spool_parse
 from claimflow.warehouse.sql import sql_str
 from claimflow.x12 import (
     ErrorLevel,
@@ -120,25 +121,35 @@ def parse(
         Literal["parquet", "ndjson"], typer.Option("--format", help="parquet or ndjson.")
     ] = "parquet",
 ) -> None:
-    """Parse into the canonical tables, one file per table that has rows."""
-    result = _parse(file)
+    """Parse into the canonical tables, one file per table that has rows.
+
+    Rows stream to disk as they are read: memory stays flat whatever the file size.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    conn = duckdb.connect()
-    written = []
-    for name, rows in result.tables.items():
-        if not rows or name not in TABLES_BY_NAME:
-            continue
-        table = TABLES_BY_NAME[name]
-        conn.execute(f"CREATE TABLE {name} AS {empty_select_sql(table)}")
-        insert_dict_rows(conn, table, name, rows, {})
-        target = out_dir / f"{name}.{fmt}"
+    with tempfile.TemporaryDirectory(prefix=".claimflow-spool-", dir=out_dir) as spool:
+        try:
+            parsed = spool_parse(str(file), file.name, "x12", spool)
+        except UnreadableFileError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+        conn = duckdb.connect()
         options = "FORMAT PARQUET" if fmt == "parquet" else "FORMAT JSON"
-        with atomic_path(target) as part:
-            conn.execute(f"COPY {name} TO {sql_str(str(part))} ({options})")
-        written.append((name, len(rows)))
-    conn.close()
-    for name, n in written:
+        for name, path in parsed.files.items():
+            table = TABLES_BY_NAME[name]
+            spooled = set(spool_columns(table))
+            columns = ", ".join(
+                c.name if c.name in spooled else f"CAST(NULL AS {c.sql_type}) AS {c.name}"
+                for c in table.columns
+            )
+            with atomic_path(out_dir / f"{name}.{fmt}") as part:
+                conn.execute(
+                    f"COPY (SELECT {columns} FROM read_parquet({sql_str(path)}))"
+                    f" TO {sql_str(str(part))} ({options})"
+                )
+        conn.close()
+    for name, n in parsed.rows.items():
         out.print(f"{out_dir / (name + '.' + fmt)}: {n} rows")
-    if result.errors:
-        err.print(f"{len(result.errors)} validation error(s): run `claimflow x12 validate {file}`")
+    errors = parsed.result.errors
+    if errors:
+        err.print(f"{len(errors)} validation error(s): run `claimflow x12 validate {file}`")
         raise typer.Exit(3)

@@ -178,10 +178,17 @@ def _ingest_file(
     conn.execute("BEGIN TRANSACTION")
     try:
         if definition.format == "x12":
-            result = prefetch.result(path, print_.file_id, definition.source_system)
-            counts = load_parse_result(
-                conn, result, source_system=definition.source_system, run_id=run_id, ingested_at=now
-            )
+            parsed = prefetch.result(path, print_.file_id, definition.source_system)
+            try:
+                counts = load_parse_result(
+                    conn,
+                    parsed,
+                    source_system=definition.source_system,
+                    run_id=run_id,
+                    ingested_at=now,
+                )
+            finally:
+                parsed.remove()
         else:
             staged = stage_file(conn, path, print_.file_id, definition)
             counts = load_staged(conn, staged, definition, run_id=run_id, ingested_at=now)

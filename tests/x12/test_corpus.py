@@ -19,6 +19,7 @@ ROWS = manifest()
 IDS = [r["file"].split("/")[-1][-60:] for r in ROWS]
 SUPPORTED = {"835": "835", "837P": "837P", "837I": "837I", "837D": "837D", "999": "999"}
 SUPPORTED["277CA"] = "277CA"
+SPEC_ONLY = ("270", "271", "276", "277")  # specs/x279.py and specs/x212.py: no extractor
 
 
 @pytest.mark.parametrize("row", ROWS, ids=IDS)
@@ -32,7 +33,8 @@ def test_every_file_reads_in_collect_mode(row: dict[str, str]) -> None:
     result = parse_file(CORPUS / row["file"], file_id=row["file"])
     produced = any(result.tables[t] for t in result.tables)
     unsupported = any(not t.supported for t in result.transactions)
-    assert produced or result.errors or unsupported
+    spec_only = bool(result.transactions) and all(t.kind in SPEC_ONLY for t in result.transactions)
+    assert produced or result.errors or unsupported or spec_only
     for error in result.errors:
         assert error.file_id == row["file"]
         assert error.segment_id is not None
@@ -45,9 +47,11 @@ def test_every_file_reads_in_collect_mode(row: dict[str, str]) -> None:
         # warning that says so.
         codes = {w.code for w in result.warnings}
         assert codes & {"unsupported_guide", "guide_inferred"}
-    elif kind in ("270", "271", "276", "277"):
+    elif kind in SPEC_ONLY:
+        # recognised from their spec files (271/277 share their guide id with 270/276 and are
+        # told apart by ST01) and validated, but no extractor makes rows of them
         assert result.transactions
-        assert all(not t.supported for t in result.transactions)
+        assert {t.kind for t in result.transactions} == {kind}
         assert all(not rows for rows in result.tables.values())
 
 

@@ -211,3 +211,22 @@ def test_277ca_batch_summary() -> None:
     assert (receiver["level"], receiver["trace_number"]) == ("receiver", "000000674")
     assert (receiver["accepted_quantity"], receiver["accepted_amount"]) == (D(1), D("125.0"))
     assert receiver["rejected_quantity"] is None
+
+
+def test_an_npi_that_fails_the_check_digit_is_a_warning_with_its_coordinates() -> None:
+    from claimflow.x12 import parse_bytes
+
+    small = (DATA / "valid" / "837p_small.x12").read_bytes()
+    # 1234567893 is valid: Luhn over 80840123456789 → 24 + (9+8+5+6+1+4+6+2+2) = 67 → 3
+    assert b"NM1*85*2*BILLING CLINIC*****XX*1234567893~" in small
+    clean = parse_bytes(small, file_id="ok")
+    assert not [w for w in clean.warnings if w.bad_value == "1234567893"]
+    broken = parse_bytes(small.replace(b"XX*1234567893~", b"XX*1234567890~"), file_id="bad")
+    warnings = [w for w in broken.warnings if w.bad_value == "1234567890"]
+    assert len(warnings) == 1
+    w = warnings[0]
+    assert (w.segment_id, w.loop_id, w.element_position) == ("NM1", "2010AA", 9)
+    assert "should be 3" in w.message
+    # a warning: the set stays valid and loads, the claim keeps the NPI as sent
+    assert broken.errors == [] and all(t.valid for t in broken.transactions)
+    assert broken.tables["claims_header"][0]["billing_npi"] == "1234567890"

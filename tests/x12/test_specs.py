@@ -14,8 +14,10 @@ from .conftest import CORPUS
 
 def test_every_spec_module_is_registered() -> None:
     modules = {m.name for m in pkgutil.iter_modules(specs.__path__) if not m.name.startswith("_")}
-    assert modules == {"x214", "x221", "x222", "x223", "x224", "x231"}
-    assert sorted(s.kind for s in specs.SPECS) == ["277CA", "835", "837D", "837I", "837P", "999"]
+    assert modules == {"x212", "x214", "x221", "x222", "x223", "x224", "x231", "x279"}
+    assert sorted(s.kind for s in specs.SPECS) == [
+        *("270", "271", "276", "277", "277CA", "835", "837D", "837I", "837P", "999")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -39,7 +41,7 @@ def test_guide_ids_with_any_addenda(guide: str, kind: str) -> None:
 
 def test_unknown_guides() -> None:
     assert specs.spec_for_guide("004010X098A1") is None
-    assert specs.spec_for_guide("005010X279A1") is None
+    assert specs.spec_for_guide("005010X220A1") is None  # 834 enrollment: no spec
 
 
 ELIGIBILITY_270 = TransactionSpec(
@@ -76,9 +78,12 @@ ELIGIBILITY_270 = TransactionSpec(
 
 def test_a_new_guide_is_just_a_spec(monkeypatch: pytest.MonkeyPatch) -> None:
     name = "LinuxForHealth__x12/demo-file__demo-single-line.270"
+    # specs/x279.py is the real 270/271 spec; take it away to start from an unknown guide
+    others = tuple(s for s in specs.SPECS if s.guide_prefix != "005010X279")
+    monkeypatch.setattr(specs, "SPECS", others)
     before = parse_file(CORPUS / name, file_id="270")
     assert [t.supported for t in before.transactions] == [False]
-    monkeypatch.setattr(specs, "SPECS", (*specs.SPECS, ELIGIBILITY_270))
+    monkeypatch.setattr(specs, "SPECS", (*others, ELIGIBILITY_270))
     after = parse_file(CORPUS / name, file_id="270", keep_segments=True)
     assert [(t.kind, t.supported) for t in after.transactions] == [("270", True)]
     assert after.errors == []

@@ -162,8 +162,9 @@ def test_837_writer_emits_corrected_claim() -> None:
 
 
 def test_837_writer_rejects_unknown_claim_type() -> None:
-    with pytest.raises(X12WriteError):
-        write_837([], [], [], claim_type="dental")
+    expected = "claim type 'vision'; expected one of professional, institutional, dental"
+    with pytest.raises(X12WriteError, match=expected):
+        write_837([], [], [], claim_type="vision")
 
 
 def test_999_tells_apart_interchanges_that_reuse_control_numbers() -> None:

@@ -1,41 +1,112 @@
 """The X12 adapter: parse files with the engine, ahead of the loader, in worker processes.
 
-The engine is pure Python and CPU-bound, the warehouse load is not: while the loader writes one
-file, the next ones are parsed on the other cores. At most ``window`` parses are in flight, so
-memory stays bounded whatever the inbox holds.
+Each parse streams its rows, in batches, into one Parquet file per canonical table (the
+*spool*), so neither the worker nor the loader ever holds a whole file's rows: memory stays flat
+whatever the file size, and the loader moves the rows into the warehouse with one SQL statement
+per table instead of converting Python objects. The engine is pure Python and CPU-bound, the
+warehouse load is not: while the loader writes one file, the next ones are parsed on the other
+cores. At most ``window`` parses are in flight.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from claimflow.errors import UnreadableFileError
+from claimflow.schema import SILVER_TABLES, Table
+from claimflow.warehouse.arrow import arrow_schema, rows_to_arrow
 from claimflow.x12 import ErrorLevel, ParseResult, X12Error, parse_file
+from claimflow.x12.result import Row
+
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in SILVER_TABLES}
+RUN_COLUMNS = ("source_system", "run_id", "ingested_at")
+"""Columns the loader sets for the whole file; the spool does not carry them."""
 
 
-def parse_x12(path: str, file_id: str, data_source: str) -> ParseResult:
-    """Parse one file, collecting errors.
+def spool_columns(table: Table) -> tuple[str, ...]:
+    """The columns of ``table`` a spool file holds (all but the per-run ones)."""
+    return tuple(c for c in table.column_names if c not in RUN_COLUMNS)
+
+
+@dataclass
+class SpooledParse:
+    """A parse whose rows wait in Parquet files, one per table that has rows.
+
+    Attributes:
+        result: The parse (errors, warnings, transaction sets); its ``tables`` are empty.
+        files: Table name → spool file path.
+        rows: Table name → rows written.
+    """
+
+    result: ParseResult
+    files: dict[str, str] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def remove(self) -> None:
+        """Delete the spool files."""
+        for path in self.files.values():
+            Path(path).unlink(missing_ok=True)
+
+
+def spool_parse(path: str, file_id: str, data_source: str, spool_dir: str) -> SpooledParse:
+    """Parse one file, streaming its rows into Parquet files under ``spool_dir``.
 
     Raises:
         UnreadableFileError: The engine found no interchange it could read.
     """
+    writers: dict[str, pq.ParquetWriter] = {}
+    spooled = SpooledParse(ParseResult(file_id))
+    stem = Path(spool_dir) / file_id
+
+    def sink(name: str, rows: list[Row]) -> None:
+        table = TABLES_BY_NAME[name]
+        columns = spool_columns(table)
+        writer = writers.get(name)
+        if writer is None:
+            target = f"{stem}.{name}.parquet"
+            writer = writers[name] = pq.ParquetWriter(target, arrow_schema(table, columns))
+            spooled.files[name] = target
+        writer.write_table(rows_to_arrow(table, rows, columns))
+        spooled.rows[name] = spooled.rows.get(name, 0) + len(rows)
+
     try:
-        result = parse_file(
-            path, file_id=file_id, level=ErrorLevel.COLLECT, data_source=data_source
-        )
+        try:
+            spooled.result = parse_file(
+                path,
+                file_id=file_id,
+                level=ErrorLevel.COLLECT,
+                data_source=data_source,
+                on_rows=sink,
+            )
+        finally:
+            for writer in writers.values():
+                writer.close()
     except X12Error as exc:
+        spooled.remove()
         raise UnreadableFileError(path, f"not readable as X12: {exc}") from None
+    except BaseException:
+        spooled.remove()
+        raise
+    result = spooled.result
     if not result.transactions:
+        spooled.remove()
         first = result.errors[0].message if result.errors else "no transaction set found"
         raise UnreadableFileError(path, f"not readable as X12: {first}")
-    return result
+    return spooled
 
 
 class X12Prefetch:
     """Parses queued X12 files in worker processes; hands results back in any order asked.
+
+    Spool files live in a private temporary directory removed by :meth:`close`.
 
     Args:
         workers: Worker processes (1 parses in the caller, on demand).
@@ -49,8 +120,9 @@ class X12Prefetch:
         context = multiprocessing.get_context("spawn")
         self.pool = ProcessPoolExecutor(workers, mp_context=context) if workers > 1 else None
         self.window = window
+        self.spool_dir = tempfile.mkdtemp(prefix="claimflow-x12-")
         self.queue: list[tuple[str, str, str]] = []
-        self.running: dict[str, Future[ParseResult]] = {}
+        self.running: dict[str, Future[SpooledParse]] = {}
 
     def add(self, path: Path, file_id: str, data_source: str) -> None:
         """Queue a file to parse."""
@@ -60,22 +132,27 @@ class X12Prefetch:
     def _top_up(self) -> None:
         while self.pool is not None and self.queue and len(self.running) < self.window:
             path, file_id, source = self.queue.pop(0)
-            self.running[file_id] = self.pool.submit(parse_x12, path, file_id, source)
+            self.running[file_id] = self.pool.submit(
+                spool_parse, path, file_id, source, self.spool_dir
+            )
 
-    def result(self, path: Path, file_id: str, data_source: str) -> ParseResult:
+    def result(self, path: Path, file_id: str, data_source: str) -> SpooledParse:
         """The parse of a file (waiting for its worker, or parsing it here if never queued).
 
         Raises:
-            UnreadableFileError: As :func:`parse_x12`.
+            UnreadableFileError: As :func:`spool_parse`.
         """
         future = self.running.pop(file_id, None)
         self.queue = [q for q in self.queue if q[1] != file_id]
         try:
-            return future.result() if future else parse_x12(str(path), file_id, data_source)
+            if future is not None:
+                return future.result()
+            return spool_parse(str(path), file_id, data_source, self.spool_dir)
         finally:
             self._top_up()
 
     def close(self) -> None:
-        """Stop the workers (pending parses are dropped)."""
+        """Stop the workers (pending parses are dropped) and remove the spool."""
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(self.spool_dir, ignore_errors=True)

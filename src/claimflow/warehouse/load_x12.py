@@ -15,52 +15,17 @@ from collections.abc import Sequence
 import duckdb
 import pyarrow as pa
 
-from claimflow.schema import (
-    SILVER_TABLES,
-    Table,
-    quarantine_table,
-)
+from claimflow.schema import Table, quarantine_table
+from claimflow.sources.x12 import TABLES_BY_NAME, SpooledParse, spool_columns
+from claimflow.warehouse.arrow import rows_to_arrow
 from claimflow.warehouse.load import FileCounts
 from claimflow.warehouse.parts import ensure_part
-from claimflow.warehouse.sql import insert_rows
+from claimflow.warehouse.sql import insert_rows, sql_str
 from claimflow.x12 import ParseResult, TransactionInfo, X12ValidationError
 
-TABLES_BY_NAME = {t.name: t for t in SILVER_TABLES}
+__all__ = ["TABLES_BY_NAME", "insert_dict_rows", "load_parse_result"]
+
 Key = tuple[str | None, str | None, str | None]
-
-
-def _row_key(row: dict[str, object]) -> Key:
-    return (
-        _s(row.get("isa_control_number")),
-        _s(row.get("group_control_number")),
-        _s(row.get("st_control_number")),
-    )
-
-
-def _s(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    "VARCHAR": pa.string(),
-    "DATE": pa.date32(),
-    "DECIMAL(18,2)": pa.decimal128(18, 2),
-    "BIGINT": pa.int64(),
-    "TIMESTAMP": pa.timestamp("us"),
-    "BOOLEAN": pa.bool_(),
-    "DOUBLE": pa.float64(),
-}
-
-
-def _arrow_column(values: list[object], sql_type: str) -> pa.Array:
-    kind = _ARROW_TYPES[sql_type]
-    if kind == pa.string():
-        return pa.array([None if v is None else str(v) for v in values], type=kind)
-    if kind == pa.int64():
-        return pa.array([None if v is None else int(str(v)) for v in values], type=kind)
-    if kind == pa.float64():
-        return pa.array([None if v is None else float(str(v)) for v in values], type=kind)
-    return pa.array(values, type=kind)
 
 
 def insert_dict_rows(
@@ -77,95 +42,124 @@ def insert_dict_rows(
     if not rows:
         return
     present = {k for row in rows for k in row}
-    columns = [c for c in table.columns if c.name in present or c.name in extra]
-    arrays = [
-        _arrow_column(
-            [extra[c.name]] * len(rows) if c.name in extra else [row.get(c.name) for row in rows],
-            c.sql_type,
-        )
-        for c in columns
-    ]
-    batch = pa.Table.from_arrays(arrays, names=[c.name for c in columns])
+    columns = [c.name for c in table.columns if c.name in present or c.name in extra]
+    batch = rows_to_arrow(table, rows, columns, extra)
     conn.register("cf_rows", batch)
     try:
         conn.execute(
-            f"INSERT INTO {target} ({', '.join(c.name for c in columns)})"
-            f" SELECT {', '.join(c.name for c in columns)} FROM cf_rows"
+            f"INSERT INTO {target} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM cf_rows"
         )
     finally:
         conn.unregister("cf_rows")
 
 
+def _sets_table(result: ParseResult) -> pa.Table:
+    """One row per transaction set: its segment range, whether it loads, and why not."""
+    errors_by_set: dict[Key, list[X12ValidationError]] = defaultdict(list)
+    for error in result.errors:
+        errors_by_set[(error.isa13, error.gs06, error.st02)].append(error)
+    firsts, lasts, oks, rules, details = [], [], [], [], []
+    for t in result.transactions:
+        errors = [
+            e
+            for e in errors_by_set.get(t.key, [])
+            if e.segment_index is None or t.holds(e.segment_index)
+        ]
+        first = errors[0].code if errors else "unsupported"
+        text = "; ".join(_describe(e) for e in errors[:20]) or "transaction set not valid"
+        if len(errors) > 20:
+            text += f"; … and {len(errors) - 20} more (see x12_errors)"
+        firsts.append(t.first_segment)
+        lasts.append(t.last_segment or t.first_segment)
+        oks.append(t.valid)
+        rules.append(f"x12.{first}")
+        details.append(text)
+    return pa.table(
+        {
+            "set_no": pa.array(range(len(firsts)), pa.int64()),
+            "first_segment": pa.array(firsts, pa.int64()),
+            "last_segment": pa.array(lasts, pa.int64()),
+            "ok": pa.array(oks, pa.bool_()),
+            "dq_rule": pa.array(rules, pa.string()),
+            "dq_details": pa.array(details, pa.string()),
+        }
+    )
+
+
 def load_parse_result(
     conn: duckdb.DuckDBPyConnection,
-    result: ParseResult,
+    parsed: SpooledParse,
     *,
     source_system: str,
     run_id: str,
     ingested_at: dt.datetime,
 ) -> FileCounts:
-    """Write a parse result into the warehouse. The caller owns the transaction.
+    """Move a spooled parse into the warehouse. The caller owns the transaction.
+
+    Each row is placed by its segment position in the transaction set it came from: rows of
+    valid sets go to the table, rows of sets with errors to its quarantine sibling, tagged with
+    the set's first error (``dq_rule``) and its errors (``dq_details``).
 
     Returns:
         Counts in rows extracted: read = loaded + quarantined (X12 has no row duplicates; a
         repeated file is caught by its sha256 before parsing).
     """
-    errors_by_set: dict[Key, list[X12ValidationError]] = defaultdict(list)
-    for error in result.errors:
-        errors_by_set[(error.isa13, error.gs06, error.st02)].append(error)
-    valid = {t.key for t in result.transactions if t.valid}
-    extra: dict[str, object] = {
-        "source_system": source_system,
-        "data_source": source_system,
-        "run_id": run_id,
-        "ingested_at": ingested_at,
-    }
+    result = parsed.result
     counts = FileCounts()
-    extracted: dict[Key, int] = defaultdict(int)
-    for name, rows in result.tables.items():
-        if not rows:
-            continue
-        table = TABLES_BY_NAME[name]
-        good = [r for r in rows if _row_key(r) in valid]
-        bad = [r for r in rows if _row_key(r) not in valid]
-        for row in rows:
-            extracted[_row_key(row)] += 1
-        target = table.name
-        if table.partitioned:
-            target = ensure_part(conn, table, f"x12_{source_system}", table.column_names)
-        insert_dict_rows(conn, table, target, good, extra)
-        if bad:
-            _quarantine(conn, table, bad, errors_by_set, extra)
-        counts.rows_read += len(rows)
-        counts.rows_loaded += len(good)
-        counts.rows_quarantined += len(bad)
-        if bad:
-            key = (f"{name}.x12_transaction_invalid", "error")
-            counts.rule_failures[key] = counts.rule_failures.get(key, 0) + len(bad)
+    extracted: dict[int, int] = defaultdict(int)
+    conn.register("cf_sets", _sets_table(result))
+    run_values = [source_system, source_system, run_id, ingested_at]
+    try:
+        for name, path in parsed.files.items():
+            table = TABLES_BY_NAME[name]
+            columns = [c for c in spool_columns(table) if c != "data_source"]
+            placed = (
+                f"SELECT r.*, s.set_no, coalesce(s.ok AND r.segment_index <= s.last_segment,"
+                f" false) AS ok, s.dq_rule, s.dq_details"
+                f" FROM read_parquet({sql_str(path)}) AS r"
+                f" ASOF LEFT JOIN cf_sets AS s ON r.segment_index >= s.first_segment"
+            )
+            run_cols = "source_system, data_source, run_id, ingested_at"
+            run_params = "CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), ?"
+            target = table.name
+            if table.partitioned:
+                target = ensure_part(conn, table, f"x12_{source_system}", table.column_names)
+            select = ", ".join(columns)
+            conn.execute(
+                f"INSERT INTO {target} ({select}, {run_cols})"
+                f" SELECT {select}, {run_params} FROM ({placed}) WHERE ok",
+                run_values,
+            )
+            q = quarantine_table(table)
+            conn.execute(
+                f"INSERT INTO {q.name} ({select}, {run_cols}, dq_rule, dq_severity, dq_details)"
+                f" SELECT {select}, {run_params}, coalesce(dq_rule, 'x12.outside_transaction'),"
+                f" 'error', coalesce(dq_details, 'row outside any transaction set')"
+                f" FROM ({placed}) WHERE NOT ok",
+                run_values,
+            )
+            placed_counts = conn.execute(
+                f"SELECT set_no, ok, count(*) FROM ({placed}) GROUP BY ALL"
+            ).fetchall()
+            good = bad = 0
+            for set_no, ok, n in placed_counts:
+                if set_no is not None:
+                    extracted[int(set_no)] += n
+                if ok:
+                    good += n
+                else:
+                    bad += n
+            counts.rows_read += good + bad
+            counts.rows_loaded += good
+            counts.rows_quarantined += bad
+            if bad:
+                key = (f"{name}.x12_transaction_invalid", "error")
+                counts.rule_failures[key] = counts.rule_failures.get(key, 0) + bad
+    finally:
+        conn.unregister("cf_sets")
     _record_transactions(conn, result, extracted, run_id)
     _record_errors(conn, result, run_id)
     return counts
-
-
-def _quarantine(
-    conn: duckdb.DuckDBPyConnection,
-    table: Table,
-    rows: list[dict[str, object]],
-    errors_by_set: dict[Key, list[X12ValidationError]],
-    extra: dict[str, object],
-) -> None:
-    q = quarantine_table(table)
-    by_set: dict[Key, list[dict[str, object]]] = defaultdict(list)
-    for row in rows:
-        by_set[_row_key(row)].append(row)
-    for key, set_rows in by_set.items():
-        errors = errors_by_set.get(key, [])
-        first = errors[0].code if errors else "x12.unsupported"
-        details = "; ".join(_describe(e) for e in errors[:20]) or "transaction set not valid"
-        if len(errors) > 20:
-            details += f"; … and {len(errors) - 20} more (see x12_errors)"
-        tagged = {**extra, "dq_rule": f"x12.{first}", "dq_severity": "error", "dq_details": details}
-        insert_dict_rows(conn, q, q.name, set_rows, tagged)
 
 
 def _describe(error: X12ValidationError) -> str:
@@ -178,7 +172,7 @@ def _describe(error: X12ValidationError) -> str:
 def _record_transactions(
     conn: duckdb.DuckDBPyConnection,
     result: ParseResult,
-    extracted: dict[Key, int],
+    extracted: dict[int, int],
     run_id: str,
 ) -> None:
     def status(t: TransactionInfo) -> str:
@@ -202,10 +196,10 @@ def _record_transactions(
                 t.last_segment,
                 t.error_count,
                 status(t),
-                extracted.get(t.key, 0),
+                extracted.get(i, 0),
                 run_id,
             )
-            for t in result.transactions
+            for i, t in enumerate(result.transactions)
         ],
     )
 

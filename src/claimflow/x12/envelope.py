@@ -328,7 +328,7 @@ class EnvelopeHandler:
             )
         spec = None
         for guide in (st03, gs08):
-            found = spec_for_guide(guide) if guide else None
+            found = spec_for_guide(guide, transaction_set=st01) if guide else None
             if found is not None and found.transaction_set == st01:
                 spec = found
                 break

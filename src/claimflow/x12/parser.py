@@ -230,8 +230,18 @@ class _Parser(EnvelopeHandler):
         element: int | None = None,
         value: str | None = None,
         at: tuple[int, int, str, str] | None = None,
+        severity: str = "error",
     ) -> None:
-        self.report(code, x12_code, message, kind=kind, element=element, value=value, at=at)
+        self.report(
+            code,
+            x12_code,
+            message,
+            kind=kind,
+            element=element,
+            value=value,
+            at=at,
+            severity=severity,
+        )
 
 
 def parse_stream(

@@ -9,6 +9,7 @@ reports missing required segments and loops when a loop closes.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -182,9 +183,13 @@ def _compile(loop: Loop | None, parent: _Node | None, spec: TransactionSpec) -> 
     return node
 
 
-_Candidate = tuple[Seg, "_Node | None", "_Node", int, int, int, "frozenset[str] | None", bool]
+Check = Callable[[list[str], str], bool]
+"""``check(elements, component separator)``: True when the segment breaks none of its rules."""
+_Candidate = tuple[
+    Seg, "_Node | None", "_Node", int, int, int, "frozenset[str] | None", "Check | None"
+]
 """(slot, loop to open, loop to stay under, slot key, slot order, qualifier position,
-qualifier values, has element rules)."""
+qualifier values, the slot's element check or None when it has no rules)."""
 
 
 def _candidates(node: _Node, sid: str) -> list[_Candidate]:
@@ -204,8 +209,8 @@ def _candidates(node: _Node, sid: str) -> list[_Candidate]:
         key = id(slot)
         order = (opens or under).order.get(key, 0)
         qpos, qvals = slot.qualifier if slot.qualifier else (0, None)
-        rules = bool(slot.elements or slot.max_elements)
-        out.append((slot, opens, under, key, order, qpos, qvals, rules))
+        check = compile_check(slot) if slot.elements or slot.max_elements else None
+        out.append((slot, opens, under, key, order, qpos, qvals, check))
     return out
 
 
@@ -264,7 +269,7 @@ class LoopBuilder:
         cands = node.table.get(sid)
         if cands is None:
             cands = node.table[sid] = _candidates(node, sid)
-        for slot, opens, under, key, order, qpos, qvals, rules in cands:
+        for slot, opens, under, key, order, qpos, qvals, check in cands:
             if qvals is not None and (len(elements) <= qpos or elements[qpos] not in qvals):
                 continue
             if opens is not None or under is not node:
@@ -293,7 +298,7 @@ class LoopBuilder:
                     f"the guide allows {slot.max_use}.",
                     loop_id=loop_id,
                 )
-            if rules and self._validate:
+            if check is not None and self._validate and not check(elements, component):
                 check_elements(slot, elements, component, loop_id, self._sink)
             return loop_id
         loop_id = node.loop_id
@@ -371,6 +376,7 @@ def _all_ids(node: _Node) -> set[str]:
     return ids
 
 
+@functools.lru_cache(maxsize=8192)
 def _valid_date(value: str) -> bool:
     if len(value) != 8 or not value.isdigit():
         return False
@@ -379,6 +385,60 @@ def _valid_date(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_CHECKS: dict[Seg, Check] = {}
+
+
+def compile_check(slot: Seg) -> Check:
+    """A fast test of ``slot``'s element rules, generated as straight-line Python.
+
+    It answers only "does the segment break any rule?"; :func:`check_elements` (the one place
+    that words the errors) runs only for segments that do. Both apply the same rules:
+    ``tests/x12/test_spec_checks.py`` holds them to it.
+    """
+    cached = _CHECKS.get(slot)
+    if cached is not None:
+        return cached
+    env: dict[str, object] = {"VALID_DATE": _valid_date}
+    body = ["def check(els, comp):", "    n = len(els)"]
+    if slot.max_elements:
+        body.append(f"    if n - 1 > {slot.max_elements}: return False")
+    for i, rule in enumerate(slot.elements):
+        v, pos = f"v{i}", rule.pos
+        body.append(f"    {v} = els[{pos}] if n > {pos} else ''")
+        if rule.component is not None:
+            c = rule.component - 1
+            body.append(f"    if {v}:")
+            body.append(f"        p = {v}.split(comp)")
+            body.append(f"        {v} = p[{c}] if len(p) > {c} else ''")
+        if rule.required:
+            body.append(f"    if not {v}: return False")
+        tests: list[str] = []
+        if rule.codes is not None:
+            env[f"C{i}"] = rule.codes
+            tests.append(f"{v} not in C{i}")
+        else:
+            kind = rule.type
+            if kind in _NUMBER:
+                env[f"M{i}"] = _NUMBER[kind]
+                tests.append(f"M{i}({v}) is None")
+            elif kind == DT:
+                tests.append(f"not VALID_DATE({v})")
+            elif kind == TM:
+                tests.append(f"not ({v}.isdigit() and 4 <= len({v}) <= 8)")
+            if rule.max_len:
+                tests.append(f"len({v}) > {rule.max_len}")
+            if rule.min_len > 1:
+                tests.append(f"len({v}) < {rule.min_len}")
+        if tests:
+            body.append(f"    if {v} and ({' or '.join(tests)}): return False")
+    body.append("    return True")
+    exec("\n".join(body), env)  # the source is built above from the spec's own rules
+    check = env["check"]
+    assert callable(check)
+    _CHECKS[slot] = check
+    return check
 
 
 def check_elements(

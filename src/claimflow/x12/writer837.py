@@ -1,4 +1,4 @@
-"""The 837 writer: canonical claims_header / claims_line / diagnoses rows to an 837P or 837I."""
+"""The 837 writer: canonical claims_header / claims_line / diagnoses rows to an 837P, 837I or 837D."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ from claimflow.x12.tokens import Delimiters
 from claimflow.x12.writer import SegmentWriter, write_isa
 
 _CLAIMS_PER_SUBSCRIBER = 100  # the guides allow 100 claims (2300) under one 2000B
-_GUIDE = {"professional": "005010X222A1", "institutional": "005010X223A2"}
+_GUIDE = {
+    "professional": "005010X222A1",
+    "institutional": "005010X223A2",
+    "dental": "005010X224A2",
+}
+_DENTAL_DIAGNOSES = 4  # the 837D carries at most four diagnosis codes (HI01-HI04)
 
 
 def _key(row: Row, columns: Iterable[str]) -> tuple[object, ...]:
@@ -47,6 +52,8 @@ _PROVIDERS = {
         ("77", "facility_npi"),
         ("DN", "referring_npi"),
     ),
+    # 837D: 2310A referring, 2310B rendering, 2310C service facility
+    "dental": (("DN", "referring_npi"), ("82", "rendering_npi"), ("77", "facility_npi")),
 }
 
 
@@ -64,16 +71,20 @@ def write_837(
     delimiters: Delimiters | None = None,
     procedure_rows: Sequence[Row] = (),
 ) -> bytes:
-    """Write an 837P or 837I from canonical ``claims_header``/``claims_line``/``diagnoses`` rows.
+    """Write an 837P, 837I or 837D from canonical claim, line and diagnosis rows.
 
     Reading the output back gives the same canonical values (keys and lineage aside). Claims
     are grouped by billing provider (2000A) and subscriber (2000B, who is also the patient).
+    Values the canonical tables do not hold are not written: names and addresses get
+    placeholders, and an 837D carries no tooth (TOO), oral cavity (SV304) or prosthesis (SV305)
+    information.
 
     Args:
         header_rows: ``claims_header`` rows to write.
         line_rows: Their ``claims_line`` rows (matched on ``claim_id``).
         diagnosis_rows: Their ``diagnoses`` rows (matched on ``claim_id``, ordered by sequence).
-        claim_type: ``professional`` (005010X222A1) or ``institutional`` (005010X223A2).
+        claim_type: ``professional`` (005010X222A1), ``institutional`` (005010X223A2) or
+            ``dental`` (005010X224A2).
         sender_id: ISA06/GS02 and the submitter id.
         receiver_id: ISA08/GS03 and the receiver id.
         submitter_phone: The submitter contact's telephone (1000A PER04, required by the guide).
@@ -86,10 +97,14 @@ def write_837(
         The 837 as bytes, one segment per line.
 
     Raises:
-        X12WriteError: When ``claim_type`` is unknown or a claim lacks a required value.
+        X12WriteError: When ``claim_type`` is unknown, a claim lacks a required value, or a
+            dental claim has more diagnoses than the 837D carries.
     """
     if claim_type not in _GUIDE:
-        raise X12WriteError(f"Cannot write an 837 of claim type '{claim_type}'.")
+        raise X12WriteError(
+            f"Cannot write an 837 of claim type '{claim_type}'; expected one of "
+            f"{', '.join(_GUIDE)}."
+        )
     when = when or datetime.datetime.now(datetime.UTC)
     out = SegmentWriter(delimiters or Delimiters())
     write_isa(out, ("ZZ", sender_id), ("ZZ", receiver_id), control_number, when, "P")
@@ -242,6 +257,10 @@ def _claim(
     first, last = claim.get("statement_from"), claim.get("statement_to")
     if claim_type == "institutional" and first is not None:
         out.add("DTP", "434", "RD8", f"{out.clean(first)}-{out.clean(last or first)}")
+    if claim_type == "dental" and first is not None and (first, last) != _line_span(lines):
+        # 2300 DTP*472: the reader takes the claim's service dates from here when present,
+        # else from its lines; write it only when the lines alone would not give them back
+        _service_date(out, first, last)
     if claim.get("admission_date") is not None:
         out.add("DTP", "435", "D8", claim["admission_date"])
     if claim.get("discharge_hour") is not None:
@@ -267,6 +286,11 @@ def _claim(
     # 837P: one HI holds the principal and the others; 837I: one HI per kind of diagnosis
     # (principal, admitting, reason for visit, external cause, other), as the guide lays out
     groups: list[list[Row]] = [ordered]
+    if claim_type == "dental" and len(ordered) > _DENTAL_DIAGNOSES:
+        raise X12WriteError(
+            f"Claim {claim['patient_control_number']} has {len(ordered)} diagnosis codes; an "
+            f"837D carries at most {_DENTAL_DIAGNOSES}."
+        )
     if claim_type == "institutional":
         kinds = list(dict.fromkeys(str(d.get("qualifier")) for d in ordered))
         groups = [[d for d in ordered if str(d.get("qualifier")) == k] for k in kinds]
@@ -331,6 +355,22 @@ def _line(out: SegmentWriter, claim: Row, line: Row, claim_type: str) -> None:
             "",
             line.get("non_covered_charge"),
         )
+    elif claim_type == "dental":
+        pointers = out.comp(*[line.get(f"dx_pointer_{i}") for i in range(1, 5)])
+        out.add(
+            "SV3",
+            proc,
+            line.get("line_charge"),
+            line.get("place_of_service_code"),
+            "",  # SV304 oral cavity designation: not a canonical column
+            "",  # SV305 prosthesis, crown or inlay code: not a canonical column
+            line.get("units"),
+            "",
+            "",
+            "",
+            "",
+            pointers,
+        )
     else:
         pointers = out.comp(*[line.get(f"dx_pointer_{i}") for i in range(1, 5)])
         out.add(
@@ -347,10 +387,7 @@ def _line(out: SegmentWriter, claim: Row, line: Row, claim_type: str) -> None:
         )
     first, last = line.get("service_from"), line.get("service_to")
     if first is not None:
-        if last is None or last == first:
-            out.add("DTP", "472", "D8", first)
-        else:
-            out.add("DTP", "472", "RD8", f"{out.clean(first)}-{out.clean(last)}")
+        _service_date(out, first, last)
     if line.get("line_item_control_number"):
         out.add("REF", "6R", line["line_item_control_number"])
     if line.get("ndc_code"):
@@ -368,3 +405,18 @@ def _line(out: SegmentWriter, claim: Row, line: Row, claim_type: str) -> None:
     rendering = line.get("rendering_npi")
     if rendering and rendering != claim.get("rendering_npi"):
         out.add("NM1", "82", "1", "PROVIDER", "", "", "", "", "XX", rendering)
+
+
+def _service_date(out: SegmentWriter, first: object, last: object) -> None:
+    """DTP*472 as one date (D8) or a range (RD8)."""
+    if last is None or last == first:
+        out.add("DTP", "472", "D8", first)
+    else:
+        out.add("DTP", "472", "RD8", f"{out.clean(first)}-{out.clean(last)}")
+
+
+def _line_span(lines: list[Row]) -> tuple[object, object]:
+    """The claim service dates the reader derives from its lines: earliest from, latest to."""
+    froms = [d for x in lines if isinstance(d := x.get("service_from"), datetime.date)]
+    tos = [d for x in lines if isinstance(d := x.get("service_to"), datetime.date)]
+    return (min(froms) if froms else None, max(tos) if tos else None)

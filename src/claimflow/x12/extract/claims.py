@@ -19,6 +19,7 @@ from claimflow.x12.extract.base import (
     surrogate_key,
 )
 from claimflow.x12.result import Row
+from claimflow.x12.rules import npi_is_valid, npi_problem
 
 CLAIM_TYPE = {"837P": "professional", "837I": "institutional", "837D": "dental"}
 DX_QUALIFIERS = frozenset(("ABK", "ABF", "ABJ", "APR", "ABN", "BK", "BF", "BJ", "PR", "BN"))
@@ -104,6 +105,17 @@ class ClaimExtractor(Extractor):
     def _nm1(self, els: list[str], loop_id: str, index: int, raw: str) -> None:
         entity = element(els, 1)
         ident = element(els, 9)
+        if ident is not None and element(els, 8) == "XX" and not npi_is_valid(ident):
+            # a warning, not an error: the set still loads, and the resubmission fix names it
+            self.ctx.report(
+                "npi_check_digit",
+                None,
+                npi_problem(ident) or "",
+                kind=ErrorKind.ELEMENT,
+                element=9,
+                value=ident,
+                severity="warning",
+            )
         if loop_id == "2010AA":
             self.billing["billing_npi"] = ident
         elif loop_id == "2010BA":
