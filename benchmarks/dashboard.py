@@ -12,7 +12,9 @@ page's heading is shown and Streamlit has finished running the script.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -39,9 +41,11 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     exe = Path(sys.executable).parent / "claimflow"
+    # its own process group (claimflow and its Streamlit child): stopped as a whole at the end
     proc = subprocess.Popen(
         [str(exe), "dashboard", "--warehouse", str(args.warehouse), "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
+        start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -73,8 +77,29 @@ def main() -> None:
                     page.screenshot(path=str(target), full_page=False)
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop_group(proc)
+
+
+def stop_group(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """SIGTERM to the whole process group of ``proc``; SIGKILL what is left after ``timeout``."""
+    pgid = proc.pid  # a session leader: its process group id is its pid
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+    proc.wait()
 
 
 if __name__ == "__main__":

@@ -52,6 +52,14 @@ def main() -> None:
         logged = dict(conn.execute(
             "SELECT patient_control_number, any_value(category) FROM rejection_log"
             " WHERE source_system NOT IN ('alpha', 'beta', 'gamma') GROUP BY 1").fetchall())  # fmt: skip
+        fixes = conn.execute(
+            "SELECT count(*), count(recommended_fix),"
+            " count(*) FILTER (WHERE recommended_fix LIKE '%fails the check digit%')"
+            " FROM rejection_log"
+        ).fetchone()
+        cached_codes = conn.execute(
+            "SELECT count(*) FROM denial_text_classifications WHERE normalized_text LIKE 'codes|%'"
+        ).fetchone()
         conn.close()
         candidates = json.loads((root / "out" / "resubmission_candidates.json").read_text())
         decided = {
@@ -85,6 +93,15 @@ def main() -> None:
         )
         print(f"unsafe automatic resubmissions: {len(unsafe)}")
         print(f"resubmission reasons: {report.x12_resubmissions.get('by_reason')}")
+        assert fixes is not None and cached_codes is not None
+        npi_fixed = sum(
+            1 for c in candidates if "fails the check digit" in (c.get("recommended_change") or "")
+        )
+        print(
+            f"rejection-log rows with a recommended fix: {fixes[1]:,}/{fixes[0]:,}"
+            f" (NPI check digit named in {fixes[2]:,}; NPI corrected automatically: {npi_fixed:,})"
+        )
+        print(f"distinct code combinations classified (cached): {cached_codes[0]:,}")
 
 
 if __name__ == "__main__":

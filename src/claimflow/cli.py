@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,15 +21,18 @@ from rich.console import Console
 from rich.table import Table
 
 from claimflow import __version__
+from claimflow.api.command import api_command
 from claimflow.cli_denials import denials_app
 from claimflow.cli_reference import reference_app
 from claimflow.cli_x12 import x12_app
 from claimflow.config import load_settings
+from claimflow.dashboard.serve import run_child
 from claimflow.errors import ClaimflowError
 from claimflow.marts.kpis import compute_kpis
 from claimflow.marts.reports import REPORTS, prepare, run_report
 from claimflow.marts.sla import open_alerts
 from claimflow.marts.tuva import export_tuva
+from claimflow.marts.worklist import open_worklist
 from claimflow.pipeline import RunReport
 from claimflow.pipeline import run as run_pipeline
 from claimflow.synth.cli import synth_command
@@ -49,6 +51,7 @@ app.add_typer(x12_app, name="x12")
 app.add_typer(reference_app, name="reference")
 app.add_typer(denials_app, name="denials")
 app.command("synth")(synth_command)
+app.command("api")(api_command)
 out = Console()
 err = Console(stderr=True)
 
@@ -189,20 +192,9 @@ def worklist(
 ) -> None:
     """The open exceptions of the rejection log, by value: what a person should work first."""
     with _reading(warehouse) as conn:
-        rows = conn.execute(
-            "SELECT l.patient_control_number, l.source_system, l.reason, l.category,"
-            " l.disposition, l.amount, l.logged_at FROM rejection_log AS l"
-            " WHERE NOT EXISTS (SELECT 1 FROM resubmissions AS r"
-            "   WHERE r.claim_id = l.claim_id AND r.created_at > l.logged_at)"
-            " QUALIFY row_number() OVER (PARTITION BY l.claim_id ORDER BY l.logged_at DESC) = 1"
-            " ORDER BY l.amount DESC NULLS LAST, l.patient_control_number LIMIT ?",
-            [limit],
-        ).fetchall()
-    keys = ("claim_id", "source_system", "reason", "category", "disposition", "amount", "logged_at")
-    records = [dict(zip(keys, row, strict=True)) for row in rows]
-    for record in records:
-        if record["amount"] is not None:
-            record["amount"] = float(record["amount"])
+        records = open_worklist(conn, limit=limit)
+    keys = ("claim_id", "source_system", "reason", "category", "disposition", "amount",
+            "recommended_fix", "logged_at")  # fmt: skip
     if as_json:
         out.print_json(json.dumps(records, default=str))
         return
@@ -240,6 +232,10 @@ def report(
     start: Annotated[str, typer.Option("--from", help="First submission date.")] = "1900-01-01",
     end: Annotated[str | None, typer.Option("--to", help="Last submission date.")] = None,
     payer: Annotated[str | None, typer.Option("--payer", help="One payer id.")] = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="One billing provider NPI.")
+    ] = None,
+    source: Annotated[str | None, typer.Option("--source", help="One source system.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Print one named report (the same queries the dashboard shows)."""
@@ -248,7 +244,7 @@ def report(
     first = _parse_date(start) or dt.date(1900, 1, 1)
     last = _parse_date(end) or dt.date.today()
     with _reading(warehouse) as conn:
-        prepare(conn, start=first, end=last, payer=payer)
+        prepare(conn, start=first, end=last, payer=payer, provider=provider, source=source)
         rows = run_report(conn, name)
     if as_json:
         out.print_json(json.dumps(rows, default=str))
@@ -295,7 +291,10 @@ def dashboard(
         str, typer.Option(help="Comma-separated roles allowed to see patient identifiers.")
     ] = "auditor",
 ) -> None:
-    """Open the web dashboard (Streamlit) on the warehouse, read-only."""
+    """Open the web dashboard (Streamlit) on the warehouse, read-only.
+
+    Ctrl-C, SIGTERM or SIGHUP stops it together with its Streamlit server.
+    """
     if not warehouse.exists():
         raise _fail(f"{warehouse}: no warehouse here (run `claimflow run` first)")
     app_path = Path(__file__).parent / "dashboard" / "app.py"
@@ -311,7 +310,8 @@ def dashboard(
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     out.print(f"claimflow dashboard on http://{host}:{port} (Ctrl-C to stop)")
-    raise typer.Exit(subprocess.call(command, env=env))
+    # Streamlit stops with us: SIGTERM/SIGINT/SIGHUP are passed on to it, and it is waited for
+    raise typer.Exit(run_child(command, env))
 
 
 def _parse_date(value: str | None) -> dt.date | None:
@@ -419,6 +419,10 @@ def kpi(
         str | None, typer.Option("--to", help="Last submission date; A/R as of it (default today).")
     ] = None,
     payer: Annotated[str | None, typer.Option("--payer", help="One payer id.")] = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="One billing provider NPI.")
+    ] = None,
+    source: Annotated[str | None, typer.Option("--source", help="One source system.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Revenue-cycle KPIs for claims submitted in the window (definitions: docs/kpis.md)."""
@@ -428,12 +432,16 @@ def kpi(
     except ValueError:
         raise _fail("--from/--to: expected YYYY-MM-DD", EXIT_USAGE) from None
     with _reading(warehouse) as conn:
-        values = compute_kpis(conn, start=first, end=last, payer=payer)
+        values = compute_kpis(
+            conn, start=first, end=last, payer=payer, provider=provider, source=source
+        )
     if as_json:
         out.print_json(json.dumps(values))
         return
+    chosen = (("payer", payer), ("provider", provider), ("source", source))
     table = Table(
-        title=f"KPIs, claims submitted {first} to {last}" + (f", payer {payer}" if payer else "")
+        title=f"KPIs, claims submitted {first} to {last}"
+        + "".join(f", {name} {value}" for name, value in chosen if value)
     )
     table.add_column("kpi")
     table.add_column("value", justify="right")

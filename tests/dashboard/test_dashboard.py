@@ -84,6 +84,13 @@ def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_
     url, warehouse = served
     conn = duckdb.connect(str(warehouse), read_only=True)
     claims = conn.execute("SELECT count(*) FROM claims_header").fetchone()
+    # the daily mart's groups: one claim once (an EMR row whose claim went out as an 837 is the 837)
+    groups = conn.execute(
+        "SELECT count(DISTINCT (submission_date, payer_id, billing_npi, source_system))"
+        " FROM claims_header WHERE segment_index IS NOT NULL OR patient_control_number NOT IN"
+        " (SELECT patient_control_number FROM claims_header WHERE segment_index IS NOT NULL)"
+    ).fetchone()
+    resubmitted = conn.execute("SELECT count(*) FROM resubmissions").fetchone()
     exceptions = conn.execute("SELECT count(*) FROM rejection_log").fetchone()
     (run_id,) = conn.execute("SELECT run_id FROM runs").fetchone() or ("",)
     conn.close()
@@ -116,5 +123,10 @@ def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_
     assert exceptions and f"Exceptions for a person\n\n{exceptions[0]}" in texts["Rejection log"]
     assert "coding" in texts["Denials"]  # the 835's CO-4 denial
     assert run_id in texts["Runs"]
+    assert groups and f"{groups[0]:,} day × payer × provider × source rows" in texts["Overview"]
+    assert "Final denial write-offs" in texts["Overview"]
+    assert resubmitted and f"of {resubmitted[0]:,}" in texts["Worklist"]
+    assert "Resubmission success rate" in texts["Worklist"]
+    assert "Back-test on past weeks" in texts["Cash forecast"]
     # patient ids are masked for an analyst
     assert "P001" not in "".join(texts.values())

@@ -24,8 +24,11 @@ def test_normalize_folds_case_punctuation_and_space() -> None:
     [
         ("Missing modifier", "missing_modifier", "exact"),
         ("MISSING MODIFIER.", "missing_modifier", "exact"),
-        ("Modifier 25 missing on E/M line", "missing_modifier", "rule"),
-        ("Rendering NPI does not match payer records", "incorrect_npi", "rule"),
+        ("Modifier RT missing on line 2", "missing_modifier", "rule"),
+        # 25/59/X{EPSU} need a coder's judgement; an unmatched NPI may be an enrollment problem
+        ("Modifier 25 missing on E/M line", "modifier_needs_review", "rule"),
+        ("Rendering NPI does not match payer records", "npi_not_matched", "rule"),
+        ("Rendering NPI fails the check digit", "incorrect_npi", "rule"),
         ("Precert not obtained for MRI", "prior_auth_required", "rule"),
         ("Authorization not on file", "prior_auth_required", "rule"),
         ("Prior authorization expired before date of service", "authorization_expired", "rule"),
@@ -44,6 +47,36 @@ def test_known_wordings(classifier: DenialClassifier, text: str, label: str, lay
 def test_negation_stops_a_rule(classifier: DenialClassifier) -> None:
     result = classifier.classify("No prior authorization required; coverage terminated")
     assert result.label == "eligibility"
+
+
+@pytest.mark.parametrize(
+    ("text", "rewritten"),
+    [
+        ("Modifer missing", "modifier missing"),
+        ("PA not obtaind", "prior authorization not obtained"),
+        ("pt termed, ded applies", "patient terminated deductible applies"),
+        ("dup svc w/ same DOS", "duplicate service with same date of service"),
+    ],
+)
+def test_synonyms_fix_typos_and_abbreviations(
+    classifier: DenialClassifier, text: str, rewritten: str
+) -> None:
+    assert classifier.rewrite(text) == rewritten
+
+
+def test_a_generic_rule_gives_way_to_a_specific_one(classifier: DenialClassifier) -> None:
+    # 'per payer review' alone is uninformative; beside a named cause it does not make a conflict
+    assert classifier.classify("Denied per payer review").category == "other"
+    result = classifier.classify("Inappropriate setting per payer review")
+    assert (result.category, result.layer) == ("medical_necessity", "rule")
+    assert result.confidence >= 0.8
+
+
+def test_modifiers_that_need_a_coder_are_never_automatic(classifier: DenialClassifier) -> None:
+    for text in ("mod 25 missing on E/M", "Modifier 59 required", "XS modifier missing"):
+        result = classifier.classify(text)
+        assert (result.category, result.auto_resubmit) == ("coding", False), text
+    assert classifier.classify("Missing modifier").auto_resubmit is True
 
 
 def test_word_boundaries(classifier: DenialClassifier) -> None:

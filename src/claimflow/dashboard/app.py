@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -20,8 +21,8 @@ import streamlit as st
 from claimflow.dashboard import PAGES
 from claimflow.marts.kpis import compute_kpis
 from claimflow.marts.reports import prepare, run_report
+from claimflow.phi import PHI_COLUMNS
 
-PHI_COLUMNS = ("member_id", "patient_id", "patient_dob", "patient_member_id", "insured_member_id")
 PHI_ROLES = tuple(r.strip() for r in os.environ.get("CLAIMFLOW_PHI_ROLES", "auditor").split(","))
 KPI_LABELS = {
     "claims_submitted": "Claims submitted",
@@ -29,12 +30,16 @@ KPI_LABELS = {
     "total_paid": "Paid",
     "first_pass_clean_claim_rate": "First-pass clean claim rate",
     "initial_denial_rate": "Initial denial rate",
+    "initial_denial_rate_hfma_3m": "Initial denial rate, HFMA 3-month",
     "rejection_rate_999": "999 rejection rate",
     "rejection_rate_277ca": "277CA rejection rate",
     "payer_lag_days_median": "Payer lag, median days",
     "net_collection_rate": "Net collection rate",
     "days_in_ar": "Days in A/R",
+    "ar_total": "A/R",
     "auto_posting_rate": "835 auto-posting rate",
+    "final_denial_write_off_amount": "Final denial write-offs",
+    "resubmission_success_rate": "Resubmission success rate",
 }
 
 
@@ -61,7 +66,11 @@ def _mask(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _report(conn: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
-    return _mask(pd.DataFrame(run_report(conn, name)))
+    frame = pd.DataFrame(run_report(conn, name))
+    for column in frame.columns:  # DECIMAL money arrives as Decimal objects: chart it as numbers
+        if frame[column].map(lambda v: isinstance(v, Decimal)).any():
+            frame[column] = frame[column].map(lambda v: None if v is None else float(v))
+    return _mask(frame)
 
 
 def _format(key: str, value: object) -> str:
@@ -116,19 +125,41 @@ def _filters(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     payer = st.sidebar.selectbox("Payer", ["(all)", *payers])
     source = st.sidebar.selectbox("Source system", ["(all)", *sources])
     provider = st.sidebar.selectbox("Billing provider (NPI)", ["(all)", *providers])
-    return {
+    chosen = {
         "start": start,
         "end": end,
         "payer": None if payer == "(all)" else payer,
         "source": None if source == "(all)" else source,
         "provider": None if provider == "(all)" else provider,
     }  # fmt: skip
+    narrowed = (start, end) != (low, high) or any(
+        chosen[k] for k in ("payer", "source", "provider")
+    )
+    return {**chosen, "narrowed": narrowed}
+
+
+def _cohort(f: dict[str, Any]) -> dict[str, Any]:
+    """The filters as :func:`compute_kpis` and :func:`prepare` take them."""
+    return {k: f[k] for k in ("start", "end", "payer", "source", "provider")}
+
+
+def _of_filtered_claims(f: dict[str, Any], column: str = "claim_id") -> tuple[str, list[Any]]:
+    """SQL condition (and its parameters): ``column`` is a claim the filters keep. Nothing is
+    left out while no filter is narrowed (rows of claims without a submission date included)."""
+    if not f["narrowed"]:
+        return "true", []
+    return (
+        f"{column} IN (SELECT claim_id FROM claims_header WHERE submission_date BETWEEN ? AND ?"
+        " AND (? IS NULL OR payer_id = ?) AND (? IS NULL OR source_system = ?)"
+        " AND (? IS NULL OR billing_npi = ?))",
+        [f["start"], f["end"], f["payer"], f["payer"], f["source"], f["source"], f["provider"],
+         f["provider"]],
+    )  # fmt: skip
 
 
 def overview(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.header("Overview")
-    kpis = compute_kpis(conn, start=f["start"], end=f["end"], payer=f["payer"])
-    prepare(conn, **f)  # compute_kpis built the cohort for payer only; narrow it to all filters
+    kpis = compute_kpis(conn, **_cohort(f))  # it leaves the cohort (kpi_claims) behind
     columns = st.columns(4)
     for i, (key, label) in enumerate(KPI_LABELS.items()):
         columns[i % 4].metric(label, _format(key, kpis.get(key)))
@@ -152,11 +183,44 @@ def overview(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
         )
     _rows_behind(conn, "claims submitted")
     _rows_behind(conn, "initially denied claims", "initially_denied")
+    _rows_behind(conn, "final denial write-offs", "written_off_amount > 0")
+    st.subheader("Daily by payer, provider and source")
+    daily = _report(conn, "daily_by_payer_provider_source")
+    if not daily.empty:
+        money = ["total_billed", "total_allowed", "total_paid", "final_denial_write_off_amount"]
+        by_day = daily.groupby("day", as_index=False)[money].sum()
+        st.plotly_chart(
+            px.line(by_day, x="day", y=money, title="Billed, allowed, paid and written off by day"),
+            use_container_width=True,
+        )
+    st.caption(f"{len(daily):,} day × payer × provider × source rows (filters apply)")
+    st.dataframe(daily, use_container_width=True)
+    st.download_button(
+        "Export CSV", daily.to_csv(index=False), "daily_by_payer_provider_source.csv", "text/csv"
+    )
+    st.subheader("A/R by day")
+    ar = _report(conn, "daily_ar")
+    if not ar.empty:
+        buckets = [c for c in ar.columns if c.startswith("ar_") and c != "ar_total"]
+        by_day = ar.groupby("day", as_index=False)[["ar_total", *buckets, "charges_90d"]].sum()
+        daily_charges = by_day["charges_90d"].where(by_day["charges_90d"] != 0) / 90
+        by_day["days_in_ar"] = (by_day["ar_total"] / daily_charges).round(2)
+        st.plotly_chart(
+            px.area(by_day, x="day", y=buckets, title="Open A/R by age (days since submission)"),
+            use_container_width=True,
+        )
+        st.dataframe(by_day, use_container_width=True)
+    st.caption(
+        "A/R as of each day: every claim of the filters submitted by then; days in A/R = A/R ÷"
+        f" (charges of the last 90 days ÷ 90). By payer, provider and source: {len(ar):,} rows"
+        " in the export."
+    )
+    st.download_button("Export CSV", ar.to_csv(index=False), "daily_ar.csv", "text/csv")
 
 
 def denials(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.header("Denials")
-    prepare(conn, **f)
+    prepare(conn, **_cohort(f))
     by_category = _report(conn, "denials_by_category")
     if by_category.empty:
         st.info("No denials in this window.")
@@ -176,6 +240,26 @@ def denials(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.dataframe(_report(conn, "denials_by_carc"), use_container_width=True)
     st.subheader("By payer")
     st.dataframe(_report(conn, "denials_by_payer"), use_container_width=True)
+    st.subheader("Daily by payer, provider and source")
+    st.caption("By the claims' submission day; the top CARCs are each group's five largest.")
+    for name in ("daily_denials_by_category", "daily_denials_by_carc"):
+        st.dataframe(_report(conn, name), use_container_width=True)
+    st.subheader("277CA rejections by status code")
+    rejections = _report(conn, "daily_277ca_rejections")
+    if not rejections.empty:
+        codes = rejections.assign(
+            status=rejections["status_category"] + ":" + rejections["status_code"].fillna("")
+        )
+        st.plotly_chart(
+            px.bar(
+                codes.groupby("status", as_index=False)["claims"].sum(),
+                x="status",
+                y="claims",
+                title="Claims rejected by the 277CA, by STC01 category:status code",
+            ),
+            use_container_width=True,
+        )
+    st.dataframe(rejections, use_container_width=True)
     category = st.selectbox("Claims of category", list(by_category["category"]))
     with st.expander(f"Rows behind: {category} denials"):
         st.dataframe(
@@ -191,37 +275,62 @@ def denials(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
         )
 
 
-def worklist(conn: duckdb.DuckDBPyConnection, _f: dict[str, Any]) -> None:
+def worklist(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.header("Worklist: automatic resubmissions")
+    where, params = _of_filtered_claims(f, "r.claim_id")
     frame = _frame(
         conn,
         "SELECT r.claim_id, c.patient_control_number, r.trigger, r.frequency_code, r.category, r.fix,"
         " r.original_payer_claim_control_number, r.created_at FROM resubmissions r"
-        " LEFT JOIN claims_header c ON c.claim_id = r.claim_id ORDER BY r.created_at DESC",
+        f" LEFT JOIN claims_header c ON c.claim_id = r.claim_id WHERE {where}"
+        " ORDER BY r.created_at DESC",
+        params,
     )
     st.caption(f"{len(frame)} claim(s) resubmitted automatically, each with the fix applied.")
     st.dataframe(frame, use_container_width=True)
     st.download_button("Export CSV", frame.to_csv(index=False), "resubmissions.csv", "text/csv")
+    st.subheader("Resubmission outcomes")
+    prepare(conn, **_cohort(f))
+    outcomes = _report(conn, "resubmission_outcomes")
+
+    def total(column: str) -> float:
+        return float(outcomes[column].astype(float).sum()) if not outcomes.empty else 0.0
+
+    answered, paid, recovered = total("answered"), total("paid"), total("recovered_amount")
+    left, middle, right = st.columns(3)
+    left.metric("Answered by the payer", f"{answered:,.0f} of {total('resubmitted'):,.0f}")
+    middle.metric("Resubmission success rate", f"{paid / answered:.1%}" if answered else "—")
+    right.metric("Recovered", f"{recovered:,.2f}")
+    st.caption(
+        "The payer's answer is the first 835 after the one that triggered the resubmission, on"
+        " the claim or its replacement; paid if it pays anything."
+    )
+    st.dataframe(outcomes, use_container_width=True)
 
 
-def rejection_log(conn: duckdb.DuckDBPyConnection, _f: dict[str, Any]) -> None:
+def rejection_log(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.header("Rejection log: open exceptions, largest first")
+    where, params = _of_filtered_claims(f)
     frame = _frame(
         conn,
         "SELECT patient_control_number AS claim_id, source_system, reason, category, disposition,"
-        " amount, confidence, logged_at FROM rejection_log ORDER BY amount DESC NULLS LAST, logged_at",
+        f" amount, confidence, logged_at FROM rejection_log WHERE {where}"
+        " ORDER BY amount DESC NULLS LAST, logged_at",
+        params,
     )
     st.metric("Exceptions for a person", f"{len(frame):,}")
     st.dataframe(frame, use_container_width=True)
     st.download_button("Export CSV", frame.to_csv(index=False), "rejection_log.csv", "text/csv")
 
 
-def sla(conn: duckdb.DuckDBPyConnection, _f: dict[str, Any]) -> None:
+def sla(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.header("SLA alerts: missing acknowledgments")
+    where, params = _of_filtered_claims(f)
     frame = _frame(
         conn,
         "SELECT patient_control_number, payer_id, kind, submission_date, due_at, first_raised_at,"
-        " notified_at FROM sla_alerts WHERE resolved_at IS NULL ORDER BY due_at",
+        f" notified_at FROM sla_alerts WHERE resolved_at IS NULL AND {where} ORDER BY due_at",
+        params,
     )
     st.metric("Open alerts", f"{len(frame):,}")
     st.dataframe(frame, use_container_width=True)
@@ -229,7 +338,7 @@ def sla(conn: duckdb.DuckDBPyConnection, _f: dict[str, Any]) -> None:
 
 def payers(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.header("Payers: scorecard")
-    prepare(conn, **f)
+    prepare(conn, **_cohort(f))
     frame = _report(conn, "payer_scorecard")
     st.dataframe(frame, use_container_width=True)
     lags = _frame(
@@ -245,26 +354,64 @@ def payers(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
 
 def forecast(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.header("Cash forecast: expected payments on open claims")
-    prepare(conn, **f)
+    prepare(conn, **_cohort(f))
     frame = _report(conn, "cash_forecast")
-    if not frame.empty:
-        st.plotly_chart(
-            px.bar(
-                frame, x="expected_week", y="expected_payment", title="Expected payments by week"
-            ),
-            use_container_width=True,
-        )
-    st.dataframe(frame, use_container_width=True)
+    backtest = _report(conn, "cash_forecast_backtest")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Next weeks")
+        if not frame.empty and not frame["expected_payment"].astype(float).any():
+            st.info(
+                "Nothing expected: every open claim is older than any age at which a claim was"
+                " still paid (or nothing has been paid yet)."
+            )
+        if not frame.empty:
+            st.plotly_chart(
+                px.bar(
+                    frame,
+                    x="expected_week",
+                    y="expected_payment",
+                    title="Expected payments by week",
+                ),
+                use_container_width=True,
+            )
+        st.dataframe(frame, use_container_width=True)
+    with right:
+        st.subheader("Back-test on past weeks")
+        if backtest.empty:
+            st.info("No past week to test yet: it needs an 835 before the week and after it.")
+        else:
+            st.plotly_chart(
+                px.line(
+                    backtest, x="week", y=["forecast", "actual"],
+                    title="Forecast as of each Monday vs paid that week",
+                ),
+                use_container_width=True,
+            )  # fmt: skip
+            actual = float(backtest["actual"].astype(float).sum())
+            error = float(backtest["error"].astype(float).abs().sum())
+            st.metric(
+                "Back-test error (Σ|forecast − actual| ÷ Σ actual)",
+                f"{error / actual:.1%}" if actual else "—",
+            )
+        st.dataframe(backtest, use_container_width=True)
     _rows_behind(conn, "open claims", "first_payment_date IS NULL")
 
 
 def reconciliation(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.header("Reconciliation")
-    prepare(conn, **f)
+    prepare(conn, **_cohort(f))
     st.subheader("837 → 835 by payer and week")
     st.dataframe(_report(conn, "reconciliation_by_week"), use_container_width=True)
     st.subheader("EMR expected vs paid")
     st.dataframe(_report(conn, "expected_vs_paid"), use_container_width=True)
+    st.subheader("835 auto-posting by payment day")
+    posting = _report(conn, "daily_auto_posting")
+    st.caption(
+        "835 service lines of payments dated in the window, matched to a claim line without"
+        " review; a provider or source filter keeps the lines matched to its claims."
+    )
+    st.dataframe(posting, use_container_width=True)
     st.subheader("Unmatched remittances and acknowledgments")
     st.dataframe(
         _frame(conn, "SELECT left_kind, left_id, reason FROM unmatched ORDER BY 1, 2 LIMIT 1000"),

@@ -237,6 +237,11 @@ class DenialClassifier:
         ]
         labels = list(dict.fromkeys(r.label for r in claimed))
         categories = list(dict.fromkeys(self.category(label) for label in labels))
+        if len(categories) > 1 and "other" in categories:
+            # a generic "see the letter / per policy" rule gives way to a rule that names a cause
+            claimed = [r for r in claimed if self.category(r.label) != "other"]
+            labels = list(dict.fromkeys(r.label for r in claimed))
+            categories = list(dict.fromkeys(self.category(label) for label in labels))
         if labels and len(categories) == 1:
             rule = claimed[0]
             confidence = min(r.confidence for r in claimed) if len(labels) > 1 else rule.confidence

@@ -74,7 +74,7 @@ def _quiet_native_threads() -> None:
 
 
 class CharNgramModel:
-    """TF-IDF over character (2-5, word-bounded) and word (1-2) n-grams, a linear SVM, and
+    """TF-IDF over character (3-5, word-bounded) and word (1-2) n-grams, a linear SVM, and
     sigmoid calibration (3-fold) so that its confidence is a probability.
 
     Args:
@@ -106,7 +106,7 @@ class CharNgramModel:
             from sklearn.svm import LinearSVC
 
             features = make_union(
-                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+                TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True),
                 TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
             )
             classifier = CalibratedClassifierCV(

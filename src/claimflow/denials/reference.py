@@ -84,6 +84,7 @@ RARC_CATEGORY: dict[str, str] = {
     "MA130": "missing_information",  # Incomplete and/or invalid information ... resubmit.
     "N517": "missing_information",  # Resubmit a new claim with the requested information.
     "N290": "provider_data",  # Missing/incomplete/invalid rendering provider primary identifier.
+    "N257": "provider_data",  # ... billing provider/supplier primary identifier.
     "N286": "provider_data",  # ... referring provider primary identifier.
     "N265": "provider_data",  # ... ordering provider primary identifier.
     "N382": "eligibility",  # Missing/incomplete/invalid patient identifier.

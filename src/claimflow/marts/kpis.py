@@ -1,7 +1,11 @@
 """Revenue-cycle KPIs: one SQL definition each over the claim cohort of ``kpi_claims.sql``.
 
-The cohort is every claim submitted in the reporting window (optionally for one payer); each
-KPI below is one aggregate over it, so a number on screen always traces back to claims.
+The cohort is every claim submitted in the reporting window (optionally for one payer, billing
+provider and source system); each KPI below is one aggregate over it, so a number on screen always
+traces back to claims. The A/R and auto-posting measures are not over the cohort (A/R counts every
+claim submitted by the window's end; auto-posting, the 835 lines paid in the window): each is one
+query over the window and filters that :func:`build_cohort` records in ``kpi_window``, shared by
+the KPI and its daily report.
 Definitions, with their sources, are in ``docs/kpis.md``.
 """
 
@@ -19,17 +23,20 @@ REJECTED_999 = "('R', 'M', 'W', 'X')"
 REJECTED_277 = "('A3', 'A4', 'A6', 'A7', 'A8')"
 ACCEPTED_277 = "('A1', 'A2', 'A5')"
 TRANSACTION_SET = "group_control_number || '/' || st_control_number"
+REJECTED_277CA_CLAIM = f"latest_status IN {REJECTED_277}"
+"""A cohort claim the 277CA rejects: its latest claim-level STC01-1 is a rejection category."""
 
 COHORT_KPIS: dict[str, str] = {
     "claims_submitted": "count(*)",
     "total_billed": "sum(total_charge)",
+    "total_allowed": "sum(allowed_amount)",
     "total_paid": "sum(paid_amount)",
     "rejection_rate_999": (
         f"count(DISTINCT CASE WHEN ik501 IN {REJECTED_999} THEN {TRANSACTION_SET} END)"
         f" / nullif(count(DISTINCT CASE WHEN ik501 IS NOT NULL THEN {TRANSACTION_SET} END), 0)"
     ),
     "rejection_rate_277ca": (
-        f"count(*) FILTER (WHERE latest_status IN {REJECTED_277})"
+        f"count(*) FILTER (WHERE {REJECTED_277CA_CLAIM})"
         " / nullif(count(*) FILTER (WHERE latest_status IS NOT NULL), 0)"
     ),
     "first_pass_clean_claim_rate": (
@@ -40,7 +47,8 @@ COHORT_KPIS: dict[str, str] = {
     ),
     "initial_denial_rate": "count(*) FILTER (WHERE initially_denied) / nullif(count(*), 0)",
     "initial_denial_rate_dollars": (
-        "sum(total_charge) FILTER (WHERE initially_denied) / nullif(sum(total_charge), 0)"
+        "coalesce(sum(total_charge) FILTER (WHERE initially_denied), 0)"
+        " / nullif(sum(total_charge), 0)"
     ),
     "payer_lag_days_median": "median(first_payment_date - submission_date)",
     "payer_lag_days_p90": "quantile_cont(first_payment_date - submission_date, 0.9)",
@@ -49,8 +57,59 @@ COHORT_KPIS: dict[str, str] = {
         " / nullif(sum(total_charge - contractual_amount)"
         " FILTER (WHERE first_payment_date IS NOT NULL), 0)"
     ),
+    "final_denial_write_off_amount": "sum(written_off_amount)",
+    "final_denial_write_off_rate": (
+        "sum(written_off_amount) / nullif(sum(total_charge - contractual_amount), 0)"
+    ),
 }
 """KPI key → SQL aggregate over ``kpi_claims``. Keys are a contract: stable snake_case."""
+
+RESUBMISSION_OUTCOMES = """
+  -- one row per automatic resubmission of a claim in kpi_claims, with the payer's answer: the
+  -- first 835 after the one that triggered it (any 835, for a 277CA/999 rejection), on the claim
+  -- or on a later version of it (same CLM01 and payer, submitted since, not a void); a reversal
+  -- is not an answer
+  WITH sent AS (
+    SELECT s.claim_id, s.attempt, s.trigger, s.trigger_id, s.frequency_code,
+           coalesce(s.category, 'other') AS category, h.patient_control_number, h.payer_id,
+           h.submission_date, t.payment_date AS trigger_date
+    FROM resubmissions AS s
+    JOIN kpi_claims AS k ON k.claim_id = s.claim_id
+    JOIN claims_header AS h ON h.claim_id = s.claim_id
+    LEFT JOIN adjudication AS ta ON s.trigger = '835' AND ta.adjudication_id = s.trigger_id
+    LEFT JOIN payments AS t ON t.payment_id = ta.payment_id
+  ), versions AS (
+    SELECT s.claim_id AS resubmitted_id, s.attempt, v.claim_id
+    FROM sent AS s
+    JOIN claims_header AS v
+      ON v.patient_control_number = s.patient_control_number
+     AND v.payer_id IS NOT DISTINCT FROM s.payer_id
+     AND v.submission_date >= s.submission_date
+     AND coalesce(v.claim_frequency_code, '1') <> '8'
+     AND (v.claim_id = s.claim_id OR v.segment_index IS NOT NULL)
+  ), answers AS (
+    SELECT v.resubmitted_id, v.attempt, a.paid_amount, p.payment_date,
+           row_number() OVER (PARTITION BY v.resubmitted_id, v.attempt
+                              ORDER BY p.payment_date, a.segment_index, a.adjudication_id) AS nth
+    FROM versions AS v
+    JOIN sent AS s ON s.claim_id = v.resubmitted_id AND s.attempt = v.attempt
+    JOIN adjudication AS a ON a.claim_id = v.claim_id
+    JOIN payments AS p ON p.payment_id = a.payment_id
+    WHERE a.claim_status_code <> '22' AND a.adjudication_id <> coalesce(s.trigger_id, '')
+      AND (s.trigger_date IS NULL OR p.payment_date > s.trigger_date
+           OR (p.payment_date = s.trigger_date AND v.claim_id <> s.claim_id))
+  )
+  SELECT s.claim_id, s.attempt, s.trigger, s.category, s.payer_id, a.payment_date AS answered_on,
+         CASE WHEN a.nth IS NULL THEN 'pending' WHEN a.paid_amount > 0 THEN 'paid'
+              ELSE 'denied_again' END AS outcome,
+         CASE WHEN a.paid_amount > 0 THEN a.paid_amount ELSE 0 END AS recovered_amount
+  FROM sent AS s
+  LEFT JOIN answers AS a ON a.resubmitted_id = s.claim_id AND a.attempt = s.attempt AND a.nth = 1
+"""
+"""Resubmission → the payer's answer, over the cohort ``kpi_claims`` (docs/kpis.md)."""
+
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(9999, 12, 31)
 
 AR_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0_30", 0, 30),
@@ -59,6 +118,114 @@ AR_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("91_120", 91, 120),
     ("over_120", 121, None),
 )
+"""A/R aging buckets: name, first and last day of age (days since submission; None: no end)."""
+
+WINDOW_TABLE = """
+CREATE OR REPLACE TEMP TABLE kpi_window AS
+SELECT CAST($from AS DATE) AS start_date, CAST($to AS DATE) AS end_date,
+       CAST($payer AS VARCHAR) AS payer, CAST($source AS VARCHAR) AS source,
+       CAST($provider AS VARCHAR) AS provider"""
+"""The window and filters of the cohort, for the measures that are not over the cohort."""
+
+AUTO_POSTING_LINES = """
+  -- one row per 835 service line on a payment dated in the window (the payment's payer), with
+  -- the billing NPI and source system of the claim it was matched to (none when unmatched, so a
+  -- provider or source filter keeps only lines matched to that provider's or source's claims)
+  SELECT p.payment_date AS day, p.payer_id, c.billing_npi AS provider, c.source_system,
+         (m.left_id IS NOT NULL AND NOT m.needs_review) AS auto_posted
+  FROM adjudication_line AS l
+  JOIN adjudication AS a ON a.adjudication_id = l.adjudication_id
+  JOIN payments AS p ON p.payment_id = a.payment_id
+  LEFT JOIN claims_header AS c ON c.claim_id = a.claim_id
+  LEFT JOIN claim_line_match AS m ON m.left_id = l.adjudication_line_id
+  CROSS JOIN kpi_window AS w
+  WHERE p.payment_date BETWEEN w.start_date AND w.end_date
+    AND (w.payer IS NULL OR p.payer_id = w.payer)
+    AND (w.source IS NULL OR c.source_system = w.source)
+    AND (w.provider IS NULL OR c.billing_npi = w.provider)
+"""
+"""The 835 lines the auto-posting rate counts (``kpi_window`` must exist)."""
+
+AUTO_POSTING_RATE = "count(*) FILTER (WHERE auto_posted) / nullif(count(*), 0)"
+"""Lines matched to a claim line without review ÷ lines, over ``AUTO_POSTING_LINES``."""
+
+_BUCKET_ROWS = ", ".join(
+    f"('{name}', {lo}, {'NULL' if hi is None else hi})" for name, lo, hi in AR_BUCKETS
+)
+
+AR_PIECES = f"""
+  -- A/R (docs/kpis.md): every claim of the filters submitted by the window's end (one claim once,
+  -- whatever the window's start); its balance = charge − what its 835s paid − their contractual
+  -- adjustments (CO/PI with a contractual CARC), each 835 counted from its payment date (BPR16).
+  -- One row per stretch [start, stop) of days on which a claim adds `amount` to `measure`: to an
+  -- aging bucket its positive balance while its age (days since submission) is in the bucket;
+  -- to charges_90d its charge on days 0-89 of its age (the days-in-A/R denominator).
+  WITH w AS (
+    SELECT * FROM kpi_window
+  ), claims AS (
+    SELECT c.claim_id, c.payer_id, c.billing_npi AS provider, c.source_system, c.total_charge,
+           c.submission_date
+    FROM claims_header AS c CROSS JOIN w
+    WHERE c.submission_date <= w.end_date
+      AND (w.payer IS NULL OR c.payer_id = w.payer)
+      AND (w.source IS NULL OR c.source_system = w.source)
+      AND (w.provider IS NULL OR c.billing_npi = w.provider)
+      AND (c.segment_index IS NOT NULL OR c.patient_control_number NOT IN (
+        SELECT patient_control_number FROM claims_header WHERE segment_index IS NOT NULL))
+  ), contractual AS (
+    SELECT j.adjudication_id, sum(j.amount) AS amount
+    FROM adjustments AS j
+    JOIN ref_carc_category AS r ON r.carc = j.reason_code AND r.category = 'contractual'
+    WHERE j.group_code IN ('CO', 'PI') GROUP BY 1
+  ), events AS (
+    SELECT claim_id, submission_date AS day, total_charge AS delta FROM claims
+    UNION ALL
+    SELECT a.claim_id, p.payment_date, -(a.paid_amount + coalesce(ct.amount, 0))
+    FROM adjudication AS a
+    JOIN payments AS p ON p.payment_id = a.payment_id
+    LEFT JOIN contractual AS ct ON ct.adjudication_id = a.adjudication_id
+    WHERE a.claim_id IN (SELECT claim_id FROM claims)
+      AND p.payment_date <= (SELECT end_date FROM w)
+  ), steps AS (
+    -- a claim's balance from each day something happened to it until the next
+    SELECT claim_id, day AS since, lead(day) OVER (PARTITION BY claim_id ORDER BY day) AS until,
+           sum(sum(delta)) OVER (PARTITION BY claim_id ORDER BY day) AS balance
+    FROM events GROUP BY claim_id, day
+  ), buckets AS (
+    SELECT * FROM (VALUES {_BUCKET_ROWS}) AS b(measure, lo, hi)
+  ), pieces AS (
+    SELECT c.payer_id, c.provider, c.source_system, b.measure, s.balance AS amount,
+           greatest(s.since, c.submission_date + b.lo) AS start,
+           least(s.until, c.submission_date + b.hi + 1) AS stop
+    FROM steps AS s JOIN claims AS c USING (claim_id) CROSS JOIN buckets AS b
+    WHERE s.balance > 0
+    UNION ALL
+    SELECT payer_id, provider, source_system, 'charges_90d', total_charge, submission_date,
+           submission_date + 90
+    FROM claims
+  )
+  SELECT * FROM pieces WHERE stop IS NULL OR start < stop
+"""
+"""A/R as stretches of days (``kpi_window`` must exist); :data:`AR_AS_OF` sums them on a day."""
+
+AR_COLUMNS = (
+    "sum(amount) FILTER (WHERE measure <> 'charges_90d') AS ar_total, "
+    + ", ".join(
+        f"sum(amount) FILTER (WHERE measure = '{name}') AS ar_{name}" for name, _, _ in AR_BUCKETS
+    )
+    + ", sum(amount) FILTER (WHERE measure = 'charges_90d') AS charges_90d"
+)
+"""The A/R measures of a day, from the ``measure``/``amount`` rows in force on it."""
+
+DAYS_IN_AR = "round(ar_total / nullif(charges_90d / 90, 0), 2)"
+"""Days in A/R (practice variant): A/R ÷ average daily charges of the last 90 days."""
+
+AR_AS_OF = f"""
+  SELECT *, {DAYS_IN_AR} AS days_in_ar FROM (
+    SELECT {AR_COLUMNS} FROM ({AR_PIECES})
+    WHERE start <= $day AND (stop IS NULL OR stop > $day)
+  )"""
+"""A/R, its aging and days in A/R as of ``$day``, all filtered claims together."""
 
 
 def _number(value: object) -> float | int | None:
@@ -79,8 +246,12 @@ def build_cohort(
     payer: str | None = None,
     source: str | None = None,
     provider: str | None = None,
+    table: str = "kpi_claims",
 ) -> None:
     """Build ``kpi_claims``: the claims submitted in the window, with their outcomes.
+
+    Also records the window and filters in ``kpi_window`` (for the A/R and auto-posting
+    queries), unless the cohort is built under another name.
 
     Args:
         conn: The warehouse.
@@ -89,10 +260,15 @@ def build_cohort(
         payer: Only this payer id.
         source: Only this source system.
         provider: Only this billing NPI.
+        table: Build it under this name instead (a second cohort beside the first).
     """
     sql = (resources.files("claimflow.marts") / "sql" / "kpi_claims.sql").read_text("utf-8")
+    if table != "kpi_claims":
+        sql = sql.replace("TABLE kpi_claims AS", f"TABLE {table} AS")
     params = {"from": start, "to": end, "payer": payer, "source": source, "provider": provider}
     execute(conn, sql, params)
+    if table == "kpi_claims":
+        execute(conn, WINDOW_TABLE, params)
 
 
 def compute_kpis(
@@ -101,81 +277,139 @@ def compute_kpis(
     start: dt.date,
     end: dt.date,
     payer: str | None = None,
+    source: str | None = None,
+    provider: str | None = None,
 ) -> dict[str, object]:
     """Every KPI for claims submitted in ``[start, end]``; A/R measures are as of ``end``.
+
+    Args:
+        conn: The warehouse.
+        start: First submission date (first payment date, for the auto-posting rate).
+        end: Last submission date; A/R is as of it.
+        payer: Only this payer id.
+        source: Only claims of this source system.
+        provider: Only claims of this billing NPI.
 
     Returns:
         KPI key → value (None where the warehouse holds nothing to measure it on).
     """
-    build_cohort(conn, start=start, end=end, payer=payer)
+    filters = {"payer": payer, "source": source, "provider": provider}
+    # every claim of the filters once (the HFMA rate looks before the window), the window from it
+    build_cohort(conn, start=EARLIEST, end=LATEST, table="kpi_claims_all", **filters)
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE kpi_claims AS SELECT * FROM kpi_claims_all"
+        " WHERE submission_date BETWEEN ? AND ?",
+        [start, end],
+    )
+    execute(conn, WINDOW_TABLE, {"from": start, "to": end, **filters})
     select = ", ".join(f"{expr} AS {key}" for key, expr in COHORT_KPIS.items())
     row = conn.execute(f"SELECT {select} FROM kpi_claims").fetchone()
     assert row is not None
     result: dict[str, object] = {k: _number(v) for k, v in zip(COHORT_KPIS, row, strict=True)}
-    result.update(_receivables(conn, end, payer))
-    result["auto_posting_rate"] = _auto_posting(conn, start, end, payer)
+    result.update(_receivables(conn, end))
+    result["auto_posting_rate"] = _auto_posting(conn)
+    result.update(_resubmission_outcomes(conn))
+    result.update(_hfma_initial_denials(conn, start, end))
     return result
 
 
-def _receivables(
-    conn: duckdb.DuckDBPyConnection, end: dt.date, payer: str | None
+def _resubmission_outcomes(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """Resubmissions of cohort claims: how many, share paid of those answered, dollars paid."""
+    row = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE outcome = 'paid'),"
+        " count(*) FILTER (WHERE outcome <> 'pending'), coalesce(sum(recovered_amount), 0)"
+        f" FROM ({RESUBMISSION_OUTCOMES})"
+    ).fetchone()
+    assert row is not None
+    return {
+        "resubmissions_sent": row[0],
+        "resubmission_success_rate": row[1] / row[2] if row[2] else None,
+        "resubmission_recovered_amount": _number(row[3]),
+    }
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def hfma_months(
+    start: dt.date, end: dt.date, first_submission: dt.date, last_payment: dt.date
+) -> list[dt.date]:
+    """The reporting months of the HFMA rate: calendar months wholly inside ``[start, end]``,
+    with three months of submissions before them, that the remittances received cover."""
+    month = start if start.day == 1 else _add_months(start, 1)
+    month = max(month, _add_months(first_submission.replace(day=1), 3))
+    months = []
+    while _add_months(month, 1) - dt.timedelta(days=1) <= min(end, last_payment):
+        months.append(month)
+        month = _add_months(month, 1)
+    return months
+
+
+def _hfma_initial_denials(
+    conn: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date
 ) -> dict[str, object]:
-    """Days in A/R and aging, as of ``end``: open balance = charge − paid − contractual."""
-    execute(
-        conn,
-        """CREATE OR REPLACE TEMP TABLE kpi_ar AS
-        WITH remitted AS (
-          SELECT a.claim_id, a.adjudication_id, a.paid_amount FROM adjudication AS a
-          JOIN payments AS p ON p.payment_id = a.payment_id
-          WHERE a.claim_id IS NOT NULL AND p.payment_date <= $end
-        )
-        SELECT c.claim_id, c.total_charge, c.submission_date,
-               c.total_charge - coalesce(sum(a.paid_amount), 0) - coalesce(max(ct.amount), 0) AS balance,
-               date_diff('day', c.submission_date, $end) AS age
-        FROM claims_header AS c
-        LEFT JOIN remitted AS a ON a.claim_id = c.claim_id
-        LEFT JOIN (
-          SELECT a2.claim_id, sum(j.amount) AS amount FROM adjustments AS j
-          JOIN remitted AS a2 ON a2.adjudication_id = j.adjudication_id
-          JOIN ref_carc_category AS r ON r.carc = j.reason_code AND r.category = 'contractual'
-          WHERE j.group_code IN ('CO', 'PI') GROUP BY 1
-        ) AS ct ON ct.claim_id = c.claim_id
-        WHERE c.submission_date <= $end AND ($payer IS NULL OR c.payer_id = $payer)
-          AND (c.segment_index IS NOT NULL OR c.patient_control_number NOT IN (
-            SELECT patient_control_number FROM claims_header WHERE segment_index IS NOT NULL))
-        GROUP BY c.claim_id, c.total_charge, c.submission_date""",
-        {"end": end, "payer": payer},
-    )
-    buckets = ", ".join(
-        f"sum(balance) FILTER (WHERE age >= {lo}" + (f" AND age <= {hi})" if hi else ")")
-        for _, lo, hi in AR_BUCKETS
-    )
+    """The initial denial rate with the HFMA Claim Integrity Task Force denominator.
+
+    For each reporting month: claims whose first 835 (dated in the month) is a denial, over the
+    monthly average of claims submitted in the three months before it; summed over the months.
+    Reads ``kpi_claims_all`` (every claim of the filters).
+    """
+    bounds = conn.execute(
+        "SELECT (SELECT min(submission_date) FROM kpi_claims_all),"
+        " (SELECT max(payment_date) FROM payments)"
+    ).fetchone()
+    none: dict[str, object] = {
+        "initial_denial_rate_hfma_3m": None,
+        "initial_denial_rate_dollars_hfma_3m": None,
+    }
+    if bounds is None or bounds[0] is None or bounds[1] is None:
+        return none
+    months = hfma_months(start, end, bounds[0], bounds[1])
+    if not months:
+        return none
     row = conn.execute(
-        f"SELECT sum(balance) FILTER (WHERE balance > 0),"
-        f" sum(total_charge) FILTER (WHERE age < 90), {buckets} FROM kpi_ar WHERE balance > 0 OR age < 90"
+        """WITH months AS (SELECT CAST(unnest($months) AS DATE) AS m)
+        SELECT sum(denied), sum(submitted) / 3, sum(denied_charge), sum(submitted_charge) / 3
+        FROM (
+          SELECT count(*) FILTER (WHERE k.initially_denied AND k.first_payment_date >= m
+                                    AND k.first_payment_date < m + INTERVAL 1 MONTH) AS denied,
+                 sum(k.total_charge) FILTER (WHERE k.initially_denied AND k.first_payment_date >= m
+                                    AND k.first_payment_date < m + INTERVAL 1 MONTH) AS denied_charge,
+                 count(*) FILTER (WHERE k.submission_date >= m - INTERVAL 3 MONTH
+                                    AND k.submission_date < m) AS submitted,
+                 sum(k.total_charge) FILTER (WHERE k.submission_date >= m - INTERVAL 3 MONTH
+                                    AND k.submission_date < m) AS submitted_charge
+          FROM months CROSS JOIN kpi_claims_all AS k GROUP BY m
+        )""",
+        {"months": months},
     ).fetchone()
     assert row is not None
-    open_ar, charges_90 = row[0], row[1]
-    days = None
-    if open_ar is not None and charges_90:
-        days = round(float(open_ar) / (float(charges_90) / 90), 2)
-    aging = {name: _number(v) or 0 for (name, _, _), v in zip(AR_BUCKETS, row[2:], strict=True)}
-    return {"days_in_ar": days, "ar_total": _number(open_ar) or 0, "ar_aging": aging}
+    denied, submitted, denied_charge, submitted_charge = (_number(v) for v in row)
+    return {
+        "initial_denial_rate_hfma_3m": (
+            float(denied or 0) / float(submitted) if submitted else None
+        ),
+        "initial_denial_rate_dollars_hfma_3m": (
+            float(denied_charge or 0) / float(submitted_charge) if submitted_charge else None
+        ),
+    }
 
 
-def _auto_posting(
-    conn: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, payer: str | None
-) -> object:
+def _receivables(conn: duckdb.DuckDBPyConnection, end: dt.date) -> dict[str, object]:
+    """Days in A/R and aging, as of ``end`` (:data:`AR_AS_OF`)."""
+    cursor = conn.execute(AR_AS_OF, {"day": end})
+    names = [d[0] for d in cursor.description]
+    row = dict(zip(names, cursor.fetchone() or (), strict=True))
+    return {
+        "days_in_ar": _number(row.get("days_in_ar")),
+        "ar_total": _number(row.get("ar_total")) or 0,
+        "ar_aging": {name: _number(row.get(f"ar_{name}")) or 0 for name, _, _ in AR_BUCKETS},
+    }
+
+
+def _auto_posting(conn: duckdb.DuckDBPyConnection) -> object:
     """Remittance lines matched to a claim line without a person, for payments in the window."""
-    row = conn.execute(
-        """SELECT count(*) FILTER (WHERE m.left_id IS NOT NULL AND NOT m.needs_review),
-                  count(*)
-           FROM adjudication_line AS l
-           JOIN adjudication AS a ON a.adjudication_id = l.adjudication_id
-           JOIN payments AS p ON p.payment_id = a.payment_id
-           LEFT JOIN claim_line_match AS m ON m.left_id = l.adjudication_line_id
-           WHERE p.payment_date BETWEEN ? AND ? AND (? IS NULL OR p.payer_id = ?)""",
-        [start, end, payer, payer],
-    ).fetchone()
-    assert row is not None
-    return row[0] / row[1] if row[1] else None
+    row = conn.execute(f"SELECT {AUTO_POSTING_RATE} FROM ({AUTO_POSTING_LINES})").fetchone()
+    return _number(row[0]) if row else None

@@ -1,7 +1,10 @@
 """Named report queries over silver: denials, payer scorecard, reconciliation, cash forecast.
 
 Each report is one SQL definition over the claim cohort ``kpi_claims`` (built by
-:func:`prepare` for a window and filters) or over the warehouse's operational tables. The
+:func:`prepare` for a window and filters: payer, billing provider, source system) or over the
+warehouse's operational tables; ``daily_ar`` and ``daily_auto_posting`` read the window and
+filters :func:`prepare` records in ``kpi_window``, with the very queries of the A/R and
+auto-posting KPIs. The daily reports group by day × payer × provider × source. The
 dashboard shows these, and nothing else, so a number on screen is always one of these queries.
 """
 
@@ -11,11 +14,23 @@ from typing import Any
 
 import duckdb
 
-from claimflow.marts.kpis import build_cohort
+from claimflow.marts.kpis import (
+    AR_BUCKETS,
+    AR_COLUMNS,
+    AR_PIECES,
+    AUTO_POSTING_LINES,
+    AUTO_POSTING_RATE,
+    COHORT_KPIS,
+    DAYS_IN_AR,
+    REJECTED_277CA_CLAIM,
+    RESUBMISSION_OUTCOMES,
+    build_cohort,
+)
 from claimflow.warehouse.sql import fetch_dicts
 
 DENIAL_LINES = """
-  SELECT a.claim_id, c.payer_id, c.source_system, c.submission_date, j.group_code, j.reason_code,
+  SELECT a.claim_id, c.payer_id, c.billing_npi AS provider, c.source_system, c.submission_date,
+         j.group_code, j.reason_code,
          coalesce(CASE WHEN r.needs_rarc THEN x.category END, r.category, 'other') AS category,
          j.amount, a.patient_control_number
   FROM adjustments AS j
@@ -32,7 +47,243 @@ DENIAL_LINES = """
     AND coalesce(r.category, 'other') NOT IN ('contractual', 'patient_responsibility')
 """
 
+DAILY_MEASURES: tuple[str, ...] = (
+    "claims_submitted",
+    "total_billed",
+    "total_allowed",
+    "total_paid",
+    "first_pass_clean_claim_rate",
+    "rejection_rate_999",
+    "rejection_rate_277ca",
+    "initial_denial_rate",
+    "initial_denial_rate_dollars",
+    "net_collection_rate",
+    "final_denial_write_off_amount",
+    "payer_lag_days_median",
+    "payer_lag_days_p90",
+)
+"""The KPIs of the daily mart: the very aggregates of ``COHORT_KPIS``, per group."""
+
+DAILY_BY_PAYER_PROVIDER_SOURCE = (
+    "SELECT submission_date AS day, payer_id, billing_npi AS provider, source_system, "
+    + ", ".join(f"{COHORT_KPIS[key]} AS {key}" for key in DAILY_MEASURES)
+    + " FROM kpi_claims GROUP BY ALL ORDER BY day, payer_id, provider, source_system"
+)
+
+GROUP = "payer_id, provider, source_system"
+"""The grouping of every daily report, after its day."""
+
+DAILY_277CA_REJECTIONS = f"""
+    -- claims the 277CA rejects (the numerator of rejection_rate_277ca) by their latest STC01:
+    -- category, status code (with its description) and entity; share_of_acknowledged = claims ÷
+    -- the group's claims with a 277CA, so a group's shares add up to its rejection_rate_277ca
+    WITH acknowledged AS (
+      SELECT submission_date, payer_id, billing_npi, source_system,
+             count(*) FILTER (WHERE latest_status IS NOT NULL) AS n
+      FROM kpi_claims GROUP BY ALL
+    ), codes AS (
+      SELECT code, any_value(description) AS description FROM ref_codes
+      WHERE code_set = 'claim_status' GROUP BY 1
+    )
+    SELECT k.submission_date AS day, k.payer_id, k.billing_npi AS provider, k.source_system,
+           k.latest_status AS status_category, k.latest_status_code AS status_code,
+           k.latest_entity_code AS entity_code, any_value(left(c.description, 80)) AS description,
+           count(*) AS claims, sum(k.total_charge) AS billed,
+           count(*) / any_value(a.n) AS share_of_acknowledged
+    FROM kpi_claims AS k
+    JOIN acknowledged AS a
+      ON a.submission_date = k.submission_date AND a.payer_id IS NOT DISTINCT FROM k.payer_id
+     AND a.billing_npi IS NOT DISTINCT FROM k.billing_npi
+     AND a.source_system IS NOT DISTINCT FROM k.source_system
+    LEFT JOIN codes AS c ON c.code = k.latest_status_code
+    WHERE {REJECTED_277CA_CLAIM}
+    GROUP BY ALL ORDER BY day, {GROUP}, claims DESC, status_category, status_code"""
+
+DAILY_TOP_CARCS = 5
+"""How many CARCs ``daily_denials_by_carc`` keeps per day × payer × provider × source."""
+
+AR_MEASURES = ", ".join(f"('{m}')" for m in (*(n for n, _, _ in AR_BUCKETS), "charges_90d"))
+
+DAILY_AR = f"""
+    -- A/R as of each day of the window, from the first day a filtered claim was submitted: the
+    -- stretches of AR_PIECES become +amount on their first day and −amount after their last,
+    -- summed day by day (what began before the first day is carried into it)
+    WITH pieces AS ({AR_PIECES}
+    ), days AS (
+      SELECT CAST(unnest(range(
+               CAST(greatest(w.start_date, (SELECT min(start) FROM pieces)) AS TIMESTAMP),
+               CAST(w.end_date AS TIMESTAMP) + INTERVAL 1 DAY, INTERVAL 1 DAY)) AS DATE) AS day
+      FROM kpi_window AS w
+    ), deltas AS (
+      SELECT {GROUP}, measure, greatest(day, (SELECT min(day) FROM days)) AS day,
+             sum(amount) AS amount
+      FROM (
+        SELECT {GROUP}, measure, start AS day, amount FROM pieces
+        UNION ALL
+        SELECT {GROUP}, measure, stop, -amount FROM pieces WHERE stop IS NOT NULL
+      )
+      WHERE day <= (SELECT max(day) FROM days)
+      GROUP BY ALL
+    ), grid AS (
+      SELECT d.day, g.*, m.measure
+      FROM days AS d, (SELECT DISTINCT {GROUP} FROM deltas) AS g,
+           (VALUES {AR_MEASURES}) AS m(measure)
+    ), running AS (
+      SELECT g.day, g.payer_id, g.provider, g.source_system, g.measure,
+             sum(coalesce(x.amount, 0)) OVER (
+               PARTITION BY g.payer_id, g.provider, g.source_system, g.measure ORDER BY g.day
+             ) AS amount
+      FROM grid AS g
+      LEFT JOIN deltas AS x
+        ON x.day = g.day AND x.measure = g.measure
+       AND x.payer_id IS NOT DISTINCT FROM g.payer_id
+       AND x.provider IS NOT DISTINCT FROM g.provider
+       AND x.source_system IS NOT DISTINCT FROM g.source_system
+    )
+    SELECT *, {DAYS_IN_AR} AS days_in_ar FROM (
+      SELECT day, {GROUP}, {AR_COLUMNS} FROM running GROUP BY ALL
+    )
+    WHERE ar_total <> 0 OR charges_90d <> 0
+    ORDER BY day, {GROUP}"""
+
+BACKTEST_CUTOFFS = """
+    SELECT CAST(w AS DATE) AS cutoff
+    FROM (
+      SELECT min(k.first_payment_date) AS first_paid, max(p.payment_date) AS last_paid
+      FROM kpi_claims AS k
+      LEFT JOIN adjudication AS a ON a.claim_id = k.claim_id
+      LEFT JOIN payments AS p ON p.payment_id = a.payment_id
+    ) AS bounds, range(date_trunc('week', first_paid) + INTERVAL 7 DAY,
+                       last_paid - INTERVAL 5 DAY, INTERVAL 7 DAY) AS t(w)
+    WHERE first_paid IS NOT NULL"""
+"""The Mondays of the back-test: from the first after an 835 to the last whose week the 835s
+cover (Monday + 6 days on or before the latest 835)."""
+
+LIVE_CUTOFF = """
+    SELECT CAST(coalesce(greatest(max(payment_date), (SELECT max(submission_date)
+                                                      FROM claims_header)) + 1,
+                         current_date) AS DATE) AS cutoff
+    FROM payments"""
+"""The live forecast is as of the day after the warehouse's latest 835 or submission."""
+
+FORECAST_WEEKS = 13
+"""How many weeks ahead the cash forecast looks."""
+
+
+def open_claim_forecast(cutoffs: str, weeks: int) -> str:
+    """SQL: expected payment per claim open at each cutoff, per 7-day window after it.
+
+    The method (docs/kpis.md): for each week of a claim's age (days since submission ÷ 7), the
+    claims of the same payer that reached that week with no 835, and whose week had ended by the
+    cutoff, give a *dollar hazard* h (what their 835s paid in that week ÷ their charges: lag
+    and denials at once) and a *remittance share* r (how many got their first 835 in it). A claim
+    open at the cutoff, of age a, expects in the window [a + 7j, a + 7j + 7) its charge × the
+    hazard of that window (blended between the two age-weeks it straddles) × the chance of no 835
+    before it (Π (1 − r) over the weeks in between). A payer without history for an age-week
+    uses all payers'; no history at all, nothing.
+
+    Args:
+        cutoffs: SQL of a CTE body with one DATE column ``cutoff``: the as-of dates.
+        weeks: Windows after each cutoff (1 for the back-test).
+
+    Returns:
+        A query with columns cutoff, claim_id, payer_id, week_start, expected_payment.
+    """
+    return f"""
+  WITH cutoffs AS ({cutoffs}
+  ), remits AS (
+    SELECT a.claim_id, a.paid_amount, p.payment_date
+    FROM adjudication AS a JOIN payments AS p ON p.payment_id = a.payment_id
+    WHERE a.claim_id IN (SELECT claim_id FROM kpi_claims)
+  ), last_cutoff AS (
+    SELECT max(cutoff) AS c FROM cutoffs
+  ), weekly_paid AS (
+    SELECT r.claim_id, (r.payment_date - k.submission_date) // 7 AS b, sum(r.paid_amount) AS paid
+    FROM remits AS r JOIN kpi_claims AS k USING (claim_id) GROUP BY 1, 2
+  ), at_risk AS (
+    -- each claim in each week of age it began without an 835 (up to the last cutoff)
+    SELECT k.claim_id, k.payer_id, k.total_charge, k.submission_date, t.b,
+           coalesce(k.first_payment_date - k.submission_date < 7 * t.b + 7, false) AS remitted
+    FROM kpi_claims AS k CROSS JOIN last_cutoff AS l,
+         LATERAL (SELECT unnest(range(0, (least(coalesce(k.first_payment_date, l.c), l.c)
+                                          - k.submission_date) // 7 + 1)) AS b) AS t
+    WHERE k.submission_date < l.c
+  ), at_risk_by_day AS (
+    SELECT x.payer_id, x.b,
+           x.submission_date + CAST(7 * x.b + 7 AS INTEGER) AS observed_on,
+           count(*) AS n, count(*) FILTER (WHERE x.remitted) AS f,
+           sum(x.total_charge) AS charge, sum(coalesce(w.paid, 0)) AS paid
+    FROM at_risk AS x LEFT JOIN weekly_paid AS w ON w.claim_id = x.claim_id AND w.b = x.b
+    GROUP BY 1, 2, 3
+  ), history AS (
+    SELECT c.cutoff, d.payer_id, grouping(d.payer_id) = 1 AS pooled, d.b,
+           sum(d.paid) / nullif(sum(d.charge), 0) AS h, sum(d.f) / sum(d.n) AS r
+    FROM cutoffs AS c JOIN at_risk_by_day AS d ON d.observed_on <= c.cutoff
+    GROUP BY GROUPING SETS ((c.cutoff, d.payer_id, d.b), (c.cutoff, d.b))
+  ), open AS (
+    SELECT c.cutoff, k.claim_id, k.payer_id, k.total_charge,
+           CAST(c.cutoff - k.submission_date AS INTEGER) AS age
+    FROM cutoffs AS c JOIN kpi_claims AS k
+      ON k.submission_date < c.cutoff
+     AND (k.first_payment_date IS NULL OR k.first_payment_date >= c.cutoff)
+  ), grid AS (
+    -- every (cutoff, payer, age-week) an open claim may need, own history else pooled
+    SELECT g.cutoff, g.payer_id, g.b,
+           coalesce(own.h, everyone.h, 0) AS h, coalesce(own.r, everyone.r, 0) AS r
+    FROM (
+      SELECT DISTINCT o.cutoff, o.payer_id, unnest(range(0, max(o.age) OVER (
+               PARTITION BY o.cutoff) // 7 + {weeks} + 2)) AS b
+      FROM open AS o
+    ) AS g
+    LEFT JOIN history AS own ON own.cutoff = g.cutoff AND NOT own.pooled
+     AND own.payer_id IS NOT DISTINCT FROM g.payer_id AND own.b = g.b
+    LEFT JOIN history AS everyone ON everyone.cutoff = g.cutoff AND everyone.pooled
+     AND everyone.b = g.b
+  ), hazard AS (
+    -- log_unremitted: log of the chance of no 835 in the age-weeks before b
+    SELECT *, coalesce(sum(ln(greatest(1 - r, 1e-9))) OVER (
+             PARTITION BY cutoff, payer_id ORDER BY b
+             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS log_unremitted
+    FROM grid
+  ), windows AS (
+    SELECT o.*, j, o.age + 7 * j AS u FROM open AS o, range(0, {weeks}) AS t(j)
+  )
+  SELECT w.cutoff, w.claim_id, w.payer_id, w.cutoff + CAST(7 * w.j AS INTEGER) AS week_start,
+         w.total_charge * ((7 - w.u % 7) / 7 * lo.h + (w.u % 7) / 7 * hi.h)
+           * exp(lo.log_unremitted - now.log_unremitted) AS expected_payment
+  FROM windows AS w
+  JOIN hazard AS now ON now.cutoff = w.cutoff AND now.payer_id IS NOT DISTINCT FROM w.payer_id
+   AND now.b = w.age // 7
+  JOIN hazard AS lo ON lo.cutoff = w.cutoff AND lo.payer_id IS NOT DISTINCT FROM w.payer_id
+   AND lo.b = w.u // 7
+  JOIN hazard AS hi ON hi.cutoff = w.cutoff AND hi.payer_id IS NOT DISTINCT FROM w.payer_id
+   AND hi.b = w.u // 7 + 1
+"""
+
+
 REPORTS: dict[str, str] = {
+    "daily_by_payer_provider_source": DAILY_BY_PAYER_PROVIDER_SOURCE,
+    "daily_277ca_rejections": DAILY_277CA_REJECTIONS,
+    "daily_denials_by_category": f"""
+        SELECT submission_date AS day, {GROUP}, category, count(DISTINCT claim_id) AS claims,
+               sum(amount) AS denied_amount
+        FROM ({DENIAL_LINES}) GROUP BY ALL
+        ORDER BY day, {GROUP}, denied_amount DESC, category""",
+    "daily_denials_by_carc": f"""
+        SELECT d.submission_date AS day, d.payer_id, d.provider, d.source_system,
+               d.group_code || '-' || d.reason_code AS carc, any_value(d.category) AS category,
+               count(DISTINCT d.claim_id) AS claims, sum(d.amount) AS denied_amount,
+               row_number() OVER (PARTITION BY d.submission_date, d.payer_id, d.provider,
+                                  d.source_system ORDER BY sum(d.amount) DESC, carc) AS rank
+        FROM ({DENIAL_LINES}) AS d GROUP BY 1, 2, 3, 4, 5
+        QUALIFY rank <= {DAILY_TOP_CARCS}
+        ORDER BY day, {GROUP}, rank""",
+    "daily_ar": DAILY_AR,
+    "daily_auto_posting": f"""
+        SELECT day, {GROUP}, count(*) AS lines,
+               count(*) FILTER (WHERE auto_posted) AS auto_posted_lines,
+               {AUTO_POSTING_RATE} AS auto_posting_rate
+        FROM ({AUTO_POSTING_LINES}) GROUP BY ALL ORDER BY day, {GROUP}""",
     "denials_by_category": f"""
         SELECT category, count(DISTINCT claim_id) AS claims, sum(amount) AS denied_amount
         FROM ({DENIAL_LINES}) GROUP BY 1 ORDER BY denied_amount DESC""",
@@ -97,24 +348,43 @@ REPORTS: dict[str, str] = {
         WHERE h.expected_payment IS NOT NULL AND k.first_payment_date IS NOT NULL
           AND k.paid_amount <> h.expected_payment
         ORDER BY abs(k.paid_amount - h.expected_payment) DESC LIMIT 500""",
-    "cash_forecast": """
-        WITH lags AS (
-          SELECT payer_id, median(first_payment_date - submission_date) AS lag,
-                 sum(paid_amount) / nullif(sum(total_charge), 0) AS yield
-          FROM kpi_claims WHERE first_payment_date IS NOT NULL GROUP BY 1
-        ), everyone AS (
-          SELECT median(first_payment_date - submission_date) AS lag,
-                 sum(paid_amount) / nullif(sum(total_charge), 0) AS yield
-          FROM kpi_claims WHERE first_payment_date IS NOT NULL
-        )
-        SELECT date_trunc('week', k.submission_date
-                 + CAST(round(coalesce(l.lag, e.lag, 30)) AS INTEGER)) AS expected_week,
-               count(*) AS open_claims,
-               sum(k.total_charge * coalesce(l.yield, e.yield, 0)) AS expected_payment
-        FROM kpi_claims AS k CROSS JOIN everyone AS e
-        LEFT JOIN lags AS l ON l.payer_id = k.payer_id
-        WHERE k.first_payment_date IS NULL
+    "cash_forecast": f"""
+        SELECT week_start AS expected_week, count(*) FILTER (WHERE expected_payment > 0)
+                 AS open_claims, sum(expected_payment) AS expected_payment
+        FROM ({open_claim_forecast(LIVE_CUTOFF, FORECAST_WEEKS)})
         GROUP BY 1 ORDER BY 1""",
+    "cash_forecast_backtest": f"""
+        -- each past week, forecast as of its Monday from what was known then, against what the
+        -- 835s of that week paid on the claims open that Monday; from the first week with an
+        -- 835 before it to the last week the 835s received cover entirely
+        WITH forecast AS (
+          SELECT * FROM ({open_claim_forecast(BACKTEST_CUTOFFS, 1)})
+        ), predicted AS (
+          SELECT cutoff, count(*) AS open_claims, sum(expected_payment) AS forecast
+          FROM forecast GROUP BY 1
+        ), actual AS (
+          SELECT f.cutoff, count(DISTINCT f.claim_id) AS claims_paid, sum(a.paid_amount) AS actual
+          FROM forecast AS f
+          JOIN adjudication AS a ON a.claim_id = f.claim_id
+          JOIN payments AS p ON p.payment_id = a.payment_id
+          WHERE p.payment_date >= f.cutoff AND p.payment_date < f.cutoff + 7
+          GROUP BY 1
+        )
+        SELECT x.cutoff AS week, x.open_claims, x.forecast, coalesce(y.claims_paid, 0) AS claims_paid,
+               coalesce(y.actual, 0) AS actual, x.forecast - coalesce(y.actual, 0) AS error,
+               abs(x.forecast - coalesce(y.actual, 0)) / nullif(y.actual, 0) AS abs_pct_error
+        FROM predicted AS x LEFT JOIN actual AS y USING (cutoff)
+        ORDER BY 1""",
+    "resubmission_outcomes": f"""
+        SELECT category, count(*) AS resubmitted,
+               count(*) FILTER (WHERE outcome <> 'pending') AS answered,
+               count(*) FILTER (WHERE outcome = 'paid') AS paid,
+               count(*) FILTER (WHERE outcome = 'denied_again') AS denied_again,
+               count(*) FILTER (WHERE outcome = 'pending') AS pending,
+               count(*) FILTER (WHERE outcome = 'paid')
+                 / nullif(count(*) FILTER (WHERE outcome <> 'pending'), 0) AS success_rate,
+               sum(recovered_amount) AS recovered_amount
+        FROM ({RESUBMISSION_OUTCOMES}) GROUP BY 1 ORDER BY resubmitted DESC, category""",
     "quarantine_by_rule": """
         SELECT q.dq_rule, f.path AS file, q.source_system, count(*) AS rows
         FROM claims_header__quarantine AS q LEFT JOIN source_files AS f ON f.file_id = q.source_file_id

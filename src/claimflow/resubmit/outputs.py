@@ -17,6 +17,7 @@ import duckdb
 
 from claimflow.atomic import atomic_path
 from claimflow.resubmit.decide import DECISIONS, LOGGED_REASONS
+from claimflow.resubmit.fixes import recommend
 from claimflow.warehouse.sql import execute, sql_str
 
 CANDIDATES_FILE = "resubmission_candidates.json"
@@ -36,8 +37,13 @@ REJECTION_LOG_COLUMNS = (
     "confidence",
     "denial_reason",
     "lineage_hash",
+    "recommended_fix",
 )
-"""The rejection log CSV's columns. It holds no patient identifier."""
+"""The rejection log CSV's columns. It holds no patient identifier.
+
+A log started before ``recommended_fix`` existed keeps its header: new lines are appended with
+the columns that header names, so the file stays one well-formed CSV.
+"""
 
 
 def write_json(target: Path, payload: Any) -> None:
@@ -88,7 +94,8 @@ def append_rejection_log(
                d.source_system, d.exclusion_reason AS reason, d.classification, d.label,
                d.category, d.disposition,
                round(d.confidence, 4) AS confidence, d.denial_reason, d.lineage_hash,
-               d.total_charge AS amount
+               d.total_charge AS amount, CAST(NULL AS VARCHAR) AS recommended_fix,
+               d.recommended_change
         FROM {DECISIONS} AS d
         WHERE d.exclusion_reason IN ({", ".join(f"'{r}'" for r in LOGGED_REASONS)})
           AND NOT EXISTS (
@@ -99,6 +106,8 @@ def append_rejection_log(
         ORDER BY d.source_system, d.patient_control_number""",
         {"run_id": run_id, "logged_at": logged_at},
     )
+    _fill_emr_fixes(conn)
+    conn.execute("ALTER TABLE cf_new_rejections DROP COLUMN recommended_change")
     staged_x12 = conn.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cf_x12_log'"
     ).fetchone()
@@ -114,17 +123,17 @@ def append_rejection_log(
         conn.execute("INSERT INTO rejection_log SELECT * FROM cf_new_rejections")
         target = out_dir / REJECTION_LOG_FILE
         target.parent.mkdir(parents=True, exist_ok=True)
+        needs_header = not target.exists() or target.stat().st_size == 0
+        columns = REJECTION_LOG_COLUMNS if needs_header else _existing_header(target)
         with tempfile.TemporaryDirectory(prefix="claimflow-") as tmp:
             chunk = Path(tmp) / "rows.csv"
             cols = ", ".join(
-                "patient_control_number AS claim_id" if c == "claim_id" else c
-                for c in REJECTION_LOG_COLUMNS
+                "patient_control_number AS claim_id" if c == "claim_id" else c for c in columns
             )
             conn.execute(
                 f"COPY (SELECT {cols} FROM cf_new_rejections) TO {sql_str(str(chunk))}"
                 " (FORMAT CSV, HEADER false, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S')"
             )
-            needs_header = not target.exists() or target.stat().st_size == 0
             with target.open("ab") as log, chunk.open("rb") as rows:
                 if needs_header:
                     log.write((",".join(REJECTION_LOG_COLUMNS) + "\n").encode())
@@ -134,6 +143,40 @@ def append_rejection_log(
                 os.fsync(log.fileno())
     conn.execute("DROP TABLE cf_new_rejections")
     return count
+
+
+def _existing_header(target: Path) -> tuple[str, ...]:
+    """The columns an existing log was started with (an older log lacks recommended_fix)."""
+    with target.open("rb") as log:
+        first = log.readline().decode("utf-8").strip()
+    named = tuple(first.split(","))
+    known = [c for c in named if c in REJECTION_LOG_COLUMNS]
+    return tuple(known) if len(known) == len(named) else REJECTION_LOG_COLUMNS
+
+
+def _fill_emr_fixes(conn: duckdb.DuckDBPyConnection) -> None:
+    """Give every staged EMR rejection its recommended fix, from its reason, category and label."""
+    combos = conn.execute(
+        "SELECT DISTINCT reason, category, recommended_change FROM cf_new_rejections"
+    ).fetchall()
+    if not combos:
+        return
+    fixes = [
+        (reason, category, change, recommend(category or "other", reason=reason, label_fix=change))
+        for reason, category, change in combos
+    ]
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE cf_emr_fixes"
+        " (reason VARCHAR, category VARCHAR, change VARCHAR, fix VARCHAR)"
+    )
+    conn.executemany("INSERT INTO cf_emr_fixes VALUES (?, ?, ?, ?)", fixes)
+    conn.execute(
+        "UPDATE cf_new_rejections AS n SET recommended_fix = f.fix FROM cf_emr_fixes AS f"
+        " WHERE f.reason IS NOT DISTINCT FROM n.reason"
+        " AND f.category IS NOT DISTINCT FROM n.category"
+        " AND f.change IS NOT DISTINCT FROM n.recommended_change"
+    )
+    conn.execute("DROP TABLE cf_emr_fixes")
 
 
 def decision_metrics(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:

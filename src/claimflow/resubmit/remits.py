@@ -23,8 +23,10 @@ import duckdb
 
 from claimflow.atomic import atomic_path
 from claimflow.config import ResubmissionPolicy
+from claimflow.denials.cache import classify_inputs, input_key
 from claimflow.denials.classifier import Classification, DenialClassifier, DenialInput
 from claimflow.denials.outcome import NEVER_AUTO
+from claimflow.resubmit.fixes import NpiFinding, check_npis, provider_roles, recommend
 from claimflow.warehouse.sql import fetch_dicts, insert_rows
 from claimflow.x12 import write_837
 
@@ -45,6 +47,8 @@ class Plan:
     fix: str | None = None
     header_changes: dict[str, object] = field(default_factory=dict)
     line_changes: dict[str, dict[str, object]] = field(default_factory=dict)  # line id → changes
+    npi_findings: list[NpiFinding] = field(default_factory=list)
+    advice: str | None = None  # the recommended fix, in a biller's words, resubmitted or not
 
     @property
     def frequency_code(self) -> str:
@@ -59,37 +63,75 @@ def load_states(conn: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return fetch_dicts(conn, "SELECT * FROM cf_x12_states ORDER BY claim_id", [])
 
 
-def _classify(classifier: DenialClassifier, state: dict[str, Any]) -> Classification:
-    return classifier.classify(
-        DenialInput(
-            group_code=state["group_code"],
-            carc=state["carc"],
-            rarcs=tuple(state["rarcs"] or ()),
-            status_category=state["status_category_code"],
-            status_code=state["status_code"],
-            entity_code=state["entity_code"],
-            segment_error_code=state["segment_error_code"],
-            element_error_code=state["element_error_code"],
-        )
+def _input(state: dict[str, Any]) -> DenialInput:
+    return DenialInput(
+        group_code=state["group_code"],
+        carc=state["carc"],
+        rarcs=tuple(state["rarcs"] or ()),
+        status_category=state["status_category_code"],
+        status_code=state["status_code"],
+        entity_code=state["entity_code"],
+        segment_error_code=state["segment_error_code"],
+        element_error_code=state["element_error_code"],
     )
 
 
-def _find_fix(conn: duckdb.DuckDBPyConnection, plan: Plan) -> None:
+@dataclass
+class Known:
+    """What the fixes need from the warehouse, read once for every claim to decide on."""
+
+    headers: dict[str, dict[str, Any]]  # claim_id → the claim's identifiers
+    lines: dict[str, list[dict[str, Any]]]  # claim_id → its lines, in order
+    auths: dict[tuple[str, str], str]  # (member id, payer id) → an authorization on file
+
+    @classmethod
+    def load(cls, conn: duckdb.DuckDBPyConnection) -> Known:
+        """Read the claims of ``cf_x12_states`` (see :func:`load_states`)."""
+        headers = {
+            r["claim_id"]: r
+            for r in fetch_dicts(
+                conn,
+                "SELECT claim_id, prior_auth_number, billing_tin, billing_npi, rendering_npi,"
+                " referring_npi, attending_npi, facility_npi FROM claims_header"
+                " WHERE claim_id IN (SELECT claim_id FROM cf_x12_states)",
+                [],
+            )
+        }
+        lines: dict[str, list[dict[str, Any]]] = {}
+        for line in fetch_dicts(
+            conn,
+            "SELECT claim_id, claim_line_id, line_number, procedure_code, service_from,"
+            " modifier_1, modifier_2, modifier_3, modifier_4, rendering_npi FROM claims_line"
+            " WHERE claim_id IN (SELECT claim_id FROM cf_x12_states)"
+            " ORDER BY claim_id, line_number",
+            [],
+        ):
+            lines.setdefault(line["claim_id"], []).append(line)
+        auths = {
+            (r[0], r[1]): r[2]
+            for r in conn.execute(
+                "SELECT member_id, payer_id, min(prior_auth_number) FROM claims_header"
+                " WHERE prior_auth_number IS NOT NULL AND member_id IS NOT NULL"
+                " AND payer_id IS NOT NULL GROUP BY 1, 2"
+            ).fetchall()
+        }
+        return cls(headers, lines, auths)
+
+
+def _find_fix(plan: Plan, known: Known) -> None:
     """Look for a deterministic fix backed by data; fill plan.fix and the changes if found."""
     state, category = plan.state, plan.classification.category
+    if plan.npi_findings:
+        if all(f.replacement for f in plan.npi_findings):
+            _replace_npis(plan, known)
+        return
     corrected = state["corrected_member_id"]
     if category == "eligibility" and corrected and corrected != state["member_id"]:
         plan.header_changes["member_id"] = corrected
         plan.fix = "Replace the member id with the corrected id the payer returned (835 NM1*74)"
         return
     if category == "coding":
-        lines = fetch_dicts(
-            conn,
-            "SELECT claim_line_id, line_number, procedure_code, service_from, modifier_1,"
-            " modifier_2, modifier_3, modifier_4 FROM claims_line WHERE claim_id = ?"
-            " ORDER BY line_number",
-            [state["claim_id"]],
-        )
+        lines = known.lines.get(state["claim_id"], [])
         for line in lines:
             modifiers = [line[f"modifier_{i}"] for i in range(1, 5)]
             others = [
@@ -110,18 +152,46 @@ def _find_fix(conn: duckdb.DuckDBPyConnection, plan: Plan) -> None:
                 )
                 return
     if category == "authorization":
-        known = conn.execute(
-            "SELECT min(prior_auth_number) FROM claims_header WHERE member_id = ? AND payer_id = ?"
-            " AND prior_auth_number IS NOT NULL",
-            [state["member_id"], state["payer_id"]],
-        ).fetchone()
-        current = conn.execute(
-            "SELECT prior_auth_number FROM claims_header WHERE claim_id = ?", [state["claim_id"]]
-        ).fetchone()
-        if known and known[0] and not (current and current[0]):
-            plan.header_changes["prior_auth_number"] = known[0]
-            plan.fix = f"Attach prior authorization {known[0]} already on file"
+        on_file = known.auths.get((state["member_id"], state["payer_id"]))
+        header = known.headers.get(state["claim_id"], {})
+        if on_file and not header.get("prior_auth_number"):
+            plan.header_changes["prior_auth_number"] = on_file
+            plan.fix = f"Attach prior authorization {on_file} already on file"
             return
+
+
+def _replace_npis(plan: Plan, known: Known) -> None:
+    """Put the one valid NPI known for the provider in place of each failing one."""
+    header = known.headers.get(plan.state["claim_id"], {})
+    for finding in plan.npi_findings:
+        assert finding.replacement is not None
+        if header.get(finding.column) == finding.npi:
+            plan.header_changes[finding.column] = finding.replacement
+        if finding.column == "rendering_npi":
+            for line in known.lines.get(plan.state["claim_id"], []):
+                if line["rendering_npi"] == finding.npi:
+                    changes = plan.line_changes.setdefault(line["claim_line_id"], {})
+                    changes["rendering_npi"] = finding.replacement
+    plan.fix = "; ".join(f.sentence() for f in plan.npi_findings)
+
+
+def _advice(plan: Plan, known: Known) -> str:
+    """The recommended fix of a plan that goes to a person."""
+    c, reason = plan.classification, plan.reason
+    base = reason.split(" ")[0]
+    if plan.fix and base not in ("timely_filing_window_closed", "max_attempts"):
+        # a deterministic fix exists but something else held it back: say both
+        if base == "ambiguous":
+            return f"{plan.fix} (confirm the cause first: the classifier is not sure)"
+        if base == "no_payer_claim_control_number":
+            first = recommend(c.category, reason=reason, state=plan.state)
+            return f"{first}; then: {plan.fix}"
+        return plan.fix
+    lines = known.lines.get(plan.state["claim_id"], []) if c.category == "authorization" else []
+    findings = [] if base in ("timely_filing_window_closed", "max_attempts") else plan.npi_findings
+    return recommend(
+        c.category, reason=reason, state=plan.state, npi_findings=findings, lines=lines
+    )
 
 
 def plan_resubmissions(
@@ -129,8 +199,15 @@ def plan_resubmissions(
     classifier: DenialClassifier,
     policy: ResubmissionPolicy,
     reference_date: dt.date,
+    *,
+    run_id: str | None = None,
 ) -> list[Plan]:
-    """Decide, for every denied or rejected submitted claim, whether to resubmit and how."""
+    """Decide, for every denied or rejected submitted claim, whether to resubmit and how.
+
+    Each distinct code combination is classified once and cached in the warehouse with the
+    classifier version (:func:`claimflow.denials.cache.classify_inputs`); ``run_id`` (default:
+    the run in progress in ``runs``, if any) is recorded beside each new classification.
+    """
     attempts = dict(
         conn.execute("SELECT claim_id, count(*) FROM resubmissions GROUP BY 1").fetchall()
     )
@@ -139,11 +216,29 @@ def plan_resubmissions(
         for r in conn.execute("SELECT claim_id, trigger_id FROM resubmissions").fetchall()
     }
     plans = []
-    for state in load_states(conn):
-        if (state["claim_id"], state["trigger_id"]) in answered:
-            continue  # already resubmitted for this very denial: wait for the payer's answer
-        result = _classify(classifier, state)
+    states = [
+        s for s in load_states(conn) if (s["claim_id"], s["trigger_id"]) not in answered
+    ]  # a claim already resubmitted for this very denial waits for the payer's answer
+    if run_id is None:
+        running = conn.execute(
+            "SELECT max_by(run_id, started_at) FROM runs WHERE status = 'running'"
+        ).fetchone()
+        run_id = running[0] if running else None
+    classified, _ = classify_inputs(conn, classifier, [_input(s) for s in states], run_id=run_id)
+    known = Known.load(conn)
+    for state in states:
+        result = classified[input_key(_input(state))]
         plan = Plan(state, result, "worklist", "eligible")
+        roles = provider_roles(state, result.category)
+        if roles and state["claim_id"] in known.headers:
+            plan.npi_findings = check_npis(
+                conn,
+                known.headers[state["claim_id"]],
+                known.lines.get(state["claim_id"], []),
+                roles,
+            )
+        if result.category not in NEVER_AUTO:
+            _find_fix(plan, known)
         limit = policy.timely_filing_days.get(
             str(state["payer_id"]), policy.default_timely_filing_days
         )
@@ -160,17 +255,16 @@ def plan_resubmissions(
             plan.reason = "timely_filing_window_closed"
         elif state["trigger"] == "835" and not state["payer_claim_control_number"]:
             plan.reason = "no_payer_claim_control_number"
+        elif plan.fix is None:
+            plan.reason = "no_deterministic_fix"
         else:
-            _find_fix(conn, plan)
-            if plan.fix is None:
-                plan.reason = "no_deterministic_fix"
-            else:
-                plan.decision = "resubmit"
+            plan.decision = "resubmit"
+        plan.advice = plan.fix if plan.decision == "resubmit" else _advice(plan, known)
         plans.append(plan)
     return plans
 
 
-def corrected_claimfetch_dicts(
+def corrected_claim_rows(
     conn: duckdb.DuckDBPyConnection, plans: list[Plan]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """The canonical rows of the corrected claims: header, lines and diagnoses, fixes applied."""
@@ -216,6 +310,7 @@ def plan_record(plan: Plan) -> dict[str, Any]:
         "layer": c.layer,
         "why": c.explanation,
         "recommended_change": plan.fix,
+        "recommended_fix": plan.advice,
         "frequency_code": plan.frequency_code if plan.decision == "resubmit" else None,
         "payer_claim_control_number": plan.state["payer_claim_control_number"],
         "amount": float(plan.state["denied_amount"] or plan.state["total_charge"] or 0),
@@ -304,7 +399,7 @@ def stage_worklist(
             (run_id, now, st["claim_id"], st["patient_control_number"], st["source_system"],
              reason, "non_retryable" if reason == "not_resubmittable" else reason, c.label,
              c.category, c.disposition, round(c.confidence, 4), c.explanation,
-             st["lineage_hash"], st["denied_amount"] or st["total_charge"])
+             st["lineage_hash"], st["denied_amount"] or st["total_charge"], plan.advice)
         )  # fmt: skip
     conn.execute(
         "CREATE OR REPLACE TEMP TABLE cf_x12_log AS SELECT * FROM rejection_log WHERE false"
@@ -321,7 +416,7 @@ def write_corrected_claims(
     policy: ResubmissionPolicy,
 ) -> int:
     """Write the corrected 837s (one interchange per claim type) atomically; return the count."""
-    headers, lines, diagnoses = corrected_claimfetch_dicts(conn, plans)
+    headers, lines, diagnoses = corrected_claim_rows(conn, plans)
     if not headers:
         return 0
     chunks = []

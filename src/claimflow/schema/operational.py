@@ -181,6 +181,7 @@ REJECTION_LOG = Table(
         Column("denial_reason", T),
         Column("lineage_hash", C),
         Column("amount", M, "the money at stake: the claim's charge (or the denied amount)"),
+        Column("recommended_fix", T, "what a biller should do, in words (migration 0002)"),
     ),
     doc="Append-only: each (claim, decision) logged once, ever.",
 )

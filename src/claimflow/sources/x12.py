@@ -10,10 +10,14 @@ cores. At most ``window`` parses are in flight.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
+import types
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +107,23 @@ def spool_parse(path: str, file_id: str, data_source: str, spool_dir: str) -> Sp
     return spooled
 
 
+@contextlib.contextmanager
+def _bare_main() -> Iterator[None]:
+    """Start workers without re-running the host's ``__main__``.
+
+    A spawned worker re-imports the parent's main script before it runs anything; the workers
+    need only this module, and the host may be a script that must not run twice (Streamlit
+    runs the dashboard as ``__main__``, a notebook has none worth importing). Workers are
+    started inside ``submit``, so the main module is hidden while submitting.
+    """
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
+
+
 class X12Prefetch:
     """Parses queued X12 files in worker processes; hands results back in any order asked.
 
@@ -132,9 +153,10 @@ class X12Prefetch:
     def _top_up(self) -> None:
         while self.pool is not None and self.queue and len(self.running) < self.window:
             path, file_id, source = self.queue.pop(0)
-            self.running[file_id] = self.pool.submit(
-                spool_parse, path, file_id, source, self.spool_dir
-            )
+            with _bare_main():
+                self.running[file_id] = self.pool.submit(
+                    spool_parse, path, file_id, source, self.spool_dir
+                )
 
     def result(self, path: Path, file_id: str, data_source: str) -> SpooledParse:
         """The parse of a file (waiting for its worker, or parsing it here if never queued).

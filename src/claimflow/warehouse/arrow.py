@@ -19,6 +19,9 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
+_DECIMAL_QUANTITY = pa.decimal128(38, 10)
+
+
 def arrow_type(sql_type: str) -> pa.DataType:
     """The Arrow type a schema column of ``sql_type`` is handed over as."""
     return _ARROW_TYPES[sql_type]
@@ -49,8 +52,14 @@ def rows_to_arrow(
         extra: Constant values for some columns (they win over the rows' values).
     """
     if not extra:
-        try:  # one C++ pass when the values already have the schema's types (the engine's do)
-            return pa.Table.from_pylist(list(rows), schema=arrow_schema(table, columns))
+        # One C++ pass when the values already have the schema's types, as the X12 engine's do
+        # (its quantities are Decimals: they go in as decimals and are cast to DOUBLE here).
+        target = arrow_schema(table, columns)
+        loose = pa.schema(
+            [pa.field(f.name, _DECIMAL_QUANTITY) if f.type == pa.float64() else f for f in target]
+        )
+        try:
+            return pa.Table.from_pylist(list(rows), schema=loose).cast(target)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
             pass
     extra = extra or {}

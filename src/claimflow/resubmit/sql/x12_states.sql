@@ -45,7 +45,10 @@ WITH remits AS (
 ), rejected_999 AS (
   SELECT m.right_id AS claim_id, min(a.ack_id) AS ack_id,
          min(e.segment_error_code) AS segment_error_code,
-         min(e.element_error_code) AS element_error_code
+         min(e.element_error_code) AS element_error_code,
+         arg_min(e.segment_id, coalesce(e.segment_position, 0)) AS error_segment,
+         arg_min(e.loop_id, coalesce(e.segment_position, 0)) AS error_loop,
+         arg_min(e.element_position, coalesce(e.segment_position, 0)) AS error_element_position
   FROM claim_match AS m
   JOIN ack_999 AS a ON m.left_kind = '999' AND a.ack_id = m.left_id
   LEFT JOIN ack_999_errors AS e ON e.ack_id = a.ack_id
@@ -66,7 +69,8 @@ SELECT c.claim_id, c.patient_control_number, c.claim_type, c.payer_id, c.member_
        r.group_code, r.carc, coalesce(r.rarcs, []) AS rarcs, r.denied_amount,
        r.payer_claim_control_number, r.corrected_member_id,
        t.status_category_code, t.status_code, t.entity_code,
-       n.segment_error_code, n.element_error_code
+       n.segment_error_code, n.element_error_code, n.error_segment, n.error_loop,
+       n.error_element_position
 FROM claims_header AS c
 LEFT JOIN last_remit AS r
   ON r.claim_id = c.claim_id

@@ -1,0 +1,475 @@
+"""The HTTP API (FastAPI): the warehouse, read-only, through the same functions as the CLI.
+
+Every request opens the warehouse read-only (so a ``claimflow run`` can write between requests)
+and answers from :mod:`claimflow.marts`, :mod:`claimflow.warehouse.lineage` and
+:mod:`claimflow.denials`; the API holds no query of its own except the claim lifecycle
+(:mod:`claimflow.api.lifecycle`). Patient identifiers are masked unless the server's role may
+see them (:mod:`claimflow.phi`, the dashboard's rule). Errors are ``{"error": "..."}``.
+The request log names the route template (``/claims/{claim_id}``), never the values in a path,
+a query or a body.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import duckdb
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from claimflow import __version__
+from claimflow.api.lifecycle import claim_lifecycle
+from claimflow.config import ResubmissionPolicy
+from claimflow.denials.classifier import DenialClassifier, DenialInput
+from claimflow.denials.model import classifier_with_model
+from claimflow.errors import ClaimflowError, LineageNotFoundError, WarehouseError
+from claimflow.marts.kpis import compute_kpis
+from claimflow.marts.reports import REPORTS, prepare, run_report
+from claimflow.marts.sla import open_alerts
+from claimflow.marts.worklist import count_open_worklist, open_worklist
+from claimflow.phi import (
+    DEFAULT_PHI_ROLES,
+    DEFAULT_ROLE,
+    PHI_ROLES_ENV,
+    ROLE_ENV,
+    mask_row,
+    may_see_phi,
+    parse_roles,
+)
+from claimflow.schema import (
+    ACK_277CA,
+    ACK_999,
+    ADJUDICATION,
+    ADJUSTMENTS,
+    CLAIMS_HEADER,
+    CLAIMS_LINE,
+    PAYMENTS,
+    REJECTION_LOG,
+    RESUBMISSIONS,
+    RUNS,
+    SLA_ALERTS,
+)
+from claimflow.warehouse.connection import DEFAULT_WAREHOUSE, migration_files, open_warehouse
+from claimflow.warehouse.lineage import find_lineage
+
+log = logging.getLogger("claimflow.api")
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+"""Pagination of the list endpoints: ``limit`` is 1..MAX_LIMIT (default DEFAULT_LIMIT)."""
+MAX_TEXTS = 1000
+"""At most this many texts in one ``POST /denials/classify``."""
+EARLIEST = dt.date(1900, 1, 1)
+"""``from`` when none is given: every claim (as ``claimflow kpi``)."""
+
+MAIN_TABLES: tuple[str, ...] = tuple(
+    t.name
+    for t in (
+        CLAIMS_HEADER, CLAIMS_LINE, ACK_999, ACK_277CA, PAYMENTS, ADJUDICATION, ADJUSTMENTS,
+        RESUBMISSIONS, REJECTION_LOG, SLA_ALERTS, RUNS,
+    )
+)  # fmt: skip
+"""The tables ``/health`` counts."""
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """What one API server serves, and to whom."""
+
+    warehouse: Path = DEFAULT_WAREHOUSE
+    role: str = DEFAULT_ROLE
+    phi_roles: tuple[str, ...] = field(default_factory=lambda: parse_roles(DEFAULT_PHI_ROLES))
+    threshold: float = field(default_factory=lambda: ResubmissionPolicy().confidence_threshold)
+    """The classifier's confidence threshold (the run configuration's resubmission policy)."""
+
+    @property
+    def show_phi(self) -> bool:
+        """Whether patient identifiers are shown unmasked."""
+        return may_see_phi(self.role, self.phi_roles)
+
+
+class ApiError(Exception):
+    """An answer other than 200, with the message for ``{"error": ...}``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities become null (JSON has no such numbers)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+class JsonResponse(Response):
+    """JSON as ``claimflow … --json`` prints it: decimals and dates as their text."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(_finite(content), default=str, ensure_ascii=False).encode("utf-8")
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status_code=status)
+
+
+_WHERE = {"query": "query parameter", "path": "path parameter", "body": "body field"}
+
+
+def _describe(exc: RequestValidationError) -> str:
+    """One line per problem, naming the parameter and what was expected (never the value)."""
+    parts = []
+    for item in exc.errors():
+        loc = [str(p) for p in item.get("loc", ())]
+        kind = _WHERE.get(loc[0], loc[0]) if loc else "request"
+        name = ".".join(loc[1:])
+        where = f"{kind} {name}" if name else ("body" if loc[:1] == ["body"] else kind)
+        kind_code = str(item.get("type", ""))
+        if kind_code.startswith("date"):
+            message = "expected a date YYYY-MM-DD"
+        elif kind_code == "json_invalid":
+            where, message = "body", "not valid JSON"
+        elif kind_code == "missing" and loc == ["body"]:
+            message = "a JSON object is required"
+        else:
+            message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+class ClassifyRequest(BaseModel):
+    """Denial texts and/or codes to classify; codes given apply to every text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(None, description="One denial reason text.")
+    texts: list[str] | None = Field(
+        None, max_length=MAX_TEXTS, description=f"Several texts (at most {MAX_TEXTS})."
+    )
+    carc: str | None = Field(None, description="CARC (CAS02), e.g. 197.")
+    group: str | None = Field(None, description="CAS01 group code: CO, PR, OA, PI.")
+    rarc: list[str] = Field(default_factory=list, description='RARC(s), e.g. ["N54"].')
+    status: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9]*(:[A-Za-z0-9]*){0,2}$",
+        description="277CA STC01 as category:code:entity, e.g. A7:562:85.",
+    )
+
+    @model_validator(mode="after")
+    def _something_to_classify(self) -> ClassifyRequest:
+        if self.text is not None and self.texts is not None:
+            raise ValueError("give `text` or `texts`, not both")
+        if self.text is None and not self.texts and self.carc is None and self.status is None:
+            raise ValueError("give `text`, `texts`, `carc` or `status`")
+        return self
+
+    def inputs(self) -> list[DenialInput]:
+        parts = [*(self.status or "").split(":"), "", "", ""]
+        base = DenialInput(
+            group_code=self.group,
+            carc=self.carc,
+            rarcs=tuple(self.rarc),
+            status_category=parts[0] or None,
+            status_code=parts[1] or None,
+            entity_code=parts[2] or None,
+        )
+        texts: list[str | None] = [self.text] if self.texts is None else list(self.texts)
+        return [dataclasses.replace(base, text=t) for t in texts]
+
+
+class _LazyClassifier:
+    """The full classifier (rules + model), built on first use and shared by all requests."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+        self._lock = threading.Lock()
+        self._classifier: DenialClassifier | None = None
+
+    def get(self) -> DenialClassifier:
+        with self._lock:
+            if self._classifier is None:
+                self._classifier = classifier_with_model(self.threshold)
+            return self._classifier
+
+
+def _settings(request: Request) -> ApiSettings:
+    settings: ApiSettings = request.app.state.settings
+    return settings
+
+
+def _connect(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse, read-only, for one request."""
+    conn = open_warehouse(_settings(request).warehouse, read_only=True)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+Conn = Annotated[duckdb.DuckDBPyConnection, Depends(_connect)]
+Served = Annotated[ApiSettings, Depends(_settings)]
+Limit = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (at most {MAX_LIMIT}).")
+]
+Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+From = Annotated[dt.date, Query(alias="from", description="First submission date (default: all).")]
+To = Annotated[
+    dt.date | None,
+    Query(alias="to", description="Last submission date; A/R as of it (default: today)."),
+]
+Payer = Annotated[str | None, Query(description="One payer id.")]
+Provider = Annotated[str | None, Query(description="One billing provider NPI.")]
+Source = Annotated[str | None, Query(description="One source system.")]
+
+
+def _window(start: dt.date, end: dt.date | None) -> tuple[dt.date, dt.date]:
+    last = end or dt.date.today()
+    if start > last:
+        raise ApiError(422, f"query parameter from: {start} is after to ({last})")
+    return start, last
+
+
+def _page(
+    items: list[dict[str, Any]], total: int, limit: int, offset: int, settings: ApiSettings
+) -> JsonResponse:
+    return JsonResponse(
+        {
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "items": [mask_row(r, show_phi=settings.show_phi) for r in items],
+        }
+    )
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """The API over ``settings.warehouse`` (defaults: the default warehouse, role analyst)."""
+    settings = settings or ApiSettings()
+    app = FastAPI(
+        title="claimflow",
+        version=__version__,
+        description=(
+            "The claimflow warehouse, read-only: KPIs, named reports, SLA alerts, the worklist,"
+            " claim lifecycles, lineage, and the denial classifier. Patient identifiers are"
+            " masked (`•••`) unless the server's role may see them. Errors are"
+            ' `{"error": "..."}`. Money and dates are given as text, as `--json` prints them.'
+        ),
+        default_response_class=JsonResponse,
+    )
+    app.state.settings = settings
+    app.state.classifier = _LazyClassifier(settings.threshold)
+    _install_handlers(app)
+    _install_routes(app)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """For ``uvicorn --factory claimflow.api.app:create_app_from_env``: the settings come from
+    ``CLAIMFLOW_WAREHOUSE``, ``CLAIMFLOW_ROLE`` and ``CLAIMFLOW_PHI_ROLES``."""
+    return create_app(
+        ApiSettings(
+            warehouse=Path(os.environ.get("CLAIMFLOW_WAREHOUSE", str(DEFAULT_WAREHOUSE))),
+            role=os.environ.get(ROLE_ENV, DEFAULT_ROLE),
+            phi_roles=parse_roles(os.environ.get(PHI_ROLES_ENV, DEFAULT_PHI_ROLES)),
+        )
+    )
+
+
+def _route(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "(no route)"))
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def access_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        except Exception as exc:
+            # the type only: a message or a traceback may quote a value read from the warehouse
+            log.error("%s %s failed: %s", request.method, _route(request), type(exc).__name__)
+            response = _error(500, f"internal error ({type(exc).__name__})")
+        elapsed = (time.perf_counter() - started) * 1000
+        log.info("%s %s %d %.1f ms", request.method, _route(request), response.status_code, elapsed)
+        return response
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> Response:
+        return _error(exc.status, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        message = "no such endpoint (see /docs)" if exc.status_code == 404 else str(exc.detail)
+        return _error(exc.status_code, message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> Response:
+        return _error(422, _describe(exc))
+
+    @app.exception_handler(ClaimflowError)
+    async def claimflow_error(_request: Request, exc: ClaimflowError) -> Response:
+        if isinstance(exc, LineageNotFoundError):
+            return _error(404, str(exc))
+        if isinstance(exc, WarehouseError):
+            return _error(503, str(exc))
+        return _error(400, str(exc))
+
+    async def not_a_warehouse(request: Request, exc: Exception) -> Response:
+        # a catalog or binder error names a table or a column, never a value
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        log.warning("%s %s: %s", request.method, _route(request), first)
+        return _error(
+            503,
+            f"the warehouse lacks what claimflow expects ({first}): not a claimflow warehouse,"
+            " or one of an older schema (`claimflow run` migrates it)",
+        )
+
+    app.add_exception_handler(duckdb.CatalogException, not_a_warehouse)
+    app.add_exception_handler(duckdb.BinderException, not_a_warehouse)
+
+
+def _install_routes(app: FastAPI) -> None:
+    @app.get("/health", response_model=None, summary="Warehouse, schema version, row counts")
+    def health(conn: Conn, settings: Served) -> JsonResponse:
+        row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        counts = {}
+        for name in MAIN_TABLES:
+            found = conn.execute(f"SELECT count(*) FROM {name}").fetchone()
+            counts[name] = int(found[0]) if found else 0
+        return JsonResponse(
+            {
+                "status": "ok",
+                "version": __version__,
+                "warehouse": str(settings.warehouse),
+                "schema_version": row[0] if row else None,
+                "schema_expected": max(v for v, _, _ in migration_files()),
+                "tables": counts,
+                "role": settings.role,
+                "phi_visible": settings.show_phi,
+                "classifier_threshold": settings.threshold,
+            }
+        )
+
+    @app.get("/kpi", response_model=None, summary="Revenue-cycle KPIs (as `claimflow kpi`)")
+    def kpi(
+        conn: Conn,
+        start: From = EARLIEST,
+        end: To = None,
+        payer: Payer = None,
+        provider: Provider = None,
+        source: Source = None,
+    ) -> JsonResponse:
+        first, last = _window(start, end)
+        return JsonResponse(
+            compute_kpis(conn, start=first, end=last, payer=payer, provider=provider, source=source)
+        )
+
+    @app.get("/reports", response_model=None, summary="The names of the reports")
+    def reports() -> JsonResponse:
+        return JsonResponse({"reports": list(REPORTS)})
+
+    @app.get("/reports/{name}", response_model=None, summary="One named report's rows")
+    def report(
+        name: str,
+        conn: Conn,
+        settings: Served,
+        start: From = EARLIEST,
+        end: To = None,
+        payer: Payer = None,
+        provider: Provider = None,
+        source: Source = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ) -> JsonResponse:
+        if name not in REPORTS:
+            raise ApiError(404, f"unknown report {name!r}; one of: {', '.join(REPORTS)}")
+        first, last = _window(start, end)
+        prepare(conn, start=first, end=last, payer=payer, provider=provider, source=source)
+        rows = run_report(conn, name)
+        return _page(rows[offset : offset + limit], len(rows), limit, offset, settings)
+
+    @app.get("/alerts", response_model=None, summary="Open acknowledgment SLA alerts")
+    def alerts(
+        conn: Conn, settings: Served, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+    ) -> JsonResponse:
+        # the order of `claimflow alerts`, ties broken so that pages are stable
+        rows = sorted(
+            open_alerts(conn),
+            key=lambda r: [
+                (r[k] is None, r[k])
+                for k in ("due_at", "patient_control_number", "kind", "claim_id")
+            ],
+        )
+        return _page(rows[offset : offset + limit], len(rows), limit, offset, settings)
+
+    @app.get("/worklist", response_model=None, summary="Open exceptions, largest first")
+    def worklist(
+        conn: Conn, settings: Served, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+    ) -> JsonResponse:
+        total = count_open_worklist(conn)
+        rows = open_worklist(conn, limit=limit, offset=offset)
+        return _page(rows, total, limit, offset, settings)
+
+    @app.get("/claims/{claim_id}", response_model=None, summary="A claim's lifecycle")
+    def claim(
+        conn: Conn,
+        settings: Served,
+        claim_id: Annotated[
+            str, PathParam(description="claims_header.claim_id or a patient control number.")
+        ],
+    ) -> JsonResponse:
+        found = claim_lifecycle(conn, claim_id)
+        if found is None:
+            raise ApiError(404, "no claim has this claim_id or patient control number")
+        return JsonResponse(
+            {
+                section: [mask_row(r, show_phi=settings.show_phi) for r in rows]
+                for section, rows in found.items()
+            }
+        )
+
+    @app.get("/lineage/{lineage_hash}", response_model=None, summary="Where a row came from")
+    def lineage(
+        conn: Conn,
+        settings: Served,
+        lineage_hash: Annotated[
+            str, PathParam(min_length=8, description="A lineage hash or a unique prefix (≥ 8).")
+        ],
+    ) -> JsonResponse:
+        record = find_lineage(conn, lineage_hash)
+        return JsonResponse(mask_row(dataclasses.asdict(record), show_phi=settings.show_phi))
+
+    @app.post("/denials/classify", response_model=None, summary="Classify denial texts/codes")
+    def classify(body: ClassifyRequest, request: Request) -> JsonResponse:
+        classifier: DenialClassifier = request.app.state.classifier.get()
+        results = [
+            {"text": item.text, **dataclasses.asdict(classifier.classify(item))}
+            for item in body.inputs()
+        ]
+        return JsonResponse({"results": results})
