@@ -156,6 +156,7 @@ def run_once(workdir: Path) -> dict[str, object]:
         "inner_s": metrics["duration_seconds"],
         **{k: c[k] for k in ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")},
         "flagged": metrics["flagged_for_resubmission"],
+        "stages": metrics["stage_seconds"],
     }
 
 
@@ -182,6 +183,9 @@ def main() -> None:
                     f"{r['rows_loaded']:<9} {r['rows_quarantined']:<9} {r['rows_duplicate']:<8} "
                     f"{r['flagged']}   (generated in {gen_s:.1f} s; in-process {r['inner_s']} s)"
                 )
+                stages = r["stages"]
+                assert isinstance(stages, dict)
+                print("           stages (s): " + ", ".join(f"{k} {v}" for k, v in stages.items()))
 
 
 if __name__ == "__main__":

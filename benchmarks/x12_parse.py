@@ -13,6 +13,7 @@ time is the peer's own parse time as that tool reports it.
 Usage:
     python benchmarks/x12_parse.py [--claims 10000,100000] [--kinds 835,837p] [--in-memory]
         [--peers naive,pyx12-ctx]
+    python benchmarks/x12_parse.py --scaling 6     # multi-file input, 1 vs 2 workers
 """
 
 from __future__ import annotations
@@ -74,7 +75,13 @@ def _child(path: Path, in_memory: bool) -> None:
             got = conn.execute(f"SELECT count(*) FROM read_parquet('{files[table]}')").fetchone()
             return int(got[0]) if got else 0
 
-        tables = ("claims_header", "claims_line", "payments", "adjudication", "adjudication_line")
+        tables: tuple[str, ...] = (
+            "claims_header",
+            "claims_line",
+            "payments",
+            "adjudication",
+            "adjudication_line",
+        )
         tables += ("adjustments", "remarks", "provider_adjustments", "diagnoses")
         counts = {t: count(t) for t in tables}
         sums = {
@@ -159,16 +166,56 @@ def _peer(adapter: str, kind: str, claims: int, path: Path, size: float) -> None
     print(f"  {adapter:<10}{claims:>9}{size:>8.1f}{seconds:>9.2f}{size / seconds:>7.2f}")
 
 
+def _scaling(copies: int) -> None:
+    """Multi-file input: the same files through the X12 adapter with 1 and with 2 workers."""
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from claimflow.sources.x12 import X12Prefetch
+
+    source = _generate("835", 10000)
+    with tempfile.TemporaryDirectory() as folder:
+        files = []
+        for i in range(copies):
+            target = Path(folder) / f"copy{i}.x12"
+            target.write_bytes(source.read_bytes())
+            files.append(target)
+        size = sum(f.stat().st_size for f in files) / 1e6
+        print(f"{'workers':<9}{'files':>6}{'MB':>8}{'seconds':>9}{'MB/s':>7}")
+        for workers in (1, 2):
+            prefetch = X12Prefetch(workers=workers)
+            start = time.perf_counter()
+            try:
+                for i, f in enumerate(files):
+                    prefetch.add(f, f"w{workers}f{i}", "x12")
+                for i, f in enumerate(files):
+                    prefetch.result(f, f"w{workers}f{i}", "x12").remove()
+            finally:
+                prefetch.close()
+            seconds = time.perf_counter() - start
+            print(f"{workers:<9}{copies:>6}{size:>8.1f}{seconds:>9.2f}{size / seconds:>7.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", default="10000,100000")
     parser.add_argument("--kinds", default="835,837p")
     parser.add_argument("--in-memory", action="store_true", help="keep rows in result.tables")
     parser.add_argument("--peers", default="", help="peer adapters of bench_peers.py to run too")
+    parser.add_argument(
+        "--scaling",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: parse N copies of the 10,000-claim 835 with 1 then 2 worker processes",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(Path(args.child), args.in_memory)
+        return
+    if args.scaling:
+        _scaling(args.scaling)
         return
     header = f"{'kind':<6}{'claims':>9}{'MB':>8}{'seconds':>9}{'MB/s':>7}{'CPU s':>7}"
     header += f"{'MB/CPU-s':>9}{'peak RSS MB':>13}"

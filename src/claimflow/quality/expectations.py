@@ -92,23 +92,64 @@ def _shape(fmt: str) -> str | None:
     return None if pattern == "%" else pattern
 
 
-def date_parse_sql(value_sql: str, formats: tuple[str, ...]) -> str:
-    """Parse with the first format that fits, trying a format only where its literals occur.
+_WIDTHS = {
+    "Y": (4, 4),  # DuckDB's %Y reads 1-4 digits; the year check below keeps only 4
+    "m": (1, 2),
+    "d": (1, 2),
+    "H": (1, 2),
+    "I": (1, 2),
+    "M": (1, 2),
+    "S": (1, 2),
+    "y": (1, 2),
+    "j": (1, 3),
+    "%": (1, 1),
+}
 
-    A failed ``strptime`` costs about nine times a successful one; the LIKE guard (a necessary
-    condition, so the result is the same as trying every format in order) skips most of them.
-    DuckDB's ``%Y`` also takes a 1-3 digit year ('07/01/25' would become the year 25); like
-    Python's ``strptime``, a ``%Y`` format here needs four digits, else it does not fit.
+
+def _length_bounds(fmt: str) -> tuple[int, int] | None:
+    """The shortest and longest string ``fmt`` parses (with a 4-digit year), if bounded.
+
+    None when the format has a directive of unknown width (month names, fractions, zones) or
+    white space, which DuckDB matches with any run of white space.
+    """
+    if any(ch.isspace() for ch in fmt):
+        return None
+    low = high = 0
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            width = _WIDTHS.get(fmt[i + 1])
+            if width is None:
+                return None
+            low, high, i = low + width[0], high + width[1], i + 2
+        else:
+            low, high, i = low + 1, high + 1, i + 1
+    return low, high
+
+
+def date_parse_sql(value_sql: str, formats: tuple[str, ...]) -> str:
+    """Parse with the first format that fits, trying a format only where it can fit.
+
+    A failed ``strptime`` costs about nine times a successful one, so each format is guarded by
+    two cheap tests its strings must pass: their length lies within the format's bounds, and
+    they have its literals in order (LIKE). DuckDB's ``%Y`` also takes a 1-3 digit year
+    ('07/01/25' would become the year 25); like Python's ``strptime``, a ``%Y`` format here
+    needs four digits, else it does not fit. Like Python's, a date padded with other white
+    space than the spaces cleaning trims (a tab) fits no bounded format.
     """
     tries = []
     for fmt in formats:
         parse = f"try_strptime({value_sql}, {sql_str(fmt)})"
         if "%Y" in fmt:
             parse = f"CASE WHEN year({parse}) >= 1000 THEN {parse} END"
+        guards = []
+        bounds = _length_bounds(fmt)
+        if bounds:
+            guards.append(f"length({value_sql}) BETWEEN {bounds[0]} AND {bounds[1]}")
         shape = _shape(fmt)
-        tries.append(
-            f"CASE WHEN {value_sql} LIKE {sql_str(shape)} THEN {parse} END" if shape else parse
-        )
+        if shape:
+            guards.append(f"{value_sql} LIKE {sql_str(shape)}")
+        tries.append(f"CASE WHEN {' AND '.join(guards)} THEN {parse} END" if guards else parse)
     return tries[0] if len(tries) == 1 else f"COALESCE({', '.join(tries)})"
 
 

@@ -42,7 +42,8 @@ class FileFingerprint:
 class StagedFile:
     """A file staged in ``cf_stage``, with how to reach each canonical field in SQL.
 
-    The SQL expressions refer to the staged table under the alias ``s``.
+    The SQL expressions refer to ``from_sql`` (the staged table, or a projection of it) under
+    the alias ``s``; ``row_sql`` is the staged table's ``rowid`` there (the record order).
     """
 
     path: Path
@@ -52,6 +53,8 @@ class StagedFile:
     raw_sql: str
     field_sql: dict[str, str] = field(default_factory=dict)
     rejected_lines: list[tuple[int, str, str]] = field(default_factory=list)
+    from_sql: str = f"{STAGE} AS s"
+    row_sql: str = "s.rowid"
 
     @property
     def rows_read(self) -> int:
@@ -243,11 +246,22 @@ def _stage_json(
             f"SELECT k FROM (SELECT DISTINCT unnest(json_keys(__raw)) AS k FROM {STAGE}) ORDER BY k"
         ).fetchall()
     ]
+    paths: list[str] = []
 
     def reach(column: str) -> str:
-        return f"json_extract_string(s.__raw, {sql_str('$.' + _quote_ident(column))})"
+        # Every mapped key is extracted in one parse of the object (a list of paths), not one
+        # parse per key: same values as json_extract_string of each path alone.
+        paths.append(sql_str("$." + _quote_ident(column)))
+        return f"s.__v[{len(paths)}]"
 
-    return _finish(conn, path, file_id, definition, present, "s.__raw", reach, [])
+    staged = _finish(conn, path, file_id, definition, present, "s.__raw", reach, [])
+    if paths:
+        staged.from_sql = (
+            f"(SELECT rowid AS __rid, __raw, json_extract_string(__raw, [{', '.join(paths)}])"
+            f" AS __v FROM {STAGE}) AS s"
+        )
+        staged.row_sql = "s.__rid"
+    return staged
 
 
 def _stage_parquet(

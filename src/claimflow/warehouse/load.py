@@ -5,6 +5,13 @@ Every staged record gets exactly one disposition — ``loaded``, ``quarantined``
 a ``source_system`` the first record of a claim id wins (earlier files first, then file
 order); later records with the same claim id are counted as duplicates and loaded nowhere
 but bronze.
+
+Cost model (see ``docs/benchmarks.md``): DuckDB spends most of an append on compressing
+high-entropy strings — the claim id, the lineage hash, the raw record. Each of them is therefore
+written once per table that must hold it: the typing query computes every value once into a
+temporary table, duplicates are marked by a second, small pass over it, and an EMR source's
+``claims_line`` part is a view over its ``claims_header`` part (one line per claim) rather than
+another copy of the claim id, the lineage hash and a line id.
 """
 
 from __future__ import annotations
@@ -28,13 +35,25 @@ from claimflow.schema import (
     CLAIMS_LINE,
     EMR_HEADER_FIELDS,
     EMR_LINE_FIELDS,
+    LINEAGE,
+    Column,
+    Kind,
+    part_table_name,
     quarantine_table,
 )
 from claimflow.sources.tabular import STAGE, StagedFile
-from claimflow.warehouse.parts import ensure_part
+from claimflow.warehouse.parts import (
+    columns_of,
+    ensure_derived_part,
+    ensure_part,
+    part_kind,
+)
 from claimflow.warehouse.sql import execute, insert_rows, sql_str
 
 TYPED = "cf_typed"
+
+HAS_LINE = Column("emr_has_line", Kind.BOOLEAN, "the record's file mapped a claims_line field")
+"""Kept in an EMR ``claims_header`` part (not in the view): which records have a line."""
 
 
 @dataclass
@@ -56,6 +75,11 @@ class FileCounts:
 
 
 def _typed_query(staged: StagedFile, definition: SourceDefinition, rules: list[Expectation]) -> str:
+    """One pass over the staged file: typed values, rule flags, lineage hash and claim id.
+
+    Every row leaves it ``quarantined`` (a rule of severity error failed) or ``loaded``;
+    :func:`_mark_duplicates` then turns later records of a claim id into ``duplicate``.
+    """
     mapped = list(staged.field_sql)
     trimmed = ",\n  ".join(f"{trim_sql(sql)} AS t__{col}" for col, sql in staged.field_sql.items())
     cleaned = ",\n  ".join(
@@ -83,9 +107,10 @@ def _typed_query(staged: StagedFile, definition: SourceDefinition, rules: list[E
     return f"""
 CREATE TEMP TABLE {TYPED} AS
 WITH trimmed AS (
-  SELECT s.rowid - (SELECT min(rowid) FROM {STAGE}) + 1 AS __row, {staged.raw_sql} AS __raw,
+  SELECT {staged.row_sql} - (SELECT min(rowid) FROM {STAGE}) + 1 AS __row,
+  {staged.raw_sql} AS __raw,
   {trimmed}
-  FROM {STAGE} AS s
+  FROM {staged.from_sql}
 ), cleaned AS (
   SELECT __row, __raw,
   {cleaned}
@@ -98,28 +123,45 @@ WITH trimmed AS (
   SELECT *,
   {flags}
   FROM typed
-), ruled AS MATERIALIZED (
+), ruled AS (
   SELECT __row, __raw, {", ".join(mapped)}, {", ".join(flag_names) or "NULL AS __f"},
          {first_rule} AS dq_rule, {details} AS dq_details
   FROM checked
-), firsts AS (
-  SELECT patient_control_number, min(__row) AS first_row FROM ruled
-  WHERE dq_rule IS NULL GROUP BY patient_control_number
 )
-SELECT r.*,
-  sha256($file_id || ':' || r.__row || ':' || r.__raw) AS lineage_hash,
-  md5($source_system || chr(31) || r.patient_control_number) AS claim_id,
-  CASE
-    WHEN r.dq_rule IS NOT NULL THEN 'quarantined'
-    WHEN r.__row <> f.first_row THEN 'duplicate'
-    WHEN r.patient_control_number IN (
-      SELECT patient_control_number FROM claims_header WHERE source_system = $source_system)
-      THEN 'duplicate'
-    ELSE 'loaded'
-  END AS disposition
-FROM ruled AS r
-LEFT JOIN firsts AS f ON f.patient_control_number = r.patient_control_number
+SELECT *,
+  sha256($file_id || ':' || __row || ':' || __raw) AS lineage_hash,
+  md5($source_system || chr(31) || patient_control_number) AS claim_id,
+  CASE WHEN dq_rule IS NULL THEN 'loaded' ELSE 'quarantined' END AS disposition
+FROM ruled
 """
+
+
+def _mark_duplicates(conn: duckdb.DuckDBPyConnection, params: dict[str, object]) -> None:
+    """Turn every ``loaded`` record whose claim id is already taken into ``duplicate``.
+
+    Taken: by an earlier record of the same file (the first one wins), or by a claim of the
+    same ``source_system`` already in the warehouse. Only the claim ids that occur more than
+    once are joined back, so the pass costs one aggregation over the file.
+    """
+    execute(
+        conn,
+        f"""
+UPDATE {TYPED} SET disposition = 'duplicate'
+WHERE __row IN (
+  SELECT t.__row FROM {TYPED} AS t
+  JOIN (
+    SELECT patient_control_number, min(__row) AS first_row FROM {TYPED}
+    WHERE disposition = 'loaded' GROUP BY patient_control_number HAVING count(*) > 1
+  ) AS f ON f.patient_control_number = t.patient_control_number
+  WHERE t.disposition = 'loaded' AND t.__row <> f.first_row
+  UNION ALL
+  SELECT __row FROM {TYPED}
+  WHERE disposition = 'loaded' AND patient_control_number IN (
+    SELECT patient_control_number FROM claims_header WHERE source_system = $source_system)
+)
+""",
+        params,
+    )
 
 
 def _lineage_exprs() -> dict[str, str]:
@@ -149,24 +191,59 @@ def _insert(
     )
 
 
-def _insert_headers(
+def _insert_claims(
     conn: duckdb.DuckDBPyConnection, mapped: list[str], part: str, params: dict[str, object]
 ) -> None:
-    fields = {c: f"t.{c}" for c in mapped if c in EMR_HEADER_FIELDS}
-    exprs = {"claim_id": "t.claim_id", **fields, **_lineage_exprs()}
-    target = ensure_part(conn, CLAIMS_HEADER, part, exprs)
-    _insert(conn, target, exprs, "loaded", params)
+    """Loaded records to the source's ``claims_header`` part (and its lines), quarantined ones
+    to ``claims_header__quarantine``."""
+    header = {c: f"t.{c}" for c in mapped if c in EMR_HEADER_FIELDS}
+    line = {c: f"t.{c}" for c in mapped if c in EMR_LINE_FIELDS}
+    exprs = {"claim_id": "t.claim_id", **header, **_lineage_exprs()}
+    line_part = part_table_name(CLAIMS_LINE, part)
+    legacy_lines = part_kind(conn, line_part) == "BASE TABLE"
+    kept = {} if legacy_lines or not line else {**line, HAS_LINE.name: "true"}
+    extra = [CLAIMS_LINE.column(c) for c in line if c in kept] + [HAS_LINE]
+    target = ensure_part(conn, CLAIMS_HEADER, part, {**exprs, **kept}, extra)
+    _insert(conn, target, {**exprs, **kept}, "loaded", params)
     quarantine = quarantine_table(CLAIMS_HEADER).name
-    extra = {"dq_rule": "t.dq_rule", "dq_severity": "'error'", "dq_details": "t.dq_details"}
-    _insert(conn, quarantine, {**exprs, **extra}, "quarantined", params)
+    extra_q = {"dq_rule": "t.dq_rule", "dq_severity": "'error'", "dq_details": "t.dq_details"}
+    _insert(conn, quarantine, {**exprs, **extra_q}, "quarantined", params)
+    if legacy_lines:
+        _insert_lines_legacy(conn, line, part, params)
+    elif line:
+        _derive_lines(conn, target, part)
 
 
-def _insert_lines(
-    conn: duckdb.DuckDBPyConnection, mapped: list[str], part: str, params: dict[str, object]
+def _derive_lines(conn: duckdb.DuckDBPyConnection, header_part: str, part: str) -> None:
+    """Define the source's ``claims_line`` part as a view over its ``claims_header`` part.
+
+    An EMR record is one claim with one line; the line's id is derived from the claim id and
+    the line number exactly as when it was stored (``md5(claim_id || chr(31) || number)``).
+    Only records from files that mapped a line field have a line (``HAS_LINE``).
+    """
+    have = set(columns_of(conn, header_part))
+    number = "COALESCE(line_number, 1)" if "line_number" in have else "1"
+    fields = [c for c in EMR_LINE_FIELDS if c in have and c != "line_number"]
+    lineage = [c.name for c in LINEAGE if c.name in have]
+    select = ", ".join(
+        [
+            f"md5(claim_id || chr(31) || {number}) AS claim_line_id",
+            "claim_id",
+            f"CAST({number} AS BIGINT) AS line_number",
+            *fields,
+            *lineage,
+        ]
+    )
+    ensure_derived_part(
+        conn, CLAIMS_LINE, part, f"SELECT {select} FROM {header_part} WHERE {HAS_LINE.name}"
+    )
+
+
+def _insert_lines_legacy(
+    conn: duckdb.DuckDBPyConnection, line: dict[str, str], part: str, params: dict[str, object]
 ) -> None:
-    fields = {c: f"t.{c}" for c in mapped if c in EMR_LINE_FIELDS}
-    if not fields:
-        return
+    """Warehouses made before lines were derived keep a stored ``claims_line`` part: fill it."""
+    fields = dict(line)
     line_number = fields.pop("line_number", None)
     number = f"COALESCE({line_number}, 1)" if line_number else "1"
     exprs = {
@@ -241,9 +318,8 @@ def load_staged(
     }
     conn.execute(f"DROP TABLE IF EXISTS {TYPED}")
     execute(conn, _typed_query(staged, definition, rules), params)
-    part = f"emr_{definition.source_system}"
-    _insert_headers(conn, mapped, part, params)
-    _insert_lines(conn, mapped, part, params)
+    _mark_duplicates(conn, params)
+    _insert_claims(conn, mapped, f"emr_{definition.source_system}", params)
     execute(
         conn,
         "INSERT INTO bronze_emr_rows SELECT $file_id, $source_system, t.__row, NULL,"
