@@ -21,6 +21,7 @@ from claimflow.denials.model import CharNgramModel, classifier_with_model
 from claimflow.denials.reference import ensure_reference
 from claimflow.errors import SourceError, WarehouseError
 from claimflow.marts.sla import notify, refresh_alerts
+from claimflow.marts.snapshot import build_snapshot
 from claimflow.resubmit.decide import decide
 from claimflow.resubmit.outputs import (
     CANDIDATES_FILE,
@@ -410,6 +411,8 @@ def run(
         report.x12_resubmissions["corrected_claims_written"] = written
         conn.execute("COMMIT")
         report.sla["notified"] = notify(conn, settings.sla, now=now)
+        say("snapshot the dashboard's default view")
+        build_snapshot(conn, run_id)
         say("done")
         report.duration_seconds = time.perf_counter() - started
         _finish_run(conn, report)

@@ -19,6 +19,7 @@ import plotly.express as px
 import streamlit as st
 
 from claimflow.dashboard import PAGES
+from claimflow.marts import snapshot
 from claimflow.marts.kpis import compute_kpis
 from claimflow.marts.reports import prepare, run_report
 from claimflow.phi import PHI_COLUMNS
@@ -65,12 +66,46 @@ def _mask(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+# True while the page shows the default view the latest run stored (claimflow.marts.snapshot)
+_SNAPSHOT = {"on": False}
+
+
+def _prepare(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
+    """Build the cohort of the filters, or take the stored one when it is the same."""
+    if _SNAPSHOT["on"]:
+        snapshot.use_cohort(conn)
+    else:
+        prepare(conn, **_cohort(f))
+
+
 def _report(conn: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
-    frame = pd.DataFrame(run_report(conn, name))
+    if _SNAPSHOT["on"] and name in snapshot.STORED:  # the stored rows, as the live query's
+        cursor = conn.execute(f"SELECT * FROM {snapshot.report_table(name)} ORDER BY rowid")
+        columns = [d[0] for d in cursor.description or ()]
+        frame = pd.DataFrame(cursor.fetchall(), columns=columns)
+    else:
+        frame = pd.DataFrame(run_report(conn, name))
     for column in frame.columns:  # DECIMAL money arrives as Decimal objects: chart it as numbers
         if frame[column].map(lambda v: isinstance(v, Decimal)).any():
             frame[column] = frame[column].map(lambda v: None if v is None else float(v))
     return _mask(frame)
+
+
+SHOWN_ROWS = 500
+
+
+def _table(frame: pd.DataFrame, name: str) -> None:
+    """A table with its CSV export; a long one shows its first rows (the export has them all)."""
+    if len(frame) > SHOWN_ROWS:
+        st.caption(f"{len(frame):,} rows: the first {SHOWN_ROWS} are shown, Export CSV has all")
+    st.dataframe(frame.head(SHOWN_ROWS), use_container_width=True)
+    st.download_button(  # the CSV is written when the button is clicked, not on every view
+        "Export CSV",
+        lambda: frame.to_csv(index=False),
+        f"{name}.csv",
+        "text/csv",
+        key=f"csv_{name}",
+    )
 
 
 def _format(key: str, value: object) -> str:
@@ -87,7 +122,9 @@ def _rows_behind(conn: duckdb.DuckDBPyConnection, label: str, where: str = "true
     with st.expander(f"Rows behind: {label}"):
         st.dataframe(
             _frame(
-                conn, f"SELECT * FROM kpi_claims WHERE {where} ORDER BY submission_date LIMIT 1000"
+                conn,
+                f"SELECT * FROM kpi_claims WHERE {where} ORDER BY submission_date"
+                f" LIMIT {SHOWN_ROWS}",
             ),
             use_container_width=True,
         )
@@ -159,7 +196,11 @@ def _of_filtered_claims(f: dict[str, Any], column: str = "claim_id") -> tuple[st
 
 def overview(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.header("Overview")
-    kpis = compute_kpis(conn, **_cohort(f))  # it leaves the cohort (kpi_claims) behind
+    if _SNAPSHOT["on"]:  # the latest run stored this view: read it (and its cohort)
+        kpis = snapshot.kpis(conn)
+        snapshot.use_cohort(conn)
+    else:
+        kpis = compute_kpis(conn, **_cohort(f))  # it leaves the cohort (kpi_claims) behind
     columns = st.columns(4)
     for i, (key, label) in enumerate(KPI_LABELS.items()):
         columns[i % 4].metric(label, _format(key, kpis.get(key)))
@@ -194,10 +235,7 @@ def overview(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
             use_container_width=True,
         )
     st.caption(f"{len(daily):,} day × payer × provider × source rows (filters apply)")
-    st.dataframe(daily, use_container_width=True)
-    st.download_button(
-        "Export CSV", daily.to_csv(index=False), "daily_by_payer_provider_source.csv", "text/csv"
-    )
+    _table(daily, "daily_by_payer_provider_source")
     st.subheader("A/R by day")
     ar = _report(conn, "daily_ar")
     if not ar.empty:
@@ -215,12 +253,14 @@ def overview(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
         f" (charges of the last 90 days ÷ 90). By payer, provider and source: {len(ar):,} rows"
         " in the export."
     )
-    st.download_button("Export CSV", ar.to_csv(index=False), "daily_ar.csv", "text/csv")
+    st.download_button(
+        "Export CSV", lambda: ar.to_csv(index=False), "daily_ar.csv", "text/csv", key="csv_ar"
+    )
 
 
 def denials(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.header("Denials")
-    prepare(conn, **_cohort(f))
+    _prepare(conn, f)
     by_category = _report(conn, "denials_by_category")
     if by_category.empty:
         st.info("No denials in this window.")
@@ -243,7 +283,7 @@ def denials(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.subheader("Daily by payer, provider and source")
     st.caption("By the claims' submission day; the top CARCs are each group's five largest.")
     for name in ("daily_denials_by_category", "daily_denials_by_carc"):
-        st.dataframe(_report(conn, name), use_container_width=True)
+        _table(_report(conn, name), name)
     st.subheader("277CA rejections by status code")
     rejections = _report(conn, "daily_277ca_rejections")
     if not rejections.empty:
@@ -259,7 +299,7 @@ def denials(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
             ),
             use_container_width=True,
         )
-    st.dataframe(rejections, use_container_width=True)
+    _table(rejections, "daily_277ca_rejections")
     category = st.selectbox("Claims of category", list(by_category["category"]))
     with st.expander(f"Rows behind: {category} denials"):
         st.dataframe(
@@ -287,10 +327,9 @@ def worklist(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
         params,
     )
     st.caption(f"{len(frame)} claim(s) resubmitted automatically, each with the fix applied.")
-    st.dataframe(frame, use_container_width=True)
-    st.download_button("Export CSV", frame.to_csv(index=False), "resubmissions.csv", "text/csv")
+    _table(frame, "resubmissions")
     st.subheader("Resubmission outcomes")
-    prepare(conn, **_cohort(f))
+    _prepare(conn, f)
     outcomes = _report(conn, "resubmission_outcomes")
 
     def total(column: str) -> float:
@@ -319,8 +358,7 @@ def rejection_log(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
         params,
     )
     st.metric("Exceptions for a person", f"{len(frame):,}")
-    st.dataframe(frame, use_container_width=True)
-    st.download_button("Export CSV", frame.to_csv(index=False), "rejection_log.csv", "text/csv")
+    _table(frame, "rejection_log")
 
 
 def sla(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
@@ -333,12 +371,12 @@ def sla(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
         params,
     )
     st.metric("Open alerts", f"{len(frame):,}")
-    st.dataframe(frame, use_container_width=True)
+    _table(frame, "sla_alerts")
 
 
 def payers(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.header("Payers: scorecard")
-    prepare(conn, **_cohort(f))
+    _prepare(conn, f)
     frame = _report(conn, "payer_scorecard")
     st.dataframe(frame, use_container_width=True)
     lags = _frame(
@@ -354,7 +392,7 @@ def payers(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
 
 def forecast(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.header("Cash forecast: expected payments on open claims")
-    prepare(conn, **_cohort(f))
+    _prepare(conn, f)
     frame = _report(conn, "cash_forecast")
     backtest = _report(conn, "cash_forecast_backtest")
     left, right = st.columns(2)
@@ -400,7 +438,7 @@ def forecast(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
 
 def reconciliation(conn: duckdb.DuckDBPyConnection, f: dict[str, Any]) -> None:
     st.header("Reconciliation")
-    prepare(conn, **_cohort(f))
+    _prepare(conn, f)
     st.subheader("837 → 835 by payer and week")
     st.dataframe(_report(conn, "reconciliation_by_week"), use_container_width=True)
     st.subheader("EMR expected vs paid")
@@ -468,6 +506,7 @@ def main() -> None:
     conn = _connect()
     try:
         filters = _filters(conn)
+        _SNAPSHOT["on"] = snapshot.usable(conn, **_cohort(filters))
         RENDER[page](conn, filters)
     finally:
         conn.close()

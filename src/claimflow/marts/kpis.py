@@ -266,6 +266,10 @@ def build_cohort(
     if table != "kpi_claims":
         sql = sql.replace("TABLE kpi_claims AS", f"TABLE {table} AS")
     params = {"from": start, "to": end, "payer": payer, "source": source, "provider": provider}
+    if conn.execute(  # the stored cohort's view (snapshot.py) gives way to the live table
+        "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?", [table]
+    ).fetchone() != (0,):
+        conn.execute(f"DROP VIEW {table}")
     execute(conn, sql, params)
     if table == "kpi_claims":
         execute(conn, WINDOW_TABLE, params)

@@ -1,0 +1,115 @@
+"""The default view a run stores equals what the dashboard would compute live, and is used only
+while it belongs to the latest run and the filters are its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from claimflow.config import load_settings
+from claimflow.marts import snapshot
+from claimflow.marts.kpis import compute_kpis
+from claimflow.marts.reports import REPORTS, prepare, run_report
+from claimflow.pipeline import run
+from claimflow.synth import generate_world
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("snapshot_world")
+    summary = generate_world(
+        root / "inbox", claims=300, seed=11, start=dt.date(2025, 1, 1), months=3, workers=1
+    )
+    run(
+        load_settings(summary.config),
+        warehouse=root / "claimflow.duckdb",
+        out_dir=root / "out",
+        reference_date=dt.date(2025, 6, 30),
+    )
+    return root / "claimflow.duckdb"
+
+
+def _window(conn: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
+    row = conn.execute("SELECT min(submission_date), max(submission_date) FROM claims_header")
+    low, high = row.fetchone() or (None, None)
+    assert low is not None and high is not None
+    return low, high
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and float(a) == pytest.approx(float(b))  # type: ignore[arg-type]
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def test_a_run_stores_the_default_view_as_computed_live(warehouse: Path) -> None:
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        start, end = _window(conn)
+        assert snapshot.usable(conn, start=start, end=end)
+        live = compute_kpis(conn, start=start, end=end)
+        stored = snapshot.kpis(conn)
+        assert isinstance(live["claims_submitted"], int) and live["claims_submitted"] > 0
+        assert live.keys() == stored.keys()
+        assert all(_same(live[k], stored[k]) for k in live), [
+            k for k in live if not _same(live[k], stored[k])
+        ]
+        prepare(conn, start=start, end=end)
+        cohort = conn.execute("SELECT * FROM kpi_claims ORDER BY claim_id").fetchall()
+        for name in snapshot.STORED:
+            prepare(conn, start=start, end=end)
+            stored_rows, live_rows = snapshot.report(conn, name), run_report(conn, name)
+            assert len(stored_rows) == len(live_rows), name
+            # floats are summed in parallel: equal to the last few bits
+            assert all(_same(a, b) for a, b in zip(stored_rows, live_rows, strict=True)), name
+        snapshot.use_cohort(conn)
+        assert conn.execute("SELECT * FROM kpi_claims ORDER BY claim_id").fetchall() == cohort
+        prepare(conn, start=start, end=end)  # a live cohort replaces the stored one's view
+        assert conn.execute("SELECT * FROM kpi_claims ORDER BY claim_id").fetchall() == cohort
+        # money keeps its type through the stored tables
+        rows = snapshot.report(conn, "denials_by_category")
+        assert rows and all(isinstance(r["denied_amount"], Decimal) for r in rows)
+        assert set(snapshot.STORED) == set(REPORTS) - {"run_history"}
+    finally:
+        conn.close()
+
+
+def test_other_filters_or_a_later_run_are_computed_live(warehouse: Path, tmp_path: Path) -> None:
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        start, end = _window(conn)
+        assert not snapshot.usable(conn, start=start, end=end - dt.timedelta(days=1))
+        assert not snapshot.usable(conn, start=start, end=end, payer="P1")
+        assert not snapshot.usable(conn, start=start, end=end, source="alpha")
+        assert not snapshot.usable(conn, start=start, end=end, provider="1234567893")
+    finally:
+        conn.close()
+    # a run that started later (and died before storing its view) makes the snapshot stale
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(warehouse, copy)
+    conn = duckdb.connect(str(copy))
+    try:
+        conn.execute(
+            "INSERT INTO runs (run_id, started_at, status) VALUES ('later', now()::TIMESTAMP"
+            " + INTERVAL 1 DAY, 'running')"
+        )
+        assert not snapshot.usable(conn, start=start, end=end)
+    finally:
+        conn.close()
+
+
+def test_a_warehouse_without_snapshot_is_computed_live(tmp_path: Path) -> None:
+    from claimflow.warehouse.connection import open_warehouse
+
+    conn = open_warehouse(tmp_path / "empty.duckdb")
+    try:
+        assert not snapshot.usable(conn, start=dt.date(2025, 1, 1), end=dt.date(2025, 2, 1))
+    finally:
+        conn.close()
