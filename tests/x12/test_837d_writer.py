@@ -23,21 +23,8 @@ from claimflow.x12 import (
     write_837,
 )
 
-from .conftest import CORPUS, manifest
+from .conftest import CORPUS, LINEAGE, WHEN, manifest
 
-WHEN = datetime.datetime(2024, 3, 1, 9, 30)
-LINEAGE = {
-    "claim_id",
-    "claim_line_id",
-    "diagnosis_id",
-    "source_file_id",
-    "data_source",
-    "isa_control_number",
-    "group_control_number",
-    "st_control_number",
-    "segment_index",
-    "lineage_hash",
-}
 TABLES = ("claims_header", "claims_line", "diagnoses")
 DENTAL = [r["file"] for r in manifest() if r["transaction_set"] == "837D"]
 FIXTURE = "kputnam__stupidedi/spec__fixtures__005010__X224A2_HC837_Health_Care_Claim_Dental__pass__"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 
 from claimflow.x12 import (
@@ -16,21 +14,7 @@ from claimflow.x12 import (
     write_999,
 )
 
-from .conftest import BROKEN, CORPUS, DATA, manifest
-
-WHEN = datetime.datetime(2024, 3, 1, 9, 30)
-LINEAGE = {
-    "claim_id",
-    "claim_line_id",
-    "diagnosis_id",
-    "source_file_id",
-    "data_source",
-    "isa_control_number",
-    "group_control_number",
-    "st_control_number",
-    "segment_index",
-    "lineage_hash",
-}
+from .conftest import BROKEN, CORPUS, DATA, LINEAGE, WHEN, manifest
 
 
 def canonical(result: ParseResult, table: str) -> list[dict[str, object]]:
