@@ -152,6 +152,18 @@ def el(
     )
 
 
+def hl(level: str, name: str, child_codes: tuple[str, ...] | None = None) -> Seg:
+    """An HL slot for hierarchical level ``level`` (HL03), told apart from the other levels by
+    it; with ``child_codes``, HL04 (hierarchical child code) is required to be one of them."""
+    rules: tuple[Element, ...] = (
+        el(1, True, max_len=12, name="HL01 hierarchical id"),
+        el(3, True, ID, codes=(level,), name="HL03 hierarchical level code"),
+    )
+    if child_codes is not None:
+        rules += (el(4, True, ID, codes=child_codes, name="HL04 hierarchical child code"),)
+    return seg("HL", *rules, q=level, qpos=3, name=name)
+
+
 # ---------------------------------------------------------------- the loop builder
 
 

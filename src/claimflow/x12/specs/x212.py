@@ -8,20 +8,11 @@ their structure and elements validated.
 from __future__ import annotations
 
 from claimflow.x12.spec import DT, ID, TM, Element, Loop, R, Seg, TransactionSpec, el, seg
+from claimflow.x12.spec import hl as _hl
 
 GUIDE = "005010X212"
 _DATE_FORMATS = ("D8", "RD8")
 _SERVICE_QUALIFIERS = ("AD", "ER", "HC", "HP", "IV", "N4", "NU", "WK")
-
-
-def _hl(level: str, name: str, child_codes: tuple[str, ...] | None) -> Seg:
-    rules: tuple[Element, ...] = (
-        el(1, True, max_len=12, name="HL01 hierarchical id"),
-        el(3, True, ID, codes=(level,), name="HL03 hierarchical level code"),
-    )
-    if child_codes is not None:
-        rules += (el(4, True, ID, codes=child_codes, name="HL04 hierarchical child code"),)
-    return seg("HL", *rules, q=level, qpos=3, name=name)
 
 
 def _nm1(

@@ -8,6 +8,7 @@ their structure and elements validated.
 from __future__ import annotations
 
 from claimflow.x12.spec import DT, ID, TM, Element, Loop, R, Seg, TransactionSpec, el, seg
+from claimflow.x12.spec import hl as _hl
 
 GUIDE = "005010X279"
 _DATE_FORMATS = ("D8", "RD8")
@@ -17,18 +18,6 @@ ELIGIBILITY_CODES = (
     *("1", "2", "3", "4", "5", "6", "7", "8", "A", "B", "C", "CB", "D", "E", "F", "G", "H"),
     *("I", "J", "K", "L", "M", "MC", "N", "O", "P", "Q", "R", "S", "T", "U", "V", "W", "X", "Y"),
 )
-
-
-def _hl(level: str, name: str, child_codes: tuple[str, ...]) -> Seg:
-    return seg(
-        "HL",
-        el(1, True, max_len=12, name="HL01 hierarchical id"),
-        el(3, True, ID, codes=(level,), name="HL03 hierarchical level code"),
-        el(4, True, ID, codes=child_codes, name="HL04 hierarchical child code"),
-        q=level,
-        qpos=3,
-        name=name,
-    )
 
 
 def _nm1(entities: tuple[str, ...], name: str, *, identified: bool, types: str = "12") -> Seg:
