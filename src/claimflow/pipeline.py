@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -16,8 +15,7 @@ import duckdb
 
 from claimflow.config import Settings, SourceDefinition
 from claimflow.denials.cache import classify_denial_texts
-from claimflow.denials.classifier import DenialClassifier, normalize
-from claimflow.denials.model import CharNgramModel, classifier_with_model
+from claimflow.denials.model import classifier_with_model
 from claimflow.denials.reference import ensure_reference
 from claimflow.errors import SourceError, WarehouseError
 from claimflow.marts.sla import notify, refresh_alerts
@@ -339,7 +337,6 @@ def run(
             ).fetchall()
         }
         prefetch = X12Prefetch()
-        warmup = ModelWarmup(settings.resubmission.confidence_threshold)
         try:
             for (definition, path), print_ in zip(jobs, prints, strict=True):
                 if (
@@ -356,8 +353,6 @@ def run(
                     conn, definition, path, print_, run_id=run_id, now=now, prefetch=prefetch
                 )
                 reports.append((definition, path, file_report))
-                if file_report.status == "loaded" and definition.format != "x12":
-                    warmup.check(conn, str(file_report.file_id))
         finally:
             prefetch.close()
         for definition, path, file_report in reports:
@@ -380,7 +375,7 @@ def run(
         report.sla = refresh_alerts(conn, settings.sla, as_of=as_of, run_id=run_id)
         conn.execute("COMMIT")
         say("classify denial texts")
-        classifier = warmup.ready()
+        classifier = classifier_with_model(settings.resubmission.confidence_threshold)
         report.classifier_version = classifier.version
         _, report.texts_classified = classify_denial_texts(conn, classifier, run_id=run_id)
         say("decide resubmissions")
@@ -422,73 +417,6 @@ def run(
     finally:
         conn.close()
     return report
-
-
-class ModelWarmup:
-    """Train the denial text model while the next files load, when a loaded file needs it.
-
-    The model layer is trained on first use (about two seconds with its imports). Once a
-    loaded EMR file holds a denial text that the rules do not settle and that this classifier
-    version has not classified before, the model is needed anyway: training it in a
-    background thread overlaps it with the ingestion of the files after it (DuckDB releases
-    the GIL) instead of adding it after them. Nothing else changes: the classification stage
-    uses the same classifier, and trains it itself if the thread did not.
-    """
-
-    def __init__(self, threshold: float) -> None:
-        self.classifier = classifier_with_model(threshold)
-        self._rules = DenialClassifier(threshold=threshold)
-        self._seen: set[str] = set()
-        self._known: set[str] | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def started(self) -> bool:
-        """Whether the background training was started."""
-        return self._thread is not None
-
-    def check(self, conn: duckdb.DuckDBPyConnection, file_id: str) -> None:
-        """Start training if the file just loaded has a text only the model can classify."""
-        model = self.classifier.model
-        if self._thread is not None or not isinstance(model, CharNgramModel):
-            return
-        rows = conn.execute(
-            "SELECT DISTINCT denial_reason FROM claims_header"
-            " WHERE source_file_id = ? AND denial_reason IS NOT NULL",
-            [file_id],
-        ).fetchall()
-        texts = {normalize(str(r[0])) for r in rows} - self._seen
-        self._seen |= texts
-        if self._known is None:
-            self._known = {
-                str(r[0])
-                for r in conn.execute(
-                    "SELECT normalized_text FROM denial_text_classifications"
-                    " WHERE classifier_version = ?",
-                    [self.classifier.version],
-                ).fetchall()
-            }
-        if any(self._needs_model(t) for t in texts - self._known):
-            self._thread = threading.Thread(
-                target=_train, args=(model,), name="claimflow-model", daemon=True
-            )
-            self._thread.start()
-
-    def _needs_model(self, text: str) -> bool:
-        return bool(self._rules.rewrite(text)) and self._rules.classify(text).layer == "fallback"
-
-    def ready(self) -> DenialClassifier:
-        """The classifier, once a background training (if any) has finished."""
-        if self._thread is not None:
-            self._thread.join()
-        return self.classifier
-
-
-def _train(model: CharNgramModel) -> None:
-    try:
-        model.pipeline  # noqa: B018 - trains on first access
-    except Exception:  # the classification stage trains again and reports the error
-        log.debug("background model training failed", exc_info=True)
 
 
 def _plan_counts(plans: list[Plan]) -> dict[str, Any]:
