@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from claimflow.denials.classifier import DenialClassifier, ModelPrediction, normalize
+from claimflow.denials.classifier import DenialClassifier, DenialInput, ModelPrediction, normalize
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +125,21 @@ def test_model_layer_runs_only_for_unsettled_text() -> None:
 def test_undeclared_label_is_refused() -> None:
     with pytest.raises(ValueError, match="not declared"):
         DenialClassifier({"labels": {}, "exact": {"x": "nope"}, "rules": []})
+
+
+@pytest.mark.parametrize(
+    ("item", "acted_on"),
+    [
+        ("Claim filed past the filing limit", "write_off"),  # a keyword rule
+        (DenialInput(group_code="CO", carc="16"), "resubmit"),  # CARC 16 without its remark
+    ],
+)
+def test_under_the_threshold_a_person_decides(item: DenialInput | str, acted_on: str) -> None:
+    sure = DenialClassifier(threshold=0.0).classify(item)
+    assert sure.disposition == acted_on
+    unsure = DenialClassifier(threshold=1.0).classify(item)
+    # the reading stays visible, the action does not
+    assert (unsure.category, unsure.confidence) == (sure.category, sure.confidence)
+    assert unsure.disposition == "correct_and_review"
+    assert not unsure.auto_resubmit
+    assert "under the 1.00 threshold: a person decides" in unsure.explanation

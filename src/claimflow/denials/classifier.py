@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Protocol
 
@@ -191,10 +191,20 @@ class DenialClassifier:
         verdict = self._codes(item)
         norm = self.rewrite(item.text) if item.text else ""
         if verdict is not None and (verdict.confidence >= self.threshold or not norm):
-            return self._from_codes(norm, verdict, item)
+            return self._unsure(self._from_codes(norm, verdict, item))
         if norm:
-            return self._text(norm, item, verdict)
+            return self._unsure(self._text(norm, item, verdict))
         return self._fallback(norm, "nothing to classify: no codes and no text")
+
+    def _unsure(self, result: Classification) -> Classification:
+        """Under the threshold, the best reading stays visible but a person decides."""
+        if result.confidence >= self.threshold or result.disposition == "correct_and_review":
+            return result
+        why = (
+            f"{result.explanation}; confidence {result.confidence:.2f} is under the"
+            f" {self.threshold:.2f} threshold: a person decides"
+        )
+        return replace(result, disposition="correct_and_review", explanation=why)
 
     def _codes(self, item: DenialInput) -> CodeVerdict | None:
         if item.carc:
