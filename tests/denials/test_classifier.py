@@ -110,7 +110,7 @@ def test_model_layer_runs_only_for_unsettled_text() -> None:
 
     model = EchoModel()
     classifier = DenialClassifier(model=model)
-    assert classifier.version.endswith("+echo-1")
+    assert classifier.version.endswith("+echo-1@0.80")  # rules, model, threshold
     assert classifier.classify("Missing modifier").layer == "exact"
     result = classifier.classify("Per form 7 box B")
     assert (result.label, result.layer, result.category) == (

@@ -169,7 +169,11 @@ class DenialClassifier:
         self.codes = CodeMap()
         self.model = model
         self.threshold = threshold
-        self.version = f"rules-{digest}" + (f"+{model.version}" if model else "")
+        # the threshold is part of the version: dispositions under it differ, and the cache
+        # keeps one answer per text and version
+        self.version = (
+            f"rules-{digest}" + (f"+{model.version}" if model else "") + f"@{threshold:.2f}"
+        )
 
     def category(self, label: str) -> str:
         """The denial category of a label (``other`` for ambiguous or unknown)."""
