@@ -209,6 +209,9 @@ def test_hand_built_dental_claim_reads_back() -> None:
     ]
     assert [r["place_of_service_code"] for r in got] == ["11", None]
     assert [r["rendering_npi"] for r in got] == ["1245319599", "1679576722"]
+    # SV311: line 1 points at diagnoses 1 and 2, line 2 at none
+    pointers = [[r[f"dx_pointer_{i}"] for i in range(1, 5)] for r in got]
+    assert pointers == [[1, 2, None, None], [None, None, None, None]]
     codes = [(d["qualifier"], d["code"], d["is_principal"]) for d in again.tables["diagnoses"]]
     assert codes == [("ABK", "K0252", True), ("ABF", "K029", False)]
 

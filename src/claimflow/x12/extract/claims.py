@@ -34,6 +34,13 @@ _NPI_BY_ENTITY = {
 }
 
 
+def _pointers(line: Row, pointers: list[str]) -> None:
+    """Diagnosis pointers (SV107 / SV311): positions in the claim's HI codes, 1-based."""
+    for i in range(1, 5):
+        value = part(pointers, i)
+        line[f"dx_pointer_{i}"] = int(value) if value and value.isdigit() else None
+
+
 class ClaimExtractor(Extractor):
     """Builds claim, line and diagnosis rows from one 837 transaction set."""
 
@@ -297,10 +304,7 @@ class ClaimExtractor(Extractor):
         line["unit_basis"] = element(els, 3)
         line["units"] = money(self.ctx, els, 4)
         line["place_of_service_code"] = element(els, 5)
-        pointers = composite(els, 7, comp)
-        for i in range(1, 5):
-            value = part(pointers, i)
-            line[f"dx_pointer_{i}"] = int(value) if value and value.isdigit() else None
+        _pointers(line, composite(els, 7, comp))
         line["emergency_indicator"] = element(els, 9)
 
     def _sv2(self, els: list[str], loop_id: str, index: int, raw: str) -> None:
@@ -322,6 +326,7 @@ class ClaimExtractor(Extractor):
         line["line_charge"] = money(self.ctx, els, 2)
         line["place_of_service_code"] = element(els, 3)
         line["units"] = money(self.ctx, els, 6)
+        _pointers(line, composite(els, 11, self.ctx.component))
 
     def _lin(self, els: list[str], loop_id: str, index: int, raw: str) -> None:
         if self.line is not None and element(els, 2) == "N4":
