@@ -110,3 +110,27 @@ def test_lineage_of_an_x12_row_prints_its_segments(workspace: Workspace) -> None
     (ws.inbox / REMIT_835.name).write_text("ISA*changed")
     stale = cli("lineage", lineage_hash, "--warehouse", str(ws.warehouse))
     assert stale.exit_code == 1 and "changed" in stale.stderr
+
+
+def test_837d_teeth_load_and_trace_back_to_their_too_segment(workspace: Workspace) -> None:
+    from tests.conftest import cli
+
+    dental = next(CORPUS.glob("kputnam__stupidedi/*X224A2*multiple-tooth-numbers.edi"))
+    raw = [s.strip() for s in dental.read_text().replace("\n", "").split("~")]
+    teeth = [s.split("*")[2] for s in raw if s.startswith("TOO*")]  # by hand, from the bytes
+    ws = workspace
+    _inbox(ws, dental)
+    ws.write_config([_x12_source()])
+    assert ws.run().exit_code == 0
+    rows = ws.query(
+        "SELECT t.tooth_code, t.segment_index, t.lineage_hash, l.procedure_code"
+        " FROM claim_line_teeth AS t JOIN claims_line AS l USING (claim_line_id)"
+        " ORDER BY t.segment_index"
+    )
+    assert [r[0] for r in rows] == teeth
+    code, segment_index, lineage_hash, procedure = rows[-1]
+    assert procedure and procedure.startswith("D")  # a CDT code on the same line
+    result = cli("lineage", lineage_hash, "--warehouse", str(ws.warehouse))
+    assert result.exit_code == 0, result.stderr
+    assert raw[segment_index - 1] == f"TOO*JP*{code}"
+    assert raw[segment_index - 1] in result.stdout.replace("\n", "")

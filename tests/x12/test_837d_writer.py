@@ -43,6 +43,7 @@ def write_dental(result: ParseResult) -> bytes:
         result.tables["diagnoses"],
         claim_type="dental",
         when=WHEN,
+        tooth_rows=result.tables["claim_line_teeth"],
     )
 
 
@@ -324,4 +325,41 @@ def test_generated_dental_claims_round_trip(claim: Claim) -> None:
         assert row["rendering_npi"] == header["rendering_npi"]  # lines inherit the claim's
     assert [(d["qualifier"], d["code"]) for d in result.tables["diagnoses"]] == [
         (d["qualifier"], d["code"]) for d in dxs
+    ]
+
+
+def test_tooth_numbers_and_surfaces_come_out_per_line() -> None:
+    # read the TOO segments straight from the file, by hand: (line number, tooth, surfaces)
+    name = next(n for n in DENTAL if n.endswith("multiple-tooth-numbers.edi"))
+    expected = []
+    line = 0
+    for segment in (CORPUS / name).read_text().replace("\n", "").split("~"):
+        els = segment.strip().split("*")
+        if els[0] == "LX":
+            line = int(els[1])
+        elif els[0] == "TOO":
+            surfaces = "".join(els[3].split(":")) if len(els) > 3 else None
+            expected.append((line, els[1], els[2], surfaces))
+    assert len(expected) >= 3  # the fixture's point: several teeth on one line
+    result = parse_file(CORPUS / name, file_id="teeth")
+    assert result.errors == []
+    line_of = {r["claim_line_id"]: r["line_number"] for r in result.tables["claims_line"]}
+    got = [
+        (line_of[t["claim_line_id"]], t["code_qualifier"], t["tooth_code"], t["surfaces"])
+        for t in sorted(
+            result.tables["claim_line_teeth"], key=lambda t: (t["segment_index"], t["sequence"])
+        )
+    ]
+    assert got == expected
+    sequences = [t["sequence"] for t in result.tables["claim_line_teeth"]]
+    assert sequences == list(range(1, len(sequences) + 1))  # all on one line here
+
+
+def test_tooth_surface_outside_the_code_list_is_an_error() -> None:
+    name = next(n for n in DENTAL if n.endswith("commercial-health-insurance.edi"))
+    data = (CORPUS / name).read_bytes().replace(b"TOO*JP*12*M:O", b"TOO*JP*12*M:Q")
+    assert b"M:Q" in data
+    result = parse_bytes(data, file_id="bad")
+    assert [(e.segment_id, e.element_position, e.bad_value) for e in result.errors] == [
+        ("TOO", 3, "Q")
     ]

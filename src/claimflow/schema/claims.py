@@ -119,7 +119,30 @@ PROCEDURES_ICD = Table(
     doc="One row per ICD-10-PCS procedure on an institutional claim.",
 )
 
-CLAIM_TABLES: tuple[Table, ...] = (CLAIMS_HEADER, CLAIMS_LINE, DIAGNOSES, PROCEDURES_ICD)
+CLAIM_LINE_TEETH = Table(
+    "claim_line_teeth",
+    (
+        Column("tooth_id", C, "surrogate key: hash(claim_line_id, sequence)"),
+        Column("claim_id", C),
+        Column("claim_line_id", C),
+        Column("sequence", INT, "1..n in TOO order within the line"),
+        Column("code_qualifier", C, "TOO01 (JP: universal national tooth designation)"),
+        Column("tooth_code", C, "TOO02, e.g. 3, 14, A"),
+        Column("surfaces", C, "TOO03-1..5 joined, e.g. MOD (mesial, occlusal, distal)"),
+        *LINEAGE,
+    ),
+    primary_key="tooth_id",
+    quarantine=True,
+    doc="One row per tooth on an 837D service line (2400 TOO).",
+)
+
+CLAIM_TABLES: tuple[Table, ...] = (
+    CLAIMS_HEADER,
+    CLAIMS_LINE,
+    DIAGNOSES,
+    PROCEDURES_ICD,
+    CLAIM_LINE_TEETH,
+)
 
 # Canonical columns an EMR source may map, and the table each lands in. A claim-grain export
 # fills one header row per record and, when it maps line columns, one line per record.

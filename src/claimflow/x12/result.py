@@ -13,6 +13,7 @@ TABLES: tuple[str, ...] = (
     "claims_line",
     "diagnoses",
     "procedures_icd",
+    "claim_line_teeth",
     "payments",
     "adjudication",
     "adjudication_line",

@@ -70,14 +70,14 @@ def write_837(
     when: datetime.datetime | None = None,
     delimiters: Delimiters | None = None,
     procedure_rows: Sequence[Row] = (),
+    tooth_rows: Sequence[Row] = (),
 ) -> bytes:
     """Write an 837P, 837I or 837D from canonical claim, line and diagnosis rows.
 
     Reading the output back gives the same canonical values (keys and lineage aside). Claims
     are grouped by billing provider (2000A) and subscriber (2000B, who is also the patient).
     Values the canonical tables do not hold are not written: names and addresses get
-    placeholders, and an 837D carries no tooth (TOO), oral cavity (SV304) or prosthesis (SV305)
-    information.
+    placeholders, and an 837D carries no oral cavity (SV304) or prosthesis (SV305) information.
 
     Args:
         header_rows: ``claims_header`` rows to write.
@@ -92,6 +92,7 @@ def write_837(
         when: Date and time to stamp; defaults to now (UTC).
         delimiters: Delimiters to write with; defaults to ``* : ^ ~``.
         procedure_rows: ``procedures_icd`` rows (837I ICD procedure codes), if any.
+        tooth_rows: ``claim_line_teeth`` rows (837D TOO, matched on ``claim_line_id``), if any.
 
     Returns:
         The 837 as bytes, one segment per line.
@@ -128,6 +129,9 @@ def write_837(
         dx_by_claim.setdefault(dx.get("claim_id"), []).append(dx)
     for px in procedure_rows:
         dx_by_claim.setdefault(px.get("claim_id"), []).append(px)
+    teeth: dict[object, list[Row]] = {}
+    for tooth in tooth_rows:
+        teeth.setdefault(tooth.get("claim_line_id"), []).append(tooth)
     batches: dict[tuple[object, ...], list[Row]] = {}
     for claim in header_rows:
         if not claim.get("patient_control_number") or claim.get("total_charge") is None:
@@ -142,7 +146,7 @@ def write_837(
         out.add("NM1", "41", "2", "CLAIMFLOW", "", "", "", "", "46", sender_id)
         out.add("PER", "IC", "CLAIMFLOW", "TE", submitter_phone)
         out.add("NM1", "40", "2", "RECEIVER", "", "", "", "", "46", receiver_id)
-        _hierarchy(out, claims, lines_by_claim, dx_by_claim, claim_type)
+        _hierarchy(out, claims, lines_by_claim, dx_by_claim, teeth, claim_type)
         out.add("SE", len(out.segments) - start + 1, st02)
     out.add("GE", len(batches), control_number)
     out.add("IEA", 1, f"{control_number:09d}")
@@ -154,6 +158,7 @@ def _hierarchy(
     claims: list[Row],
     lines: dict[object, list[Row]],
     dxs: dict[object, list[Row]],
+    teeth: dict[object, list[Row]],
     claim_type: str,
 ) -> None:
     by_billing: dict[tuple[object, ...], dict[tuple[object, ...], list[Row]]] = {}
@@ -216,12 +221,18 @@ def _hierarchy(
                     claim,
                     lines.get(claim.get("claim_id"), []),
                     dxs.get(claim.get("claim_id"), []),
+                    teeth,
                     claim_type,
                 )
 
 
 def _claim(
-    out: SegmentWriter, claim: Row, lines: list[Row], dxs: list[Row], claim_type: str
+    out: SegmentWriter,
+    claim: Row,
+    lines: list[Row],
+    dxs: list[Row],
+    teeth: dict[object, list[Row]],
+    claim_type: str,
 ) -> None:
     freq = claim.get("claim_frequency_code")
     bill = str(claim.get("bill_type_code") or "")
@@ -337,10 +348,10 @@ def _claim(
                 claim[column],
             )
     for line in sorted(lines, key=lambda r: int(str(r.get("line_number") or 0))):
-        _line(out, claim, line, claim_type)
+        _line(out, claim, line, teeth.get(line.get("claim_line_id"), []), claim_type)
 
 
-def _line(out: SegmentWriter, claim: Row, line: Row, claim_type: str) -> None:
+def _line(out: SegmentWriter, claim: Row, line: Row, teeth: list[Row], claim_type: str) -> None:
     out.add("LX", line.get("line_number"))
     mods = [line.get(f"modifier_{i}") for i in range(1, 5)]
     proc = out.comp(line.get("procedure_qualifier"), line.get("procedure_code"), *mods)
@@ -371,6 +382,11 @@ def _line(out: SegmentWriter, claim: Row, line: Row, claim_type: str) -> None:
             "",
             pointers,
         )
+        for tooth in sorted(teeth, key=lambda r: int(str(r.get("sequence") or 0))):
+            surfaces = str(tooth.get("surfaces") or "")
+            out.add(
+                "TOO", tooth.get("code_qualifier"), tooth.get("tooth_code"), out.comp(*surfaces)
+            )
     else:
         pointers = out.comp(*[line.get(f"dx_pointer_{i}") for i in range(1, 5)])
         out.add(

@@ -44,7 +44,7 @@ def _pointers(line: Row, pointers: list[str]) -> None:
 class ClaimExtractor(Extractor):
     """Builds claim, line and diagnosis rows from one 837 transaction set."""
 
-    tables = ("claims_header", "claims_line", "diagnoses", "procedures_icd")
+    tables = ("claims_header", "claims_line", "diagnoses", "procedures_icd", "claim_line_teeth")
 
     def __init__(self, ctx: RowContext, out: dict[str, list[Row]], kind: str) -> None:
         super().__init__(ctx, out)
@@ -59,6 +59,7 @@ class ClaimExtractor(Extractor):
         self.lines: list[Row] = []
         self.dx: list[Row] = []
         self.procedures: list[Row] = []
+        self.teeth: list[Row] = []
         self.line: Row | None = None
         self.context: str | None = None
         self.handlers = {
@@ -78,6 +79,7 @@ class ClaimExtractor(Extractor):
             "SV1": self._sv1,
             "SV2": self._sv2,
             "SV3": self._sv3,
+            "TOO": self._too,
             "LIN": self._lin,
             "CTP": self._ctp,
             "CAS": self._cas,
@@ -208,6 +210,7 @@ class ClaimExtractor(Extractor):
         self.lines = []
         self.dx = []
         self.procedures = []
+        self.teeth = []
         self.line = None
 
     def _dtp(self, els: list[str], loop_id: str, index: int, raw: str) -> None:
@@ -328,6 +331,23 @@ class ClaimExtractor(Extractor):
         line["units"] = money(self.ctx, els, 6)
         _pointers(line, composite(els, 11, self.ctx.component))
 
+    def _too(self, els: list[str], loop_id: str, index: int, raw: str) -> None:
+        line = self.line
+        if line is None or loop_id != "2400":
+            return
+        sequence = 1 + sum(1 for t in self.teeth if t["claim_line_id"] == line["claim_line_id"])
+        tooth: Row = {
+            "tooth_id": surrogate_key(line["claim_line_id"], sequence),
+            "claim_id": line["claim_id"],
+            "claim_line_id": line["claim_line_id"],
+            "sequence": sequence,
+            "code_qualifier": element(els, 1),
+            "tooth_code": element(els, 2),
+            "surfaces": "".join(composite(els, 3, self.ctx.component)) or None,
+        }
+        tooth.update(self.ctx.lineage(index, raw))
+        self.teeth.append(tooth)
+
     def _lin(self, els: list[str], loop_id: str, index: int, raw: str) -> None:
         if self.line is not None and element(els, 2) == "N4":
             self.line["ndc_code"] = element(els, 3)
@@ -394,6 +414,7 @@ class ClaimExtractor(Extractor):
         self.out["claims_line"].extend(lines)
         self.out["diagnoses"].extend(self.dx)
         self.out["procedures_icd"].extend(self.procedures)
+        self.out["claim_line_teeth"].extend(self.teeth)
 
     def finish(self) -> None:
         self._close_claim()

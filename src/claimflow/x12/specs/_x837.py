@@ -23,6 +23,19 @@ DMG = seg(
     el(2, True, "DT", name="DMG02 birth date"),
     el(3, True, ID, 1, 1, codes=("F", "M", "U"), name="DMG03 gender"),
 )
+TOOTH_SURFACES = ("B", "D", "F", "I", "L", "M", "O")
+"""TOO03 tooth surface codes: buccal, distal, facial, incisal, lingual, mesial, occlusal."""
+TOO = seg(
+    "TOO",
+    el(1, True, ID, 1, 3, codes=("JP",), name="TOO01 code list qualifier (JP: universal tooth)"),
+    el(2, True, max_len=50, name="TOO02 tooth code"),
+    *(
+        el(3, False, ID, 1, 2, codes=TOOTH_SURFACES, component=i, name=f"TOO03-{i} tooth surface")
+        for i in range(1, 6)
+    ),
+    max_use=32,
+    name="tooth information",
+)
 PAYER_SEQUENCE = ("A", "B", "C", "D", "E", "F", "G", "H", "P", "S", "T", "U")
 FILING_INDICATORS = (
     *("11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS", "FI", "HM"),
@@ -66,7 +79,7 @@ def claim_loop(
         (
             service,
             seg("SV5"),
-            seg("TOO", max_use=0),
+            TOO,
             seg("PWK", max_use=0),
             seg("CR1"),
             seg("CR3"),
