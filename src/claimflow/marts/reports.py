@@ -170,8 +170,8 @@ FORECAST_WEEKS = 13
 """How many weeks ahead the cash forecast looks."""
 
 
-def open_claim_forecast(cutoffs: str, weeks: int) -> str:
-    """SQL: expected payment per claim open at each cutoff, per 7-day window after it.
+def _forecast_rates(cutoffs: str, weeks: int) -> str:
+    """SQL CTEs: the open claims and the expected payment per charged dollar (``rates``).
 
     The method (docs/kpis.md): for each week of a claim's age (days since submission ÷ 7), the
     claims of the same payer that reached that week with no 835, and whose week had ended by the
@@ -182,39 +182,55 @@ def open_claim_forecast(cutoffs: str, weeks: int) -> str:
     before it (Π (1 − r) over the weeks in between). A payer without history for an age-week
     uses all payers'; no history at all, nothing.
 
+    Claims of one payer submitted on one day with the same first-835 day share everything the
+    history needs, and open claims of one payer and age share their rate: the work is done per
+    such group, not per claim (a million open EMR claims become a few thousand rows).
+
     Args:
         cutoffs: SQL of a CTE body with one DATE column ``cutoff``: the as-of dates.
         weeks: Windows after each cutoff (1 for the back-test).
 
     Returns:
-        A query with columns cutoff, claim_id, payer_id, week_start, expected_payment.
+        ``WITH`` CTEs ending in ``open`` (cutoff, claim_id, payer_id, total_charge, age) and
+        ``rates`` (cutoff, payer_id, age, week_start, rate).
     """
     return f"""
   WITH cutoffs AS ({cutoffs}
-  ), remits AS (
-    SELECT a.claim_id, a.paid_amount, p.payment_date
-    FROM adjudication AS a JOIN payments AS p ON p.payment_id = a.payment_id
-    WHERE a.claim_id IN (SELECT claim_id FROM kpi_claims)
   ), last_cutoff AS (
     SELECT max(cutoff) AS c FROM cutoffs
-  ), weekly_paid AS (
-    SELECT r.claim_id, (r.payment_date - k.submission_date) // 7 AS b, sum(r.paid_amount) AS paid
-    FROM remits AS r JOIN kpi_claims AS k USING (claim_id) GROUP BY 1, 2
-  ), at_risk AS (
-    -- each claim in each week of age it began without an 835 (up to the last cutoff)
-    SELECT k.claim_id, k.payer_id, k.total_charge, k.submission_date, t.b,
-           coalesce(k.first_payment_date - k.submission_date < 7 * t.b + 7, false) AS remitted
-    FROM kpi_claims AS k CROSS JOIN last_cutoff AS l,
-         LATERAL (SELECT unnest(range(0, (least(coalesce(k.first_payment_date, l.c), l.c)
-                                          - k.submission_date) // 7 + 1)) AS b) AS t
+  ), claims AS (
+    -- each claim's last age-week watched (its first 835's, or the last cutoff's)
+    SELECT k.claim_id, k.payer_id, k.total_charge, k.submission_date,
+           k.first_payment_date - k.submission_date AS first_age,
+           (least(coalesce(k.first_payment_date, l.c), l.c) - k.submission_date) // 7 AS last_b
+    FROM kpi_claims AS k CROSS JOIN last_cutoff AS l
     WHERE k.submission_date < l.c
-  ), at_risk_by_day AS (
-    SELECT x.payer_id, x.b,
-           x.submission_date + CAST(7 * x.b + 7 AS INTEGER) AS observed_on,
-           count(*) AS n, count(*) FILTER (WHERE x.remitted) AS f,
-           sum(x.total_charge) AS charge, sum(coalesce(w.paid, 0)) AS paid
-    FROM at_risk AS x LEFT JOIN weekly_paid AS w ON w.claim_id = x.claim_id AND w.b = x.b
+  ), weekly_paid AS (
+    -- what the 835s paid in each age-week a claim was watched, per payer and submission day
+    SELECT c.payer_id, c.submission_date, (p.payment_date - c.submission_date) // 7 AS b,
+           sum(a.paid_amount) AS paid
+    FROM claims AS c
+    JOIN adjudication AS a ON a.claim_id = c.claim_id
+    JOIN payments AS p ON p.payment_id = a.payment_id
+    WHERE (p.payment_date - c.submission_date) // 7 <= c.last_b
     GROUP BY 1, 2, 3
+  ), claim_groups AS (
+    SELECT payer_id, submission_date, first_age, last_b, count(*) AS n,
+           sum(total_charge) AS charge
+    FROM claims GROUP BY 1, 2, 3, 4
+  ), at_risk AS (
+    -- each group in each week of age it began without an 835 (up to the last cutoff)
+    SELECT g.payer_id, g.submission_date, t.b, sum(g.n) AS n,
+           coalesce(sum(g.n) FILTER (WHERE g.first_age < 7 * t.b + 7), 0) AS f,
+           sum(g.charge) AS charge
+    FROM claim_groups AS g, LATERAL (SELECT unnest(range(0, g.last_b + 1)) AS b) AS t
+    GROUP BY 1, 2, 3
+  ), at_risk_by_day AS (
+    SELECT x.payer_id, x.b, x.submission_date + CAST(7 * x.b + 7 AS INTEGER) AS observed_on,
+           x.n, x.f, x.charge, coalesce(w.paid, 0) AS paid
+    FROM at_risk AS x LEFT JOIN weekly_paid AS w
+      ON w.payer_id IS NOT DISTINCT FROM x.payer_id AND w.submission_date = x.submission_date
+     AND w.b = x.b
   ), history AS (
     SELECT c.cutoff, d.payer_id, grouping(d.payer_id) = 1 AS pooled, d.b,
            sum(d.paid) / nullif(sum(d.charge), 0) AS h, sum(d.f) / sum(d.n) AS r
@@ -226,14 +242,16 @@ def open_claim_forecast(cutoffs: str, weeks: int) -> str:
     FROM cutoffs AS c JOIN kpi_claims AS k
       ON k.submission_date < c.cutoff
      AND (k.first_payment_date IS NULL OR k.first_payment_date >= c.cutoff)
+  ), ages AS (
+    SELECT DISTINCT cutoff, payer_id, age FROM open
   ), grid AS (
     -- every (cutoff, payer, age-week) an open claim may need, own history else pooled
     SELECT g.cutoff, g.payer_id, g.b,
            coalesce(own.h, everyone.h, 0) AS h, coalesce(own.r, everyone.r, 0) AS r
     FROM (
-      SELECT DISTINCT o.cutoff, o.payer_id, unnest(range(0, max(o.age) OVER (
-               PARTITION BY o.cutoff) // 7 + {weeks} + 2)) AS b
-      FROM open AS o
+      SELECT DISTINCT a.cutoff, a.payer_id, unnest(range(0, max(a.age) OVER (
+               PARTITION BY a.cutoff) // 7 + {weeks} + 2)) AS b
+      FROM ages AS a
     ) AS g
     LEFT JOIN history AS own ON own.cutoff = g.cutoff AND NOT own.pooled
      AND own.payer_id IS NOT DISTINCT FROM g.payer_id AND own.b = g.b
@@ -246,19 +264,49 @@ def open_claim_forecast(cutoffs: str, weeks: int) -> str:
              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS log_unremitted
     FROM grid
   ), windows AS (
-    SELECT o.*, j, o.age + 7 * j AS u FROM open AS o, range(0, {weeks}) AS t(j)
+    SELECT a.*, j, a.age + 7 * j AS u FROM ages AS a, range(0, {weeks}) AS t(j)
+  ), rates AS (
+    SELECT w.cutoff, w.payer_id, w.age, w.cutoff + CAST(7 * w.j AS INTEGER) AS week_start,
+           ((7 - w.u % 7) / 7 * lo.h + (w.u % 7) / 7 * hi.h)
+             * exp(lo.log_unremitted - now.log_unremitted) AS rate
+    FROM windows AS w
+    JOIN hazard AS now ON now.cutoff = w.cutoff
+     AND now.payer_id IS NOT DISTINCT FROM w.payer_id AND now.b = w.age // 7
+    JOIN hazard AS lo ON lo.cutoff = w.cutoff
+     AND lo.payer_id IS NOT DISTINCT FROM w.payer_id AND lo.b = w.u // 7
+    JOIN hazard AS hi ON hi.cutoff = w.cutoff
+     AND hi.payer_id IS NOT DISTINCT FROM w.payer_id AND hi.b = w.u // 7 + 1
+  )"""
+
+
+def open_claim_forecast(cutoffs: str, weeks: int) -> str:
+    """SQL: expected payment per claim open at each cutoff, per 7-day window after it.
+
+    Columns cutoff, claim_id, payer_id, week_start, expected_payment (the rows behind the
+    forecast; the reports sum :func:`open_group_forecast` instead). Method: :func:`_forecast_rates`.
+    """
+    return f"""{_forecast_rates(cutoffs, weeks)}
+  SELECT o.cutoff, o.claim_id, o.payer_id, r.week_start, o.total_charge * r.rate AS expected_payment
+  FROM open AS o JOIN rates AS r ON r.cutoff = o.cutoff
+   AND r.payer_id IS NOT DISTINCT FROM o.payer_id AND r.age = o.age"""
+
+
+def open_group_forecast(cutoffs: str, weeks: int) -> str:
+    """SQL: :func:`open_claim_forecast` summed per (cutoff, payer, age, week): columns cutoff,
+    payer_id, week_start, claims, expecting (claims whose expected payment is positive) and
+    expected_payment."""
+    return f"""{_forecast_rates(cutoffs, weeks)}, open_groups AS (
+    SELECT cutoff, payer_id, age, count(*) AS claims,
+           count(*) FILTER (WHERE total_charge > 0) AS positive,
+           count(*) FILTER (WHERE total_charge < 0) AS negative, sum(total_charge) AS charge
+    FROM open GROUP BY 1, 2, 3
   )
-  SELECT w.cutoff, w.claim_id, w.payer_id, w.cutoff + CAST(7 * w.j AS INTEGER) AS week_start,
-         w.total_charge * ((7 - w.u % 7) / 7 * lo.h + (w.u % 7) / 7 * hi.h)
-           * exp(lo.log_unremitted - now.log_unremitted) AS expected_payment
-  FROM windows AS w
-  JOIN hazard AS now ON now.cutoff = w.cutoff AND now.payer_id IS NOT DISTINCT FROM w.payer_id
-   AND now.b = w.age // 7
-  JOIN hazard AS lo ON lo.cutoff = w.cutoff AND lo.payer_id IS NOT DISTINCT FROM w.payer_id
-   AND lo.b = w.u // 7
-  JOIN hazard AS hi ON hi.cutoff = w.cutoff AND hi.payer_id IS NOT DISTINCT FROM w.payer_id
-   AND hi.b = w.u // 7 + 1
-"""
+  SELECT o.cutoff, o.payer_id, r.week_start, o.claims,
+         CASE WHEN r.rate > 0 THEN o.positive WHEN r.rate < 0 THEN o.negative ELSE 0 END
+           AS expecting,
+         o.charge * r.rate AS expected_payment
+  FROM open_groups AS o JOIN rates AS r ON r.cutoff = o.cutoff
+   AND r.payer_id IS NOT DISTINCT FROM o.payer_id AND r.age = o.age"""
 
 
 REPORTS: dict[str, str] = {
@@ -349,25 +397,25 @@ REPORTS: dict[str, str] = {
           AND k.paid_amount <> h.expected_payment
         ORDER BY abs(k.paid_amount - h.expected_payment) DESC LIMIT 500""",
     "cash_forecast": f"""
-        SELECT week_start AS expected_week, count(*) FILTER (WHERE expected_payment > 0)
-                 AS open_claims, sum(expected_payment) AS expected_payment
-        FROM ({open_claim_forecast(LIVE_CUTOFF, FORECAST_WEEKS)})
+        SELECT week_start AS expected_week, sum(expecting) AS open_claims,
+               sum(expected_payment) AS expected_payment
+        FROM ({open_group_forecast(LIVE_CUTOFF, FORECAST_WEEKS)})
         GROUP BY 1 ORDER BY 1""",
     "cash_forecast_backtest": f"""
         -- each past week, forecast as of its Monday from what was known then, against what the
         -- 835s of that week paid on the claims open that Monday; from the first week with an
         -- 835 before it to the last week the 835s received cover entirely
-        WITH forecast AS (
-          SELECT * FROM ({open_claim_forecast(BACKTEST_CUTOFFS, 1)})
-        ), predicted AS (
-          SELECT cutoff, count(*) AS open_claims, sum(expected_payment) AS forecast
-          FROM forecast GROUP BY 1
+        WITH predicted AS (
+          SELECT cutoff, sum(claims) AS open_claims, sum(expected_payment) AS forecast
+          FROM ({open_group_forecast(BACKTEST_CUTOFFS, 1)}) GROUP BY 1
         ), actual AS (
-          SELECT f.cutoff, count(DISTINCT f.claim_id) AS claims_paid, sum(a.paid_amount) AS actual
-          FROM forecast AS f
-          JOIN adjudication AS a ON a.claim_id = f.claim_id
-          JOIN payments AS p ON p.payment_id = a.payment_id
-          WHERE p.payment_date >= f.cutoff AND p.payment_date < f.cutoff + 7
+          SELECT c.cutoff, count(DISTINCT k.claim_id) AS claims_paid, sum(a.paid_amount) AS actual
+          FROM ({BACKTEST_CUTOFFS}) AS c
+          JOIN payments AS p ON p.payment_date >= c.cutoff AND p.payment_date < c.cutoff + 7
+          JOIN adjudication AS a ON a.payment_id = p.payment_id
+          JOIN kpi_claims AS k ON k.claim_id = a.claim_id
+          WHERE k.submission_date < c.cutoff
+            AND (k.first_payment_date IS NULL OR k.first_payment_date >= c.cutoff)
           GROUP BY 1
         )
         SELECT x.cutoff AS week, x.open_claims, x.forecast, coalesce(y.claims_paid, 0) AS claims_paid,
