@@ -137,6 +137,7 @@ def run_once(workdir: Path) -> dict[str, object]:
         "--warehouse", str(workdir / "warehouse" / "claimflow.duckdb"),
         "--out", str(workdir / "out"), "--reference-date", "2025-09-30", "--json",
     ]  # fmt: skip
+    load_before = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -150,6 +151,7 @@ def run_once(workdir: Path) -> dict[str, object]:
     c = metrics["conservation"]
     assert c["rows_read"] == c["rows_loaded"] + c["rows_quarantined"] + c["rows_duplicate"]
     return {
+        "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}",
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(peak_kb / 1024, 1),
         "cpu_s": round(cpu, 2),
@@ -181,7 +183,8 @@ def main() -> None:
                 print(
                     f"{rows:<10} {r['wall_s']:<7} {r['cpu_s']:<7} {r['peak_rss_mb']:<7} {r['rows_read']:<9} "
                     f"{r['rows_loaded']:<9} {r['rows_quarantined']:<9} {r['rows_duplicate']:<8} "
-                    f"{r['flagged']}   (generated in {gen_s:.1f} s; in-process {r['inner_s']} s)"
+                    f"{r['flagged']}   (generated in {gen_s:.1f} s; in-process {r['inner_s']} s;"
+                    f" load average {r['load']})"
                 )
                 stages = r["stages"]
                 assert isinstance(stages, dict)

@@ -84,3 +84,41 @@ def test_console_script_is_installed() -> None:
     assert proc.returncode == 0
     for command in ("run", "lineage"):
         assert command in proc.stdout
+
+
+def test_an_emr_run_imports_no_x12_engine_pyarrow_or_model_libraries(workspace: Workspace) -> None:
+    ws = workspace
+    ws.put("a.csv", HEADER_ALPHA + "C1,P1,99213,Missing modifier,2025-07-01,denied\n")
+    ws.write_config([ws.alpha_source()])
+    heavy = ("pyarrow", "claimflow.x12", "claimflow.sources.x12", "claimflow.synth",
+             "claimflow.api", "sklearn", "streamlit", "fastapi")  # fmt: skip
+    script = (
+        "import sys\n"
+        "from claimflow.cli import main\n"
+        f"sys.argv = ['claimflow', 'run', '--config', {str(ws.config)!r}, '--warehouse',"
+        f" {str(ws.warehouse)!r}, '--out', {str(ws.out)!r}, '--reference-date', '2025-07-30']\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        f"print(code, sorted(m for m in sys.modules if m.startswith({heavy!r})))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=REPO
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "0 []"
+
+
+def test_help_lists_every_command_in_order_and_a_lazy_group_still_runs(tmp_path: Path) -> None:
+    result = cli("--help")
+    assert result.exit_code == 0
+    listed = [
+        line.split()[1]
+        for line in result.stdout.splitlines()
+        if line.startswith("│ ") and len(line.split()) > 2
+    ]
+    commands = ["synth", "api", "version", "run", "resubmit", "worklist", "alerts", "report",
+                "dashboard", "lineage", "kpi", "x12", "reference", "denials", "export"]  # fmt: skip
+    assert [c for c in listed if c in commands] == commands
+    warehouse = str(tmp_path / "w.duckdb")
+    lookup = cli("reference", "lookup", "carc", "45", "--warehouse", warehouse, "--json")
+    assert lookup.exit_code == 0, lookup.stderr
+    assert "45" in lookup.stdout

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 error, 2 usage, 3 finished with quarantined or failed i
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import logging
 import os
@@ -13,45 +14,78 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from claimflow import __version__
-from claimflow.api.command import api_command
-from claimflow.cli_denials import denials_app
-from claimflow.cli_reference import reference_app
-from claimflow.cli_x12 import x12_app
-from claimflow.config import load_settings
-from claimflow.dashboard.serve import run_child
 from claimflow.errors import ClaimflowError
-from claimflow.marts.kpis import compute_kpis
-from claimflow.marts.reports import REPORTS, prepare, run_report
-from claimflow.marts.sla import open_alerts
-from claimflow.marts.tuva import export_tuva
-from claimflow.marts.worklist import open_worklist
-from claimflow.pipeline import RunReport
-from claimflow.pipeline import run as run_pipeline
-from claimflow.synth.cli import synth_command
+from claimflow.marts.reports import REPORTS
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE, open_warehouse
-from claimflow.warehouse.lineage import find_lineage
+
+if TYPE_CHECKING:
+    from claimflow.pipeline import RunReport
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_QUARANTINE = 0, 1, 2, 3
 
+_LAZY_COMMANDS = {
+    "synth": ("claimflow.synth.cli", "synth_command"),
+    "api": ("claimflow.api.command", "api_command"),
+}
+_LAZY_GROUPS = {
+    "x12": ("claimflow.cli_x12", "x12_app"),
+    "reference": ("claimflow.cli_reference", "reference_app"),
+    "denials": ("claimflow.cli_denials", "denials_app"),
+}
+
+
+class _LazyGroup(TyperGroup):
+    """The top-level group, importing a sub-command's module only when that command is used.
+
+    ``claimflow run`` then starts without the X12 engine, pyarrow, the synthetic generator or
+    the API; ``--help`` lists every command, in the order Typer gives them when registered up
+    front (commands, then groups), with the same help.
+    """
+
+    # ``Any``: the click types are typer's own (vendored) or click's, by typer version
+    def list_commands(self, ctx: Any) -> list[str]:
+        own = super().list_commands(ctx)
+        groups = [n for n in own if isinstance(self.commands[n], TyperGroup)]
+        commands = [n for n in own if n not in groups]
+        return [*_LAZY_COMMANDS, *commands, *_LAZY_GROUPS, *groups]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in {**_LAZY_COMMANDS, **_LAZY_GROUPS}:
+            self.commands[cmd_name] = _load_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+def _load_command(name: str) -> Any:
+    """Build a lazily registered command exactly as ``add_typer``/``command`` would have."""
+    holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    holder.callback()(lambda: None)
+    if name in _LAZY_GROUPS:
+        module, attr = _LAZY_GROUPS[name]
+        holder.add_typer(getattr(importlib.import_module(module), attr), name=name)
+    else:
+        module, attr = _LAZY_COMMANDS[name]
+        holder.command(name)(getattr(importlib.import_module(module), attr))
+    group = typer.main.get_command(holder)
+    assert isinstance(group, TyperGroup)
+    return group.commands[name]
+
+
 app = typer.Typer(
+    cls=_LazyGroup,
     help="claimflow: EMR exports and X12 in, one auditable warehouse, safe resubmissions out.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(x12_app, name="x12")
-app.add_typer(reference_app, name="reference")
-app.add_typer(denials_app, name="denials")
-app.command("synth")(synth_command)
-app.command("api")(api_command)
 out = Console()
 err = Console(stderr=True)
 
@@ -126,6 +160,9 @@ def run(
             raise _fail(
                 f"--reference-date: expected YYYY-MM-DD, got {reference_date!r}", EXIT_USAGE
             ) from None
+    from claimflow.config import load_settings
+    from claimflow.pipeline import run as run_pipeline
+
     try:
         settings = load_settings(config)
         with err.status("running…", spinner="dots") as status:
@@ -163,6 +200,9 @@ def resubmit(
     CLM05-3 = 7 and REF*F8 for denials, new originals for rejections), appends the rejection
     log, and records each resubmission so that it is not repeated.
     """
+    from claimflow.config import load_settings
+    from claimflow.pipeline import run as run_pipeline
+
     ref = _parse_date(reference_date)
     try:
         settings = load_settings(config)
@@ -191,6 +231,8 @@ def worklist(
     as_json: JsonOpt = False,
 ) -> None:
     """The open exceptions of the rejection log, by value: what a person should work first."""
+    from claimflow.marts.worklist import open_worklist
+
     with _reading(warehouse) as conn:
         records = open_worklist(conn, limit=limit)
     keys = ("claim_id", "source_system", "reason", "category", "disposition", "amount",
@@ -209,6 +251,8 @@ def worklist(
 @app.command()
 def alerts(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE, as_json: JsonOpt = False) -> None:
     """Open acknowledgment SLA alerts: submitted claims with no 999 or no 277CA in time."""
+    from claimflow.marts.sla import open_alerts
+
     with _reading(warehouse) as conn:
         records = open_alerts(conn)
     if as_json:
@@ -239,6 +283,8 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """Print one named report (the same queries the dashboard shows)."""
+    from claimflow.marts.reports import prepare, run_report
+
     if name not in REPORTS:
         raise _fail(f"unknown report {name!r}; one of: {', '.join(REPORTS)}", EXIT_USAGE)
     first = _parse_date(start) or dt.date(1900, 1, 1)
@@ -274,6 +320,8 @@ def export_tuva_command(
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
 ) -> None:
     """Write the Tuva Project input layer `medical_claim` table as Parquet."""
+    from claimflow.marts.tuva import export_tuva
+
     with _reading(warehouse) as conn:
         rows = export_tuva(conn, out_dir)
     out.print(f"{out_dir / 'medical_claim.parquet'}: {rows} claim lines")
@@ -295,6 +343,8 @@ def dashboard(
 
     Ctrl-C, SIGTERM or SIGHUP stops it together with its Streamlit server.
     """
+    from claimflow.dashboard.serve import run_child
+
     if not warehouse.exists():
         raise _fail(f"{warehouse}: no warehouse here (run `claimflow run` first)")
     app_path = Path(__file__).parent / "dashboard" / "app.py"
@@ -388,6 +438,8 @@ def lineage(
     as_json: JsonOpt = False,
 ) -> None:
     """Print the file, the position and the original raw record of a row."""
+    from claimflow.warehouse.lineage import find_lineage
+
     with _reading(warehouse) as conn:
         record = find_lineage(conn, lineage_hash)
     if as_json:
@@ -426,6 +478,8 @@ def kpi(
     as_json: JsonOpt = False,
 ) -> None:
     """Revenue-cycle KPIs for claims submitted in the window (definitions: docs/kpis.md)."""
+    from claimflow.marts.kpis import compute_kpis
+
     try:
         first = dt.date.fromisoformat(start)
         last = dt.date.fromisoformat(end) if end else dt.date.today()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -39,12 +41,13 @@ from claimflow.resubmit.remits import (
     write_corrected_claims,
 )
 from claimflow.sources.tabular import FileFingerprint, fingerprint, stage_file
-from claimflow.sources.x12 import X12Prefetch
 from claimflow.warehouse.connection import open_warehouse
-from claimflow.warehouse.load import FileCounts, load_staged
-from claimflow.warehouse.load_x12 import load_parse_result
+from claimflow.warehouse.load import FileCounts, load_staged, prepare_parts
 from claimflow.warehouse.matching import match_claims
 from claimflow.warehouse.sql import execute, insert_rows
+
+if TYPE_CHECKING:  # the X12 engine and pyarrow are imported only when a run has X12 files
+    from claimflow.sources.x12 import X12Prefetch
 
 log = logging.getLogger("claimflow.pipeline")
 
@@ -158,7 +161,7 @@ def _ingest_file(
     *,
     run_id: str,
     now: dt.datetime,
-    prefetch: X12Prefetch,
+    prefetch: X12Prefetch | None,
 ) -> FileReport:
     report = FileReport(str(path), definition.name, definition.source_system, None, "failed")
     if isinstance(print_, OSError):
@@ -179,6 +182,9 @@ def _ingest_file(
     conn.execute("BEGIN TRANSACTION")
     try:
         if definition.format == "x12":
+            from claimflow.warehouse.load_x12 import load_parse_result
+
+            assert prefetch is not None
             parsed = prefetch.result(path, print_.file_id, definition.source_system)
             try:
                 counts = load_parse_result(
@@ -210,6 +216,80 @@ def _ingest_file(
     _record_rules(conn, counts, definition, print_.file_id, run_id)
     conn.execute("COMMIT")
     return report
+
+
+def _ingest_lanes(
+    conn: duckdb.DuckDBPyConnection,
+    jobs: list[tuple[SourceDefinition, Path]],
+    prints: list[FileFingerprint | OSError],
+    loaded: set[str],
+    *,
+    run_id: str,
+    now: dt.datetime,
+    say: Progress,
+) -> dict[int, FileReport]:
+    """Load the new EMR files of different source systems concurrently, one lane per system.
+
+    Deduplication is per source system, so the systems are independent: each lane loads its
+    files in order on its own cursor, each file in its own transaction as before, while the
+    other lane loads another system's files (DuckDB releases the GIL; on this 2-core machine
+    one lane's single-threaded appends overlap the other's scans). Every catalog change is
+    made first, here (:func:`prepare_parts`), so the lanes never write the same catalog entry.
+
+    Only when it is safe: every job is an EMR file, at least two systems have new files, and no
+    two files have the same bytes (the second of those is skipped, which needs order). Files
+    that will not load (failed, already loaded) are left to the caller, as are all files
+    otherwise.
+
+    Returns:
+        The reports of the files loaded here, by job index.
+    """
+    todo = [
+        i
+        for i, ((definition, _), print_) in enumerate(zip(jobs, prints, strict=True))
+        if isinstance(print_, FileFingerprint)
+        and not print_.problem
+        and print_.file_id not in loaded
+    ]
+    ids = [p.file_id for p in prints if isinstance(p, FileFingerprint)]
+    lanes: dict[str, list[int]] = {}
+    for i in todo:
+        lanes.setdefault(jobs[i][0].source_system, []).append(i)
+    workers = min(len(lanes), os.cpu_count() or 1)
+    if (
+        workers < 2
+        or any(definition.format == "x12" for definition, _ in jobs)
+        or len(set(ids)) != len(ids)
+    ):
+        return {}
+    say(f"ingest {len(todo)} files of {len(lanes)} source systems concurrently")
+    log.info("loading %d files of %d source systems concurrently", len(todo), len(lanes))
+    conn.execute("BEGIN TRANSACTION")
+    for name, definition in {jobs[i][0].name: jobs[i][0] for i in todo}.items():
+        log.debug("preparing the parts of source %s", name)
+        prepare_parts(conn, definition)
+    conn.execute("COMMIT")
+
+    def lane(indices: list[int]) -> list[tuple[int, FileReport]]:
+        cursor = conn.cursor()
+        try:
+            return [
+                (
+                    i,
+                    _ingest_file(
+                        cursor, *jobs[i], prints[i], run_id=run_id, now=now, prefetch=None
+                    ),
+                )
+                for i in indices
+            ]
+        finally:
+            cursor.close()
+
+    done: dict[int, FileReport] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="claimflow-ingest") as pool:
+        for results in pool.map(lane, lanes.values()):
+            done.update(results)
+    return done
 
 
 def _fingerprint(definition: SourceDefinition, path: Path) -> FileFingerprint | OSError:
@@ -336,25 +416,33 @@ def run(
                 "SELECT file_id FROM source_files WHERE status = 'loaded'"
             ).fetchall()
         }
-        prefetch = X12Prefetch()
+        prefetch = None
+        if any(definition.format == "x12" for definition, _ in jobs):
+            from claimflow.sources.x12 import X12Prefetch
+
+            prefetch = X12Prefetch()
         try:
             for (definition, path), print_ in zip(jobs, prints, strict=True):
                 if (
-                    definition.format == "x12"
+                    prefetch is not None
+                    and definition.format == "x12"
                     and isinstance(print_, FileFingerprint)
                     and not print_.problem
                     and print_.file_id not in loaded
                 ):
                     prefetch.add(path, print_.file_id, definition.source_system)
+            done = _ingest_lanes(conn, jobs, prints, loaded, run_id=run_id, now=now, say=say)
             reports = []
-            for (definition, path), print_ in zip(jobs, prints, strict=True):
-                say(f"ingest {path.name}")
-                file_report = _ingest_file(
-                    conn, definition, path, print_, run_id=run_id, now=now, prefetch=prefetch
-                )
-                reports.append((definition, path, file_report))
+            for i, ((definition, path), print_) in enumerate(zip(jobs, prints, strict=True)):
+                if i not in done:
+                    say(f"ingest {path.name}")
+                    done[i] = _ingest_file(
+                        conn, definition, path, print_, run_id=run_id, now=now, prefetch=prefetch
+                    )
+                reports.append((definition, path, done[i]))
         finally:
-            prefetch.close()
+            if prefetch is not None:
+                prefetch.close()
         for definition, path, file_report in reports:
             log.info(
                 "file %s source=%s status=%s read=%d loaded=%d quarantined=%d duplicate=%d",

@@ -123,3 +123,83 @@ def test_worklist_and_resubmit_commands(workspace: Workspace) -> None:
     assert again["x12_resubmissions"]["resubmitted"] == 1
     assert (ws.root / "again" / "corrected_claims.x12").exists()
     assert cli("worklist", "--warehouse", str(ws.warehouse), "--json").json() == []
+
+
+def test_corrected_dental_and_institutional_claims_keep_their_teeth_and_procedures(
+    tmp_path: Path,
+) -> None:
+    """The corrected-claim file carries what an 837D or 837I holds beyond lines and diagnoses."""
+    from claimflow.config import ResubmissionPolicy
+    from claimflow.denials.classifier import DenialClassifier
+    from claimflow.resubmit.remits import Plan, write_corrected_claims
+    from claimflow.warehouse.connection import open_warehouse
+    from claimflow.warehouse.load_x12 import TABLES_BY_NAME, insert_dict_rows
+    from claimflow.warehouse.parts import ensure_part
+    from claimflow.x12 import parse_bytes
+
+    base = {
+        "total_charge": Decimal("300"), "claim_frequency_code": "1", "billing_npi": "1234567893",
+        "billing_tin": "123456789", "payer_id": "P1", "payer_name": "ACME DENTAL",
+        "member_id": "M001", "patient_dob": dt.date(1980, 1, 1), "patient_gender": "F",
+        "assignment_code": "A", "benefits_assignment": "Y", "release_of_info": "Y",
+        "payer_responsibility_seq": "P", "subscriber_relationship_code": "18",
+        "claim_filing_indicator": "CI", "source_system": "ch",
+    }  # fmt: skip
+    dental = {**base, "claim_id": "d1", "patient_control_number": "DENT1", "claim_type": "dental",
+              "place_of_service_code": "11"}  # fmt: skip
+    inpatient = {**base, "claim_id": "i1", "patient_control_number": "INPT1",
+                 "claim_type": "institutional", "bill_type_code": "111",
+                 "statement_from": dt.date(2025, 1, 5), "statement_to": dt.date(2025, 1, 8),
+                 "admission_date": dt.date(2025, 1, 5)}  # fmt: skip
+    lines = [
+        {"claim_id": "d1", "claim_line_id": "dl1", "line_number": 1, "procedure_qualifier": "AD",
+         "procedure_code": "D2391", "line_charge": Decimal("300"), "units": Decimal("1"),
+         "service_from": dt.date(2025, 1, 10), "service_to": dt.date(2025, 1, 10)},
+        {"claim_id": "i1", "claim_line_id": "il1", "line_number": 1, "revenue_code": "0120",
+         "line_charge": Decimal("300"), "unit_basis": "DA", "units": Decimal("3")},
+    ]  # fmt: skip
+    diagnoses = [
+        {"claim_id": "d1", "sequence": 1, "qualifier": "ABK", "code": "K0252"},
+        {"claim_id": "i1", "sequence": 1, "qualifier": "ABK", "code": "I214"},
+    ]
+    teeth = [
+        {"tooth_id": "t1", "claim_id": "d1", "claim_line_id": "dl1", "sequence": 1,
+         "code_qualifier": "JP", "tooth_code": "14", "surfaces": "MOD"},
+    ]  # fmt: skip
+    procedures = [
+        {"procedure_id": "p1", "claim_id": "i1", "sequence": 1, "qualifier": "BBR",
+         "code": "02703ZZ", "procedure_date": dt.date(2025, 1, 6), "is_principal": True},
+    ]  # fmt: skip
+    conn = open_warehouse(tmp_path / "w.duckdb")
+    try:
+        for table, rows in (
+            ("claims_header", [dental, inpatient]), ("claims_line", lines),
+            ("diagnoses", diagnoses), ("claim_line_teeth", teeth), ("procedures_icd", procedures),
+        ):  # fmt: skip
+            schema = TABLES_BY_NAME[table]
+            target = schema.name
+            if schema.partitioned:  # silver claims are views over one part per source
+                target = ensure_part(conn, schema, "ch", schema.column_names)
+            insert_dict_rows(conn, schema, target, rows, {})
+        verdict = DenialClassifier().classify("Missing modifier")
+        plans = [
+            Plan({"claim_id": c, "trigger": "277ca"}, verdict, "resubmit", "eligible")
+            for c in ("d1", "i1")
+        ]
+        target = tmp_path / "corrected_claims.x12"
+        when = dt.datetime(2025, 3, 1, 9, 0)
+        assert (
+            write_corrected_claims(conn, plans, target, when=when, policy=ResubmissionPolicy()) == 2
+        )
+    finally:
+        conn.close()
+    parsed = parse_bytes(target.read_bytes(), file_id="corrected")
+    assert parsed.errors == []
+    kinds = {h["patient_control_number"]: h["claim_type"] for h in parsed.tables["claims_header"]}
+    assert kinds == {"DENT1": "dental", "INPT1": "institutional"}
+    assert [(t["tooth_code"], t["surfaces"]) for t in parsed.tables["claim_line_teeth"]] == [
+        ("14", "MOD")
+    ]
+    assert [(p["code"], p["procedure_date"]) for p in parsed.tables["procedures_icd"]] == [
+        ("02703ZZ", dt.date(2025, 1, 6))
+    ]

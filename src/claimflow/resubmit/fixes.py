@@ -16,8 +16,6 @@ from typing import Any
 
 import duckdb
 
-from claimflow.x12 import rules
-
 ROLE_COLUMN = {
     "billing": "billing_npi",
     "rendering": "rendering_npi",
@@ -41,7 +39,11 @@ def npi_is_valid(npi: str | None) -> bool:
     >>> npi_is_valid("1234567893"), npi_is_valid("1234567890"), npi_is_valid(None)
     (True, False, False)
     """
-    return npi is not None and rules.npi_is_valid(npi)
+    if npi is None:
+        return False
+    from claimflow.x12 import rules  # the X12 package, only when an NPI is checked
+
+    return rules.npi_is_valid(npi)
 
 
 def _one_typo_apart(a: str, b: str) -> bool:

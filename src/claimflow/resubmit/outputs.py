@@ -18,7 +18,7 @@ import duckdb
 from claimflow.atomic import atomic_path
 from claimflow.resubmit.decide import DECISIONS, LOGGED_REASONS
 from claimflow.resubmit.fixes import recommend
-from claimflow.warehouse.sql import execute, sql_str
+from claimflow.warehouse.sql import execute, insert_rows, sql_str
 
 CANDIDATES_FILE = "resubmission_candidates.json"
 CORRECTED_CLAIMS_FILE = "corrected_claims.x12"
@@ -87,6 +87,8 @@ def append_rejection_log(
     Returns:
         The number of lines appended.
     """
+    logged = ", ".join(f"'{r}'" for r in LOGGED_REASONS)
+    _stage_emr_fixes(conn, logged)
     execute(
         conn,
         f"""CREATE OR REPLACE TEMP TABLE cf_new_rejections AS
@@ -94,10 +96,12 @@ def append_rejection_log(
                d.source_system, d.exclusion_reason AS reason, d.classification, d.label,
                d.category, d.disposition,
                round(d.confidence, 4) AS confidence, d.denial_reason, d.lineage_hash,
-               d.total_charge AS amount, CAST(NULL AS VARCHAR) AS recommended_fix,
-               d.recommended_change
+               d.total_charge AS amount, f.fix AS recommended_fix
         FROM {DECISIONS} AS d
-        WHERE d.exclusion_reason IN ({", ".join(f"'{r}'" for r in LOGGED_REASONS)})
+        LEFT JOIN cf_emr_fixes AS f
+          ON f.reason = d.exclusion_reason AND f.category IS NOT DISTINCT FROM d.category
+         AND f.change IS NOT DISTINCT FROM d.recommended_change
+        WHERE d.exclusion_reason IN ({logged})
           AND NOT EXISTS (
             SELECT 1 FROM rejection_log AS l
             WHERE l.claim_id = d.claim_id AND l.reason = d.exclusion_reason
@@ -106,8 +110,7 @@ def append_rejection_log(
         ORDER BY d.source_system, d.patient_control_number""",
         {"run_id": run_id, "logged_at": logged_at},
     )
-    _fill_emr_fixes(conn)
-    conn.execute("ALTER TABLE cf_new_rejections DROP COLUMN recommended_change")
+    conn.execute("DROP TABLE cf_emr_fixes")
     staged_x12 = conn.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cf_x12_log'"
     ).fetchone()
@@ -127,9 +130,7 @@ def append_rejection_log(
         columns = REJECTION_LOG_COLUMNS if needs_header else _existing_header(target)
         with tempfile.TemporaryDirectory(prefix="claimflow-") as tmp:
             chunk = Path(tmp) / "rows.csv"
-            cols = ", ".join(
-                "patient_control_number AS claim_id" if c == "claim_id" else c for c in columns
-            )
+            cols = ", ".join(_log_column(c) for c in columns)
             conn.execute(
                 f"COPY (SELECT {cols} FROM cf_new_rejections) TO {sql_str(str(chunk))}"
                 " (FORMAT CSV, HEADER false, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S')"
@@ -145,6 +146,13 @@ def append_rejection_log(
     return count
 
 
+def _log_column(name: str) -> str:
+    """The SQL of one rejection-log CSV column over ``cf_new_rejections``."""
+    if name == "claim_id":  # the log names the provider's claim id, as the candidates do
+        return "patient_control_number AS claim_id"
+    return name
+
+
 def _existing_header(target: Path) -> tuple[str, ...]:
     """The columns an existing log was started with (an older log lacks recommended_fix)."""
     with target.open("rb") as log:
@@ -154,29 +162,22 @@ def _existing_header(target: Path) -> tuple[str, ...]:
     return tuple(known) if len(known) == len(named) else REJECTION_LOG_COLUMNS
 
 
-def _fill_emr_fixes(conn: duckdb.DuckDBPyConnection) -> None:
-    """Give every staged EMR rejection its recommended fix, from its reason, category and label."""
+def _stage_emr_fixes(conn: duckdb.DuckDBPyConnection, logged: str) -> None:
+    """``cf_emr_fixes``: the recommended fix of every (reason, category, label fix) an EMR
+    claim logged this run can have; computed once per combination, joined to every line."""
     combos = conn.execute(
-        "SELECT DISTINCT reason, category, recommended_change FROM cf_new_rejections"
+        f"SELECT DISTINCT exclusion_reason, category, recommended_change FROM {DECISIONS}"
+        f" WHERE exclusion_reason IN ({logged})"
     ).fetchall()
-    if not combos:
-        return
-    fixes = [
-        (reason, category, change, recommend(category or "other", reason=reason, label_fix=change))
-        for reason, category, change in combos
-    ]
     conn.execute(
         "CREATE OR REPLACE TEMP TABLE cf_emr_fixes"
         " (reason VARCHAR, category VARCHAR, change VARCHAR, fix VARCHAR)"
     )
-    conn.executemany("INSERT INTO cf_emr_fixes VALUES (?, ?, ?, ?)", fixes)
-    conn.execute(
-        "UPDATE cf_new_rejections AS n SET recommended_fix = f.fix FROM cf_emr_fixes AS f"
-        " WHERE f.reason IS NOT DISTINCT FROM n.reason"
-        " AND f.category IS NOT DISTINCT FROM n.category"
-        " AND f.change IS NOT DISTINCT FROM n.recommended_change"
-    )
-    conn.execute("DROP TABLE cf_emr_fixes")
+    fixes = [
+        (reason, category, change, recommend(category or "other", reason=reason, label_fix=change))
+        for reason, category, change in combos
+    ]
+    insert_rows(conn, "cf_emr_fixes", fixes)
 
 
 def decision_metrics(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:

@@ -28,7 +28,6 @@ from claimflow.denials.classifier import Classification, DenialClassifier, Denia
 from claimflow.denials.outcome import NEVER_AUTO
 from claimflow.resubmit.fixes import NpiFinding, check_npis, provider_roles, recommend
 from claimflow.warehouse.sql import fetch_dicts, insert_rows
-from claimflow.x12 import write_837
 
 EM_CODES = frozenset(f"992{n:02d}" for n in range(2, 16)) | frozenset(
     f"9928{n}" for n in range(1, 6)
@@ -407,6 +406,11 @@ def stage_worklist(
     insert_rows(conn, "cf_x12_log", rows)
 
 
+def _claim_type(header: dict[str, Any]) -> str:
+    kind = header.get("claim_type")
+    return kind if kind in ("institutional", "dental") else "professional"
+
+
 def write_corrected_claims(
     conn: duckdb.DuckDBPyConnection,
     plans: list[Plan],
@@ -419,23 +423,38 @@ def write_corrected_claims(
     headers, lines, diagnoses = corrected_claim_rows(conn, plans)
     if not headers:
         return 0
+    from claimflow.x12 import write_837  # the X12 engine, only when there is a claim to write
+
+    ids = [h["claim_id"] for h in headers]
+    # what an 837I or 837D carries beside lines and diagnoses: ICD procedures, teeth
+    procedures = fetch_dicts(
+        conn, "SELECT * FROM procedures_icd WHERE list_contains(?, claim_id)", [ids]
+    )
+    teeth = fetch_dicts(
+        conn, "SELECT * FROM claim_line_teeth WHERE list_contains(?, claim_id)", [ids]
+    )
     chunks = []
-    for number, claim_type in enumerate(("professional", "institutional"), start=1):
-        chosen = [h for h in headers if (h.get("claim_type") or "professional") == claim_type]
+    number = 0
+    for claim_type in ("professional", "institutional", "dental"):
+        # an EMR claim without a claim type (or with another one) goes out as professional
+        chosen = [h for h in headers if _claim_type(h) == claim_type]
         if not chosen:
             continue
-        ids = {h["claim_id"] for h in chosen}
+        number += 1
+        of_these = {h["claim_id"] for h in chosen}
         chunks.append(
             write_837(
                 chosen,
-                [row for row in lines if row["claim_id"] in ids],
-                [row for row in diagnoses if row["claim_id"] in ids],
+                [row for row in lines if row["claim_id"] in of_these],
+                [row for row in diagnoses if row["claim_id"] in of_these],
                 claim_type=claim_type,
                 sender_id=policy.submitter_id,
                 receiver_id=policy.receiver_id,
                 submitter_phone=policy.submitter_phone,
                 control_number=number,
                 when=when,
+                procedure_rows=[row for row in procedures if row["claim_id"] in of_these],
+                tooth_rows=[row for row in teeth if row["claim_id"] in of_these],
             )
         )
     with atomic_path(target) as tmp:
