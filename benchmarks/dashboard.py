@@ -3,10 +3,16 @@
 Usage::
 
     python benchmarks/dashboard.py --warehouse out/demo/claimflow.duckdb [--screenshots docs/screenshots]
+        [--app PATH]
 
-Starts ``claimflow dashboard`` on a free loopback port, opens every page in Debian's Chromium
-(``/usr/bin/chromium``) through Playwright, and reports the seconds from navigation until the
-page's heading is shown and Streamlit has finished running the script.
+Starts ``claimflow dashboard`` on a free loopback port (or, with ``--app``, Streamlit on another
+version of ``app.py``, to compare), opens every page in Debian's Chromium (``/usr/bin/chromium``)
+through Playwright, and reports the seconds from navigation until the page is done: its heading
+is shown, Streamlit has run its script to the end (``stApp``'s script state is back to
+``notRunning``), no element is still loading (no ``stSkeleton``: charts and tables load their
+code after the script has finished) and every Plotly chart is drawn; and the CPU seconds the dashboard and the
+browser used meanwhile (a page's cost, whatever else the machine runs). Also prints the load
+average before and after.
 """
 
 from __future__ import annotations
@@ -26,6 +32,14 @@ from playwright.sync_api import sync_playwright
 
 from claimflow.dashboard import PAGES
 
+DONE = """document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning'
+    && !document.querySelector('[data-testid="stSkeleton"]')
+    && Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+         .every(chart => chart.querySelector('.main-svg'))"""
+
+FIGURE = "Initial denial rate: initially denied (numerator)"
+"""The figure whose rows the screenshot rows_behind.png shows."""
+
 ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--no-first-run", "--disable-sync", "--disable-quic",
@@ -36,15 +50,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", type=Path, required=True)
     parser.add_argument("--screenshots", type=Path)
+    parser.add_argument("--app", type=Path, help="Streamlit script to serve instead")
+    parser.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES))
+    parser.add_argument("--repeat", type=int, default=1, help="Load each page this many times")
     args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     exe = Path(sys.executable).parent / "claimflow"
     # its own process group (claimflow and its Streamlit child): stopped as a whole at the end
+    command = [str(exe), "dashboard", "--warehouse", str(args.warehouse), "--port", str(port)]
+    env = os.environ.copy()
+    if args.app:  # what `claimflow dashboard` runs, on another app.py
+        command = [sys.executable, "-m", "streamlit", "run", str(args.app), "--server.headless",
+                   "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+                   "--browser.gatherUsageStats", "false"]  # fmt: skip
+        env.update(CLAIMFLOW_WAREHOUSE=str(args.warehouse.resolve()), CLAIMFLOW_ROLE="analyst")
     proc = subprocess.Popen(
-        [str(exe), "dashboard", "--warehouse", str(args.warehouse), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
         start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -60,27 +84,57 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)  # warm-up: the first load starts the session
             page.get_by_role("heading", name="Overview").first.wait_for(timeout=120000)
-            page.wait_for_function(  # and let that first run finish before timing anything
-                "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120000
-            )
-            print(f"{'page':<16} seconds")
-            for name in PAGES:
+            page.wait_for_function(DONE, timeout=120000)  # let it finish before timing
+            print(f"{'page':<16} seconds  cpu_seconds")
+            for name in [p for p in args.pages for _ in range(args.repeat)]:
+                cpu = cpu_seconds(proc.pid)
                 start = time.perf_counter()
                 page.goto(f"{url}/?page={name.replace(' ', '+')}")
                 page.get_by_role("heading", name=name, exact=False).first.wait_for(timeout=120000)
-                page.wait_for_function(
-                    "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120000
-                )
+                page.wait_for_function(DONE, timeout=120000)
                 seconds = time.perf_counter() - start
-                print(f"{name:<16} {seconds:.2f}")
+                print(f"{name:<16} {seconds:7.2f}  {cpu_seconds(proc.pid) - cpu:11.2f}")
                 if args.screenshots:
                     args.screenshots.mkdir(parents=True, exist_ok=True)
                     page.wait_for_timeout(1000)
                     target = args.screenshots / f"{name.lower().replace(' ', '_')}.png"
                     page.screenshot(path=str(target), full_page=False)
+            if args.screenshots:  # and one of the rows behind a figure, chosen on the Overview
+                page.goto(f"{url}/?page=Overview")
+                page.get_by_role("heading", name="Overview").first.wait_for(timeout=120000)
+                page.wait_for_function(DONE, timeout=120000)
+                page.get_by_test_id("stSelectbox").filter(has_text="Rows behind a figure").click()
+                page.get_by_role("option", name=FIGURE, exact=True).click()
+                page.get_by_text(f"Rows behind {FIGURE}: ").first.wait_for(timeout=120000)
+                page.wait_for_function(DONE, timeout=120000)
+                page.get_by_text(f"Rows behind {FIGURE}: ").first.scroll_into_view_if_needed()
+                page.wait_for_timeout(1000)
+                page.screenshot(path=str(args.screenshots / "rows_behind.png"), full_page=False)
             browser.close()
     finally:
         stop_group(proc)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def cpu_seconds(session: int) -> float:
+    """CPU seconds used so far by the dashboard (the processes of its session) and the browser
+    (the processes descended from this one): a page's cost, whatever else the machine runs."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                # after the name: state, ppid, pgrp, session, …, utime (12th), stime (13th)
+                stats[int(entry.name)] = (
+                    int(fields[1]),
+                    int(fields[3]),
+                    int(fields[11]) + int(fields[12]),
+                )
+    mine = {os.getpid()}
+    for _ in range(8):  # descendants, a few generations deep (driver → Chromium → its helpers)
+        mine |= {pid for pid, (ppid, _, _) in stats.items() if ppid in mine}
+    ticks = sum(t for pid, (_, sid, t) in stats.items() if sid == session or pid in mine)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def stop_group(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from playwright.sync_api import Page
 
 from claimflow.dashboard import PAGES
 from tests.conftest import REPO, Workspace
@@ -26,6 +27,15 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--no-first-run", "--disable-sync", "--disable-quic",
 ]  # fmt: skip
+
+
+DONE = """document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning'
+    && !document.querySelector('[data-testid="stSkeleton"]')
+    && Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+         .every(chart => chart.querySelector('.main-svg'))"""
+# the page is done: its script has run to the end (the heading shows it started), no element is
+# still loading (Streamlit shows a skeleton while a chart's or a table's code loads) and every
+# chart is drawn
 
 
 def _free_port() -> int:
@@ -104,10 +114,7 @@ def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_
         for name in PAGES:
             page.goto(f"{url}/?page={name.replace(' ', '+')}")
             page.get_by_role("heading", name=name, exact=False).first.wait_for(timeout=60000)
-            # Streamlit shows a status widget while the script runs: wait until it is done
-            page.wait_for_function(
-                "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000
-            )
+            page.wait_for_function(DONE, timeout=60000)
             page.wait_for_timeout(500)
             text = page.inner_text("body")
             assert "Traceback" not in text, name
@@ -130,3 +137,56 @@ def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_
     assert "Back-test on past weeks" in texts["Cash forecast"]
     # patient ids are masked for an analyst
     assert "P001" not in "".join(texts.values())
+
+
+def _choose(page: Page, box: str, option: str) -> str:
+    """Choose ``option`` in the selectbox labelled ``box``; the caption of the rows shown."""
+    page.get_by_test_id("stSelectbox").filter(has_text=box).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    caption = page.get_by_text(f"Rows behind {option}: ", exact=False).first
+    caption.wait_for(timeout=60000)
+    page.wait_for_function(DONE, timeout=60000)
+    return caption.inner_text()
+
+
+def test_a_figure_and_a_row_of_a_table_open_the_rows_behind_them(
+    served: tuple[str, Path], tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, warehouse = served
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    # written here, not by the dashboard's SQL: the claims once each (an EMR row whose claim went
+    # out as an 837 is the 837), and the 835 adjustments of the coding CARCs
+    claims = conn.execute(
+        "SELECT count(*) FROM claims_header WHERE segment_index IS NOT NULL OR"
+        " patient_control_number NOT IN"
+        " (SELECT patient_control_number FROM claims_header WHERE segment_index IS NOT NULL)"
+    ).fetchone()
+    coding = conn.execute(
+        "SELECT count(*) FROM adjustments j JOIN ref_carc_category r ON r.carc = j.reason_code"
+        " JOIN adjudication a ON a.adjudication_id = j.adjudication_id"
+        " WHERE r.category = 'coding' AND a.claim_id IS NOT NULL"
+    ).fetchone()
+    conn.close()
+    assert claims and coding and coding[0] > 0
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/?page=Overview")
+        page.get_by_role("heading", name="Overview").first.wait_for(timeout=60000)
+        caption = _choose(page, "Rows behind a figure", "Claims submitted")
+        assert f"Rows behind Claims submitted: {claims[0]:,} rows" in caption
+        # the export has every row (a header, then one line per claim)
+        with page.expect_download(timeout=60000) as download:
+            page.locator(".st-key-csv_figure button").click()
+        exported = Path(download.value.path()).read_text("utf-8").splitlines()
+        assert len(exported) == claims[0] + 1 and exported[0].startswith("claim_id,")
+        page.screenshot(path=str(tmp_path / "overview_rows_behind.png"))
+        page.goto(f"{url}/?page=Denials")
+        page.get_by_role("heading", name="Denials").first.wait_for(timeout=60000)
+        caption = _choose(page, "Rows behind a row of this table", "coding")
+        assert f"Rows behind coding: {coding[0]:,} row" in caption
+        text = page.inner_text("body")
+        assert "Traceback" not in text and "P001" not in text
+        browser.close()

@@ -149,6 +149,29 @@ AUTO_POSTING_LINES = """
 AUTO_POSTING_RATE = "count(*) FILTER (WHERE auto_posted) / nullif(count(*), 0)"
 """Lines matched to a claim line without review ÷ lines, over ``AUTO_POSTING_LINES``."""
 
+
+def ar_claims_from(day: str, joins: str = "") -> str:
+    """SQL ``FROM … WHERE``: the claims A/R counts as of ``day`` (an SQL date expression) — of
+    the filters in ``kpi_window`` (as ``w``), submitted by the day, one claim once (an EMR claim
+    that also came as an 837 counts as the 837). ``joins``: more ``CROSS JOIN``s, e.g. of the
+    relation ``day`` comes from."""
+    return f"""FROM claims_header AS c CROSS JOIN kpi_window AS w{joins}
+    WHERE c.submission_date <= {day}
+      AND (w.payer IS NULL OR c.payer_id = w.payer)
+      AND (w.source IS NULL OR c.source_system = w.source)
+      AND (w.provider IS NULL OR c.billing_npi = w.provider)
+      AND (c.segment_index IS NOT NULL OR c.patient_control_number NOT IN (
+        SELECT patient_control_number FROM claims_header WHERE segment_index IS NOT NULL))"""
+
+
+CONTRACTUAL_BY_ADJUDICATION = """
+    SELECT j.adjudication_id, sum(j.amount) AS amount
+    FROM adjustments AS j
+    JOIN ref_carc_category AS r ON r.carc = j.reason_code AND r.category = 'contractual'
+    WHERE j.group_code IN ('CO', 'PI') GROUP BY 1"""
+"""The contractual adjustments (CO/PI with a contractual CARC) of each 835 claim."""
+
+
 _BUCKET_ROWS = ", ".join(
     f"('{name}', {lo}, {'NULL' if hi is None else hi})" for name, lo, hi in AR_BUCKETS
 )
@@ -165,18 +188,8 @@ AR_PIECES = f"""
   ), claims AS (
     SELECT c.claim_id, c.payer_id, c.billing_npi AS provider, c.source_system, c.total_charge,
            c.submission_date
-    FROM claims_header AS c CROSS JOIN w
-    WHERE c.submission_date <= w.end_date
-      AND (w.payer IS NULL OR c.payer_id = w.payer)
-      AND (w.source IS NULL OR c.source_system = w.source)
-      AND (w.provider IS NULL OR c.billing_npi = w.provider)
-      AND (c.segment_index IS NOT NULL OR c.patient_control_number NOT IN (
-        SELECT patient_control_number FROM claims_header WHERE segment_index IS NOT NULL))
-  ), contractual AS (
-    SELECT j.adjudication_id, sum(j.amount) AS amount
-    FROM adjustments AS j
-    JOIN ref_carc_category AS r ON r.carc = j.reason_code AND r.category = 'contractual'
-    WHERE j.group_code IN ('CO', 'PI') GROUP BY 1
+    {ar_claims_from("w.end_date")}
+  ), contractual AS ({CONTRACTUAL_BY_ADJUDICATION}
   ), events AS (
     SELECT claim_id, submission_date AS day, total_charge AS delta FROM claims
     UNION ALL
