@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from claimflow.marts.kpis import WINDOW_TABLE, compute_kpis
-from claimflow.marts.reports import REPORTS, prepare
+from claimflow.marts.reports import REPORTS
 from claimflow.warehouse.sql import execute, fetch_dicts
 
 META = "mart_snapshot"
@@ -50,8 +50,9 @@ def build_snapshot(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
         conn.execute(f"DROP TABLE IF EXISTS {META}")
         if window is not None:
             start, end = window
+            # compute_kpis leaves kpi_claims and kpi_window as prepare() would make them for
+            # this window: the reports read those (building the cohort twice cost seconds)
             kpis = compute_kpis(conn, start=start, end=end)
-            prepare(conn, start=start, end=end)
             conn.execute(f"CREATE OR REPLACE TABLE {COHORT} AS SELECT * FROM kpi_claims")
             for name in STORED:
                 conn.execute(f"CREATE OR REPLACE TABLE {report_table(name)} AS {REPORTS[name]}")
