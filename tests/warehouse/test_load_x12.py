@@ -134,3 +134,27 @@ def test_837d_teeth_load_and_trace_back_to_their_too_segment(workspace: Workspac
     assert result.exit_code == 0, result.stderr
     assert raw[segment_index - 1] == f"TOO*JP*{code}"
     assert raw[segment_index - 1] in result.stdout.replace("\n", "")
+
+
+def test_lineage_reads_a_warehouse_written_before_a_table_existed(workspace: Workspace) -> None:
+    import duckdb
+
+    from tests.conftest import cli
+
+    ws = workspace
+    _inbox(ws, REMIT_835)
+    ws.write_config([_x12_source()])
+    ws.run()
+    conn = duckdb.connect(str(ws.warehouse))
+    try:  # as an older claimflow left it: no teeth table (migration 0004) yet
+        conn.execute("DROP TABLE claim_line_teeth")
+        conn.execute("DROP TABLE claim_line_teeth__quarantine")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 4")
+        ((lineage_hash,),) = conn.execute(
+            "SELECT lineage_hash FROM adjudication WHERE patient_control_number = 'PRECERTIFICATION'"
+        ).fetchall()
+    finally:
+        conn.close()
+    result = cli("lineage", lineage_hash, "--warehouse", str(ws.warehouse))
+    assert result.exit_code == 0, result.stderr
+    assert "CLP*PRECERTIFICATION*25" in result.stdout.replace("\n", "")

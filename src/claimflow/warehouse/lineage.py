@@ -62,12 +62,18 @@ def find_lineage(conn: duckdb.DuckDBPyConnection, lineage_hash: str) -> LineageR
 
 
 def _find_x12(conn: duckdb.DuckDBPyConnection, wanted: str) -> LineageRecord:
+    # a warehouse opened read-only is not migrated: one written by an older claimflow lacks the
+    # tables added since, and none of its rows can be in them
+    present = {str(r[0]) for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    present |= {str(r[0]) for r in conn.execute("SELECT view_name FROM duckdb_views()").fetchall()}
     selects = []
     for table in SILVER_TABLES:
         for name, disposition in (
             (table.name, "loaded"),
             (quarantine_table(table).name, "quarantined"),
         ):
+            if name not in present:
+                continue
             selects.append(
                 f"SELECT '{name}' AS t, '{disposition}' AS d, lineage_hash, source_file_id,"
                 f" segment_index, source_system, run_id FROM {name}"
