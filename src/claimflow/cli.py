@@ -25,7 +25,7 @@ from typer.core import TyperGroup
 from claimflow import __version__
 from claimflow.errors import ClaimflowError
 from claimflow.marts.reports import REPORTS
-from claimflow.warehouse.connection import DEFAULT_WAREHOUSE, open_warehouse
+from claimflow.warehouse.connection import DEFAULT_WAREHOUSE, open_warehouse, schema_lag
 
 if TYPE_CHECKING:
     from claimflow.pipeline import RunReport
@@ -107,6 +107,14 @@ def _reading(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield conn
     except ClaimflowError as exc:
         raise _fail(str(exc)) from None
+    except (duckdb.CatalogException, duckdb.BinderException):
+        lag = schema_lag(conn)  # read-only: an older claimflow's warehouse is not migrated
+        if lag is None:
+            raise
+        raise _fail(
+            f"{warehouse}: written by an older claimflow (schema version {lag[0]}, this one"
+            f" needs {lag[1]}); run `claimflow run` on it once to bring it up to date"
+        ) from None
     finally:
         conn.close()
 

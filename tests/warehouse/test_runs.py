@@ -179,3 +179,26 @@ def test_a_source_mapping_more_columns_widens_its_part(workspace: Workspace) -> 
         "SELECT patient_control_number, payer_id, member_id FROM claims_header ORDER BY 1"
     )
     assert rows == [("C1", None, "PC1"), ("C9", "ACME", None)]
+
+
+def test_an_older_warehouse_is_named_as_such_when_read_and_updated_by_a_run(
+    workspace: Workspace,
+) -> None:
+    ws = workspace
+    ws.put("day1.csv", HEADER_ALPHA + ROW.format(id="C1"))
+    ws.write_config([ws.alpha_source()])
+    assert ws.run().exit_code == 0
+    conn = duckdb.connect(str(ws.warehouse))
+    try:  # as claimflow left it before migration 0002: no recommended fix, no teeth table
+        conn.execute("ALTER TABLE rejection_log DROP COLUMN recommended_fix")
+        conn.execute("DROP TABLE claim_line_teeth")
+        conn.execute("DROP TABLE claim_line_teeth__quarantine")
+        conn.execute("DELETE FROM schema_migrations WHERE version >= 2")
+    finally:
+        conn.close()
+    old = cli("worklist", "--warehouse", str(ws.warehouse))
+    assert old.exit_code == 1
+    assert "written by an older claimflow (schema version 1" in old.stderr
+    assert "run `claimflow run` on it once" in old.stderr and "Traceback" not in old.stderr
+    assert ws.run().exit_code == 0  # migrates 0002 onwards, then nothing new to load
+    assert cli("worklist", "--warehouse", str(ws.warehouse)).exit_code == 0

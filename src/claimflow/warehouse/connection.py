@@ -55,6 +55,20 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
+def schema_lag(conn: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
+    """(the warehouse's schema version, this claimflow's) when the warehouse lacks a shipped
+    migration, else None. Its version is the last migration before the first one it lacks."""
+    shipped = [version for version, _, _ in migration_files()]
+    try:
+        done = {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+    except duckdb.Error:
+        done = set()
+    missing = [v for v in shipped if v not in done]
+    if not missing:
+        return None
+    return (max((v for v in shipped if v < missing[0]), default=0), shipped[-1])
+
+
 def open_warehouse(
     path: str | os.PathLike[str], *, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
