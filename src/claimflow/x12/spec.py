@@ -164,6 +164,32 @@ def hl(level: str, name: str, child_codes: tuple[str, ...] | None = None) -> Seg
     return seg("HL", *rules, q=level, qpos=3, name=name)
 
 
+def bht(
+    structure: str,
+    purposes: tuple[str, ...],
+    *,
+    reference: bool = False,
+    types: tuple[str, ...] = (),
+    types_required: bool = True,
+) -> Seg:
+    """The BHT of a hierarchical transaction: structure code (BHT01) and purposes (BHT02) of the
+    guide, a required reference (BHT03) when ``reference``, date and time, and the transaction
+    type codes (BHT06) when ``types`` are given (required unless ``types_required`` is False)."""
+    rules: tuple[Element, ...] = (
+        el(1, True, ID, 4, 4, codes=(structure,), name="BHT01 hierarchical structure code"),
+        el(2, True, ID, 2, 2, codes=purposes, name="BHT02 transaction set purpose"),
+    )
+    if reference:
+        rules += (el(3, True, max_len=50, name="BHT03 reference identification"),)
+    rules += (
+        el(4, True, DT, name="BHT04 creation date"),
+        el(5, True, TM, name="BHT05 creation time"),
+    )
+    if types:
+        rules += (el(6, types_required, ID, 2, 2, codes=types, name="BHT06 transaction type code"),)
+    return seg("BHT", *rules, req=True, name="beginning of hierarchical transaction")
+
+
 # ---------------------------------------------------------------- the loop builder
 
 

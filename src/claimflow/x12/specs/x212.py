@@ -7,7 +7,7 @@ their structure and elements validated.
 
 from __future__ import annotations
 
-from claimflow.x12.spec import DT, ID, TM, Element, Loop, R, Seg, TransactionSpec, el, seg
+from claimflow.x12.spec import DT, ID, Element, Loop, R, Seg, TransactionSpec, bht, el, seg
 from claimflow.x12.spec import hl as _hl
 
 GUIDE = "005010X212"
@@ -123,18 +123,7 @@ def _request_claim(loop_id: str, line_id: str, *, required: bool) -> Loop:
     )
 
 
-REQUEST_HEADER = (
-    seg(
-        "BHT",
-        el(1, True, ID, 4, 4, codes=("0010",), name="BHT01 hierarchical structure code"),
-        el(2, True, ID, 2, 2, codes=("13",), name="BHT02 transaction set purpose"),
-        el(3, True, max_len=50, name="BHT03 reference identification"),
-        el(4, True, DT, name="BHT04 creation date"),
-        el(5, True, TM, name="BHT05 creation time"),
-        req=True,
-        name="beginning of hierarchical transaction",
-    ),
-)
+REQUEST_HEADER = (bht("0010", ("13",), reference=True),)
 
 REQUEST_LOOPS = (
     Loop(
@@ -246,19 +235,7 @@ def _response_claim(loop_id: str, line_id: str, *, required: bool) -> Loop:
     )
 
 
-RESPONSE_HEADER = (
-    seg(
-        "BHT",
-        el(1, True, ID, 4, 4, codes=("0010",), name="BHT01 hierarchical structure code"),
-        el(2, True, ID, 2, 2, codes=("08",), name="BHT02 transaction set purpose"),
-        el(3, True, max_len=50, name="BHT03 reference identification"),
-        el(4, True, DT, name="BHT04 creation date"),
-        el(5, True, TM, name="BHT05 creation time"),
-        el(6, True, ID, 2, 2, codes=("DG",), name="BHT06 transaction type code"),
-        req=True,
-        name="beginning of hierarchical transaction",
-    ),
-)
+RESPONSE_HEADER = (bht("0010", ("08",), reference=True, types=("DG",)),)
 
 RESPONSE_LOOPS = (
     Loop(

@@ -7,7 +7,7 @@ their structure and elements validated.
 
 from __future__ import annotations
 
-from claimflow.x12.spec import DT, ID, TM, Element, Loop, R, Seg, TransactionSpec, el, seg
+from claimflow.x12.spec import DT, ID, Element, Loop, R, Seg, TransactionSpec, bht, el, seg
 from claimflow.x12.spec import hl as _hl
 
 GUIDE = "005010X279"
@@ -113,18 +113,7 @@ def _inquiry_person(hl: str, loop: str, entity: str, children: str) -> Loop:
     )
 
 
-INQUIRY_HEADER = (
-    seg(
-        "BHT",
-        el(1, True, ID, 4, 4, codes=("0022",), name="BHT01 hierarchical structure code"),
-        el(2, True, ID, 2, 2, codes=("01", "13"), name="BHT02 transaction set purpose"),
-        el(4, True, DT, name="BHT04 creation date"),
-        el(5, True, TM, name="BHT05 creation time"),
-        el(6, False, ID, 2, 2, codes=("RT",), name="BHT06 transaction type code"),
-        req=True,
-        name="beginning of hierarchical transaction",
-    ),
-)
+INQUIRY_HEADER = (bht("0022", ("01", "13"), types=("RT",), types_required=False),)
 
 INQUIRY_LOOPS = (
     Loop(
@@ -216,17 +205,7 @@ def _benefit_person(hl: str, loop: str, entity: str) -> Loop:
     )
 
 
-RESPONSE_HEADER = (
-    seg(
-        "BHT",
-        el(1, True, ID, 4, 4, codes=("0022",), name="BHT01 hierarchical structure code"),
-        el(2, True, ID, 2, 2, codes=("06", "11"), name="BHT02 transaction set purpose"),
-        el(4, True, DT, name="BHT04 creation date"),
-        el(5, True, TM, name="BHT05 creation time"),
-        req=True,
-        name="beginning of hierarchical transaction",
-    ),
-)
+RESPONSE_HEADER = (bht("0022", ("06", "11")),)
 
 RESPONSE_LOOPS = (
     Loop(
