@@ -518,15 +518,7 @@ def _open_ar(day: dt.date, bucket: str | None = None) -> Rows:
     return rows.also(("Σ balance", "sum(balance)"))
 
 
-# The auto-posting rate's 835 lines, with which line each is (same rows, more columns)
-AUTO_POSTING_ROWS = AUTO_POSTING_LINES.replace(
-    "SELECT p.payment_date AS day,",
-    "SELECT l.adjudication_line_id, a.patient_control_number, l.procedure_code,"
-    " l.line_paid, m.match_method, p.payment_date AS day,",
-    1,
-)
-
-AUTO_POSTING = Rows(AUTO_POSTING_ROWS, order="day")
+AUTO_POSTING = Rows(AUTO_POSTING_LINES, order="day")  # the auto-posting rate's 835 lines
 OUTCOMES = Rows(
     RESUBMISSION_OUTCOMES,
     summary=(("Σ recovered", "sum(recovered_amount)"),),

@@ -130,9 +130,11 @@ SELECT CAST($from AS DATE) AS start_date, CAST($to AS DATE) AS end_date,
 AUTO_POSTING_LINES = """
   -- one row per 835 service line on a payment dated in the window (the payment's payer), with
   -- the billing NPI and source system of the claim it was matched to (none when unmatched, so a
-  -- provider or source filter keeps only lines matched to that provider's or source's claims)
-  SELECT p.payment_date AS day, p.payer_id, c.billing_npi AS provider, c.source_system,
-         (m.left_id IS NOT NULL AND NOT m.needs_review) AS auto_posted
+  -- provider or source filter keeps only lines matched to that provider's or source's claims);
+  -- which line it is, and how it was matched, for the rows behind the rate
+  SELECT l.adjudication_line_id, a.patient_control_number, l.procedure_code, l.line_paid,
+         m.match_method, p.payment_date AS day, p.payer_id, c.billing_npi AS provider,
+         c.source_system, (m.left_id IS NOT NULL AND NOT m.needs_review) AS auto_posted
   FROM adjudication_line AS l
   JOIN adjudication AS a ON a.adjudication_id = l.adjudication_id
   JOIN payments AS p ON p.payment_id = a.payment_id
