@@ -28,6 +28,15 @@ ALPHA_COLUMNS = {
     "submission_date": "submitted_at",
     "claim_status": "status",
 }
+BETA_COLUMNS = {
+    "patient_control_number": "id",
+    "member_id": "member",
+    "procedure_code": "code",
+    "denial_reason": "error_msg",
+    "submission_date": "date",
+    "claim_status": "status",
+}
+"""The seed's beta JSON export (examples/seed/emr_beta.json) mapped to the canonical columns."""
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +90,17 @@ class Workspace:
             "format": "csv",
             "pattern": pattern,
             "columns": dict(ALPHA_COLUMNS),
+        }
+        source.update(over)
+        return source
+
+    def beta_source(self, pattern: str = "inbox/*.json", **over: Any) -> dict[str, Any]:
+        source: dict[str, Any] = {
+            "name": "beta",
+            "source_system": "beta",
+            "format": "json",
+            "pattern": pattern,
+            "columns": dict(BETA_COLUMNS),
         }
         source.update(over)
         return source

@@ -50,14 +50,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     _submit_837(ws)
     for name in ("emr_alpha.csv", "emr_beta.json"):
         shutil.copy(REPO / "examples" / "seed" / name, ws.inbox)
-    from tests.conftest import ALPHA_COLUMNS
+    from tests.conftest import ALPHA_COLUMNS, BETA_COLUMNS
 
-    beta = {"patient_control_number": "id", "member_id": "member", "procedure_code": "code",
-            "denial_reason": "error_msg", "submission_date": "date", "claim_status": "status"}  # fmt: skip
     ws.write_config([
         {"name": "ch", "source_system": "ch", "format": "x12", "pattern": "inbox/*.8*"},
         {"name": "alpha", "source_system": "alpha", "format": "csv", "pattern": "inbox/*.csv", "columns": ALPHA_COLUMNS},
-        {"name": "beta", "source_system": "beta", "format": "json", "pattern": "inbox/*.json", "columns": beta},
+        {"name": "beta", "source_system": "beta", "format": "json", "pattern": "inbox/*.json", "columns": BETA_COLUMNS},
     ])  # fmt: skip
     assert ws.run(reference_date="2025-03-10").exit_code == 0
     port = _free_port()

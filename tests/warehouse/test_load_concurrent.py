@@ -13,20 +13,6 @@ import pytest
 
 from tests.conftest import HEADER_ALPHA, Workspace
 
-BETA = {
-    "name": "beta",
-    "source_system": "beta",
-    "format": "json",
-    "pattern": "inbox/*.json",
-    "columns": {
-        "patient_control_number": "id",
-        "member_id": "member",
-        "procedure_code": "code",
-        "denial_reason": "error_msg",
-        "submission_date": "date",
-        "claim_status": "status",
-    },
-}
 CONCURRENT = "source systems concurrently"
 
 
@@ -58,7 +44,7 @@ def test_two_source_systems_load_concurrently_like_one_after_the_other(
         ' "date": "2025-07-06", "status": "paid"}]',
     )
     b2 = ws.put("b2.json", '[{"identifier": "B2", "status": "paid"}]')  # no `id` column
-    ws.write_config([ws.alpha_source(), BETA])
+    ws.write_config([ws.alpha_source(), ws.beta_source()])
     with caplog.at_level(logging.INFO, logger="claimflow.pipeline"):
         result = ws.run("--json")
     assert result.exit_code == 3, result.stderr  # a row quarantined, a file failed

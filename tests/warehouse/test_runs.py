@@ -16,7 +16,7 @@ ROW = "{id},P{id},99213,Missing modifier,2025-07-01,denied\n"
 def test_rerun_adds_nothing_and_says_so(workspace: Workspace) -> None:
     ws = workspace
     ws.copy_seed()
-    ws.write_config([ws.alpha_source(pattern="inbox/*.csv"), _beta(ws)])
+    ws.write_config([ws.alpha_source(pattern="inbox/*.csv"), ws.beta_source()])
     first = ws.run()
     assert first.exit_code == 0
     tables = [t.name for t in schema.all_tables() if t.name not in ("runs", "run_files")]
@@ -140,23 +140,6 @@ def test_migrated_warehouse_matches_schema_definitions(tmp_path: object) -> None
     ).fetchone() == (
         len(list((Path(schema.__file__).parents[1] / "warehouse" / "migrations").glob("0*.sql"))),
     )
-
-
-def _beta(ws: Workspace) -> dict[str, object]:
-    return {
-        "name": "beta",
-        "source_system": "beta",
-        "format": "json",
-        "pattern": "inbox/*.json",
-        "columns": {
-            "patient_control_number": "id",
-            "member_id": "member",
-            "procedure_code": "code",
-            "denial_reason": "error_msg",
-            "submission_date": "date",
-            "claim_status": "status",
-        },
-    }
 
 
 def test_data_model_doc_is_generated_from_schema() -> None:
