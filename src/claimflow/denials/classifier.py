@@ -14,6 +14,8 @@ list (precert → prior authorization, auth → authorization, ...) before any t
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import re
 import unicodedata
@@ -114,6 +116,14 @@ class _Phrases:
     digest: str = field(default="")
 
 
+@functools.cache
+def _shipped_phrases() -> tuple[str, dict[str, Any]]:
+    """The shipped ``phrases.yaml``: its text (the rules' version is its digest) and content."""
+    text = (resources.files("claimflow.denials") / "phrases.yaml").read_text("utf-8")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+    return text, yaml.load(text, Loader=loader)  # both loaders are safe ones
+
+
 def _compile(phrases: dict[str, Any], digest: str) -> _Phrases:
     synonyms = [(re.compile(rf"\b(?:{p})\b"), r) for p, r in phrases.get("synonyms", [])]
     compiled = _Phrases(phrases["labels"], synonyms, {}, (), digest)
@@ -158,8 +168,7 @@ class DenialClassifier:
         threshold: float = DEFAULT_THRESHOLD,
     ) -> None:
         if phrases is None:
-            text = (resources.files("claimflow.denials") / "phrases.yaml").read_text("utf-8")
-            phrases = yaml.safe_load(text)
+            text, phrases = _shipped_phrases()
         else:
             text = yaml.safe_dump(phrases, sort_keys=True)
         assert phrases is not None
@@ -169,11 +178,21 @@ class DenialClassifier:
         self.codes = CodeMap()
         self.model = model
         self.threshold = threshold
+        self._digest = digest
+        self.version = self._version()
+
+    def _version(self) -> str:
         # the threshold is part of the version: dispositions under it differ, and the cache
         # keeps one answer per text and version
-        self.version = (
-            f"rules-{digest}" + (f"+{model.version}" if model else "") + f"@{threshold:.2f}"
-        )
+        model = f"+{self.model.version}" if self.model else ""
+        return f"rules-{self._digest}{model}@{self.threshold:.2f}"
+
+    def with_model(self, model: TextModel) -> DenialClassifier:
+        """This classifier with ``model`` as its model layer (the rules are not compiled again)."""
+        combined = copy.copy(self)
+        combined.model = model
+        combined.version = combined._version()
+        return combined
 
     def category(self, label: str) -> str:
         """The denial category of a label (``other`` for ambiguous or unknown)."""

@@ -252,5 +252,5 @@ class CharNgramModel:
 
 def classifier_with_model(threshold: float) -> DenialClassifier:
     """The full classifier: rules, then the shipped model for what they do not settle."""
-    rules_only = DenialClassifier(threshold=threshold)
-    return DenialClassifier(model=CharNgramModel(rewrite=rules_only.rewrite), threshold=threshold)
+    rules = DenialClassifier(threshold=threshold)
+    return rules.with_model(CharNgramModel(rewrite=rules.rewrite))
