@@ -9,8 +9,12 @@ import hashlib
 import logging
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from claimflow.pipeline import _lanes_fit
+from claimflow.sources.tabular import FileFingerprint
+from claimflow.warehouse.connection import memory_budget_bytes
 from tests.conftest import HEADER_ALPHA, Workspace
 
 CONCURRENT = "source systems concurrently"
@@ -128,3 +132,35 @@ def test_the_same_bytes_under_two_sources_load_once_one_after_the_other(
     assert ws.query("SELECT source_system, patient_control_number FROM claims_header") == [
         ("alpha", "C1")
     ]
+
+
+@pytest.mark.parametrize(
+    ("limit", "sizes", "together"),
+    [
+        ("1GB", [29_000_000, 62_000_000], True),  # 1,000,000 benchmark rows: 3 × 91 MB fit
+        ("1GB", [144_000_000, 308_000_000], False),  # 5,000,000 rows: 3 × 452 MB do not
+        ("1GB", [160_000_000, 160_000_000], True),  # 3 × 320 MB = 960 MB ≤ 1 GB
+        ("1GB", [170_000_000, 170_000_000], False),  # 3 × 340 MB = 1,020 MB
+        ("200MB", [29_000_000, 62_000_000], False),
+    ],
+)
+def test_files_load_together_only_if_three_times_their_size_fits_the_memory_budget(
+    limit: str, sizes: list[int], together: bool
+) -> None:
+    conn = duckdb.connect()
+    conn.execute(f"SET memory_limit = '{limit}'")
+    budget = memory_budget_bytes(conn)
+    assert budget is not None
+    assert (
+        abs(
+            budget
+            - int(limit.removesuffix("MB").removesuffix("GB"))
+            * (10**9 if limit.endswith("GB") else 10**6)
+        )
+        < 0.002 * budget
+    )  # DuckDB reports it rounded, in MiB or GiB
+    files: list[FileFingerprint | OSError] = [
+        FileFingerprint(f"f{i}", n) for i, n in enumerate(sizes)
+    ]
+    files.append(OSError("unreadable files do not count"))
+    assert _lanes_fit(conn, files) is together

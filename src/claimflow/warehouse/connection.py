@@ -101,3 +101,16 @@ def open_warehouse(
     conn.execute(f"SET temp_directory = '{str(path) + '.tmp'}'")
     migrate(conn)
     return conn
+
+
+_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+def memory_budget_bytes(conn: duckdb.DuckDBPyConnection) -> int | None:
+    """DuckDB's memory limit in bytes (it reports e.g. ``953.6 MiB``); None if unreadable."""
+    row = conn.execute("SELECT current_setting('memory_limit')").fetchone()
+    number, _, unit = str(row[0] if row else "").partition(" ")
+    try:
+        return int(float(number) * _UNITS[unit])
+    except (KeyError, ValueError):
+        return None
