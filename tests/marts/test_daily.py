@@ -257,6 +257,33 @@ def test_daily_ar_as_of_each_day(outcomes: Path) -> None:
     assert k["ar_aging"] == {"0_30": 700, **NO_AGE}
 
 
+def test_a_claim_without_a_charge_has_no_balance_in_ar(outcomes: Path, tmp_path: Path) -> None:
+    # C8 loses its charge (an export without amounts) and R8 becomes a reversal (paid −640,
+    # CO-45 still 160): charge − paid − contractual is unknown, so C8 is in no A/R figure,
+    # whatever its 835s say; C7 (700, no 835) stays open, and alone makes the 90-day charges
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(outcomes, copy)
+    conn = duckdb.connect(str(copy))
+    for (part,) in conn.execute(  # claims_header is a view over its parts
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'claims_header__part__%'"
+    ).fetchall():
+        conn.execute(f"UPDATE {part} SET total_charge = NULL WHERE claim_id = 'C8'")
+    conn.execute("UPDATE adjudication SET paid_amount = -640 WHERE adjudication_id = 'R8'")
+    assert conn.execute(
+        "SELECT c.total_charge, a.paid_amount FROM claims_header AS c"
+        " JOIN adjudication AS a USING (claim_id) WHERE a.adjudication_id = 'R8'"
+    ).fetchall() == [(None, -640)]
+    conn.close()
+    window = {"start": D(2025, 4, 6), "end": D(2025, 4, 7), "provider": "N2", "source": "ch2"}
+    assert _ar(_report(copy, "daily_ar", **window)) == [
+        ("2025-04-06", "N2", "ch2", 700.0, 700.0, 0.0, 700.0, 90.0),
+        ("2025-04-07", "N2", "ch2", 700.0, 700.0, 0.0, 700.0, 90.0),
+    ]
+    k = _kpis(copy, **window)
+    assert (k["ar_total"], k["days_in_ar"]) == (700, 90.0)
+    assert k["ar_aging"] == {"0_30": 700, **NO_AGE}
+
+
 def test_daily_auto_posting(outcomes: Path) -> None:
     rows = [
         (str(r["day"]), r["payer_id"], r["provider"], r["source_system"], r["lines"],

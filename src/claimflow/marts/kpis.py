@@ -185,12 +185,14 @@ AR_PIECES = f"""
   -- One row per stretch [start, stop) of days on which a claim adds `amount` to `measure`: to an
   -- aging bucket its positive balance while its age (days since submission) is in the bucket;
   -- to charges_90d its charge on days 0-89 of its age (the days-in-A/R denominator).
+  -- A claim with no charge (an EMR export without amounts) has no balance: it is left out.
   WITH w AS (
     SELECT * FROM kpi_window
   ), claims AS (
     SELECT c.claim_id, c.payer_id, c.billing_npi AS provider, c.source_system, c.total_charge,
            c.submission_date
     {ar_claims_from("w.end_date")}
+      AND c.total_charge IS NOT NULL
   ), contractual AS ({CONTRACTUAL_BY_ADJUDICATION}
   ), events AS (
     SELECT claim_id, submission_date AS day, total_charge AS delta FROM claims
