@@ -89,9 +89,12 @@ def append_rejection_log(
     """
     logged = ", ".join(f"'{r}'" for r in LOGGED_REASONS)
     _stage_emr_fixes(conn, logged)
-    execute(
+    # straight into the log table (no staging copy, no sort: the CSV chunk below sorts); the
+    # columns in the table's order
+    params = {"run_id": run_id, "logged_at": logged_at}
+    count = _inserted(
         conn,
-        f"""CREATE OR REPLACE TEMP TABLE cf_new_rejections AS
+        f"""INSERT INTO rejection_log
         SELECT $run_id AS run_id, $logged_at AS logged_at, d.claim_id, d.patient_control_number,
                d.source_system, d.exclusion_reason AS reason, d.classification, d.label,
                d.category, d.disposition,
@@ -106,24 +109,22 @@ def append_rejection_log(
             SELECT 1 FROM rejection_log AS l
             WHERE l.claim_id = d.claim_id AND l.reason = d.exclusion_reason
               AND l.classification IS NOT DISTINCT FROM d.classification
-              AND l.label IS NOT DISTINCT FROM d.label)
-        ORDER BY d.source_system, d.patient_control_number""",
-        {"run_id": run_id, "logged_at": logged_at},
+              AND l.label IS NOT DISTINCT FROM d.label)""",
+        params,
     )
     conn.execute("DROP TABLE cf_emr_fixes")
     staged_x12 = conn.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cf_x12_log'"
     ).fetchone()
     if staged_x12 and staged_x12[0]:
-        conn.execute(
-            "INSERT INTO cf_new_rejections SELECT n.* FROM cf_x12_log AS n WHERE NOT EXISTS ("
+        count += _inserted(
+            conn,
+            "INSERT INTO rejection_log SELECT n.* FROM cf_x12_log AS n WHERE NOT EXISTS ("
             "SELECT 1 FROM rejection_log AS l WHERE l.claim_id = n.claim_id"
-            " AND l.reason = n.reason AND l.label IS NOT DISTINCT FROM n.label)"
+            " AND l.reason = n.reason AND l.label IS NOT DISTINCT FROM n.label)",
+            {},
         )
-    count_row = conn.execute("SELECT count(*) FROM cf_new_rejections").fetchone()
-    count = int(count_row[0]) if count_row else 0
     if count:
-        conn.execute("INSERT INTO rejection_log SELECT * FROM cf_new_rejections")
         target = out_dir / REJECTION_LOG_FILE
         target.parent.mkdir(parents=True, exist_ok=True)
         needs_header = not target.exists() or target.stat().st_size == 0
@@ -131,9 +132,13 @@ def append_rejection_log(
         with tempfile.TemporaryDirectory(prefix="claimflow-") as tmp:
             chunk = Path(tmp) / "rows.csv"
             cols = ", ".join(_log_column(c) for c in columns)
-            conn.execute(
-                f"COPY (SELECT {cols} FROM cf_new_rejections) TO {sql_str(str(chunk))}"
-                " (FORMAT CSV, HEADER false, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S')"
+            execute(
+                conn,
+                f"COPY (SELECT {cols} FROM rejection_log WHERE run_id = $run_id"
+                " ORDER BY source_system, patient_control_number, reason, label)"
+                f" TO {sql_str(str(chunk))}"
+                " (FORMAT CSV, HEADER false, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S')",
+                params,
             )
             with target.open("ab") as log, chunk.open("rb") as rows:
                 if needs_header:
@@ -142,8 +147,13 @@ def append_rejection_log(
                     log.write(block)
                 log.flush()
                 os.fsync(log.fileno())
-    conn.execute("DROP TABLE cf_new_rejections")
     return count
+
+
+def _inserted(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> int:
+    """Run an INSERT; the number of rows it inserted."""
+    row = execute(conn, sql, params).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _log_column(name: str) -> str:

@@ -8,10 +8,13 @@ from typing import Any
 import duckdb
 
 
-def execute(conn: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object]) -> None:
-    """Execute ``sql`` with the named ``$parameters`` it uses (DuckDB rejects unused ones)."""
+def execute(
+    conn: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object]
+) -> duckdb.DuckDBPyConnection:
+    """Execute ``sql`` with the named ``$parameters`` it uses (DuckDB rejects unused ones);
+    return the connection, to fetch the result from."""
     used = {k: v for k, v in params.items() if f"${k}" in sql}
-    conn.execute(sql, used)
+    return conn.execute(sql, used)
 
 
 def insert_rows(
