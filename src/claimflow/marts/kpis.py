@@ -292,6 +292,15 @@ def build_cohort(
         execute(conn, WINDOW_TABLE, params)
 
 
+def cohort_view(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Make ``kpi_claims`` a view of a stored cohort (in place of a live cohort's table)."""
+    if conn.execute(  # a live cohort left a table
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'kpi_claims'"
+    ).fetchone() != (0,):
+        conn.execute("DROP TABLE kpi_claims")
+    conn.execute(f"CREATE OR REPLACE TEMP VIEW kpi_claims AS SELECT * FROM {table}")
+
+
 def compute_kpis(
     conn: duckdb.DuckDBPyConnection,
     *,
@@ -300,6 +309,7 @@ def compute_kpis(
     payer: str | None = None,
     source: str | None = None,
     provider: str | None = None,
+    keep: str | None = None,
 ) -> dict[str, object]:
     """Every KPI for claims submitted in ``[start, end]``; A/R measures are as of ``end``.
 
@@ -310,6 +320,8 @@ def compute_kpis(
         payer: Only this payer id.
         source: Only claims of this source system.
         provider: Only claims of this billing NPI.
+        keep: Store the window's cohort as this table of the warehouse; ``kpi_claims`` is then
+            a view of it (one copy of the cohort instead of two, for the snapshot).
 
     Returns:
         KPI key → value (None where the warehouse holds nothing to measure it on).
@@ -317,11 +329,12 @@ def compute_kpis(
     filters = {"payer": payer, "source": source, "provider": provider}
     # every claim of the filters once (the HFMA rate looks before the window), the window from it
     build_cohort(conn, start=EARLIEST, end=LATEST, table="kpi_claims_all", **filters)
-    conn.execute(
-        "CREATE OR REPLACE TEMP TABLE kpi_claims AS SELECT * FROM kpi_claims_all"
-        " WHERE submission_date BETWEEN ? AND ?",
-        [start, end],
-    )
+    window = "SELECT * FROM kpi_claims_all WHERE submission_date BETWEEN ? AND ?"
+    if keep:
+        conn.execute(f"CREATE OR REPLACE TABLE {keep} AS {window}", [start, end])
+        cohort_view(conn, keep)
+    else:
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE kpi_claims AS {window}", [start, end])
     execute(conn, WINDOW_TABLE, {"from": start, "to": end, **filters})
     select = ", ".join(f"{expr} AS {key}" for key, expr in COHORT_KPIS.items())
     row = conn.execute(f"SELECT {select} FROM kpi_claims").fetchone()

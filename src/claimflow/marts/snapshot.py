@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from claimflow.marts.kpis import WINDOW_TABLE, compute_kpis
+from claimflow.marts.kpis import WINDOW_TABLE, cohort_view, compute_kpis
 from claimflow.marts.reports import REPORTS
 from claimflow.warehouse.sql import execute, fetch_dicts
 
@@ -50,10 +50,10 @@ def build_snapshot(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
         conn.execute(f"DROP TABLE IF EXISTS {META}")
         if window is not None:
             start, end = window
-            # compute_kpis leaves kpi_claims and kpi_window as prepare() would make them for
-            # this window: the reports read those (building the cohort twice cost seconds)
-            kpis = compute_kpis(conn, start=start, end=end)
-            conn.execute(f"CREATE OR REPLACE TABLE {COHORT} AS SELECT * FROM kpi_claims")
+            # compute_kpis stores the cohort and leaves kpi_claims (a view of it) and kpi_window
+            # as prepare() would make them for this window: the reports read those (building
+            # the cohort twice cost seconds)
+            kpis = compute_kpis(conn, start=start, end=end, keep=COHORT)
             for name in STORED:
                 conn.execute(f"CREATE OR REPLACE TABLE {report_table(name)} AS {REPORTS[name]}")
             conn.execute(
@@ -103,12 +103,7 @@ def kpis(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
 
 def use_cohort(conn: duckdb.DuckDBPyConnection) -> None:
     """Make ``kpi_claims`` and ``kpi_window`` the stored cohort's, as :func:`prepare` would."""
-    # a view, not a copy: a page reads a few rows of it
-    if conn.execute(  # a live prepare() left a table
-        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'kpi_claims'"
-    ).fetchone() != (0,):
-        conn.execute("DROP TABLE kpi_claims")
-    conn.execute(f"CREATE OR REPLACE TEMP VIEW kpi_claims AS SELECT * FROM {COHORT}")
+    cohort_view(conn, COHORT)  # a view, not a copy: a page reads a few rows of it
     row = conn.execute(f"SELECT start_date, end_date FROM {META}").fetchone()
     assert row is not None
     params = {"from": row[0], "to": row[1], "payer": None, "source": None, "provider": None}
