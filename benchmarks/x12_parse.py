@@ -40,7 +40,7 @@ def _child(path: Path, in_memory: bool) -> None:
 
     import duckdb
 
-    from claimflow.sources.x12 import spool_parse
+    from claimflow.sources.x12 import read_spool, spool_parse
     from claimflow.x12 import parse_file
 
     with tempfile.TemporaryDirectory() as spool:
@@ -48,7 +48,7 @@ def _child(path: Path, in_memory: bool) -> None:
         cpu = time.process_time()
         if in_memory:
             result = parse_file(path, file_id=path.name)
-            files: dict[str, str] = {}
+            files: dict[str, list[str]] = {}
         else:
             parsed = spool_parse(str(path), path.name, "x12", spool)
             result, files = parsed.result, parsed.files
@@ -63,7 +63,7 @@ def _child(path: Path, in_memory: bool) -> None:
             if table not in files:
                 return 0
             got = conn.execute(
-                f"SELECT coalesce(sum({column}), 0) * 100 FROM read_parquet('{files[table]}')"
+                f"SELECT coalesce(sum({column}), 0) * 100 FROM {read_spool(files[table])}"
             ).fetchone()
             return int(got[0]) if got else 0
 
@@ -72,7 +72,7 @@ def _child(path: Path, in_memory: bool) -> None:
                 return len(result.tables[table])
             if table not in files:
                 return 0
-            got = conn.execute(f"SELECT count(*) FROM read_parquet('{files[table]}')").fetchone()
+            got = conn.execute(f"SELECT count(*) FROM {read_spool(files[table])}").fetchone()
             return int(got[0]) if got else 0
 
         tables: tuple[str, ...] = (

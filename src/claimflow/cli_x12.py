@@ -15,7 +15,7 @@ from rich.table import Table as RichTable
 
 from claimflow.atomic import atomic_path
 from claimflow.errors import UnreadableFileError
-from claimflow.sources.x12 import TABLES_BY_NAME, spool_columns, spool_parse
+from claimflow.sources.x12 import TABLES_BY_NAME, read_spool, spool_columns, spool_parse
 from claimflow.warehouse.sql import sql_str
 from claimflow.x12 import (
     ErrorLevel,
@@ -134,7 +134,7 @@ def parse(
             raise typer.Exit(1) from None
         conn = duckdb.connect()
         options = "FORMAT PARQUET" if fmt == "parquet" else "FORMAT JSON"
-        for name, path in parsed.files.items():
+        for name, paths in parsed.files.items():
             table = TABLES_BY_NAME[name]
             spooled = set(spool_columns(table))
             columns = ", ".join(
@@ -143,7 +143,7 @@ def parse(
             )
             with atomic_path(out_dir / f"{name}.{fmt}") as part:
                 conn.execute(
-                    f"COPY (SELECT {columns} FROM read_parquet({sql_str(path)}))"
+                    f"COPY (SELECT {columns} FROM {read_spool(paths)})"
                     f" TO {sql_str(str(part))} ({options})"
                 )
         conn.close()

@@ -1,4 +1,5 @@
-"""The X12 parse workers: spawned processes that never re-run the host's main script."""
+"""The X12 parse workers (spawned processes that never re-run the host's main script) and
+the spool files they write."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import sys
 import types
 from pathlib import Path
 
+import duckdb
+import pyarrow.parquet as pq
 import pytest
 
-from claimflow.sources.x12 import X12Prefetch
+from claimflow.sources.x12 import X12Prefetch, read_spool, spool_parse
+from claimflow.x12 import parse_file
 from tests.conftest import REPO
 
 SMALL_835 = next((REPO / "tests" / "data" / "x12" / "corpus").glob("*/*X221*835*case__2.edi"))
@@ -37,3 +41,30 @@ def test_workers_do_not_run_the_hosts_main_script(
     assert not marker.exists()
     assert sys.modules["__main__"] is host
     assert not Path(prefetch.spool_dir).exists()
+
+
+def test_spool_files_roll_over_and_keep_every_row_in_order(tmp_path: Path) -> None:
+    # 3,000 copies of a small 835 interchange in one file: the engine hands its rows over in
+    # several batches; with one row group per batch and two row groups per file, every table
+    # spans several spool files, which together hold the rows the in-memory parse gives
+    one = (REPO / "tests" / "data" / "x12" / "valid" / "835_small.x12").read_bytes()
+    many = tmp_path / "many.x12"
+    many.write_bytes(one * 3000)
+    expected = parse_file(many, file_id="many").tables
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    parsed = spool_parse(str(many), "many", "x12", str(spool), row_group_bytes=1, part_row_groups=2)
+    assert (
+        parsed.rows["adjudication"] == len(expected["adjudication"]) == 3000 * 3
+    )  # three CLP each
+    assert len(parsed.files["adjudication"]) > 1
+    for name, rows in expected.items():
+        if not rows:
+            assert name not in parsed.files
+            continue
+        paths = parsed.files[name]
+        assert all(pq.ParquetFile(p).metadata.num_row_groups <= 2 for p in paths)
+        got = duckdb.sql(f"SELECT segment_index, lineage_hash FROM {read_spool(paths)}").fetchall()
+        assert got == [(r["segment_index"], r["lineage_hash"]) for r in rows], name
+    parsed.remove()
+    assert list(spool.iterdir()) == []

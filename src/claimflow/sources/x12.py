@@ -22,11 +22,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from claimflow.errors import UnreadableFileError
 from claimflow.schema import SILVER_TABLES, Table
-from claimflow.warehouse.arrow import arrow_schema, rows_to_arrow
+from claimflow.warehouse.arrow import rows_to_arrow
+from claimflow.warehouse.sql import sql_str
 from claimflow.x12 import ErrorLevel, ParseResult, X12Error, parse_file
 from claimflow.x12.result import Row
 
@@ -40,46 +42,121 @@ def spool_columns(table: Table) -> tuple[str, ...]:
     return tuple(c for c in table.column_names if c not in RUN_COLUMNS)
 
 
+ROW_GROUP_BYTES = 16 << 20
+"""Parsed rows wait, as Arrow, until all tables' waiting rows hold this many bytes; then each
+table's rows become one row group (the engine hands over ≈ 20,000 rows at a time, split among
+up to nine tables: a row group per hand-over made thousands of tiny row groups)."""
+
+PART_ROW_GROUPS = 64
+"""A spool file is closed after this many row groups and its table goes on in the next one.
+A Parquet writer keeps every row group's metadata until it closes (≈ 12 KB per row group of
+15 columns) and serialises it all at once at the end: one spool file per table made a 1 GB 835
+grow the parse past its memory budget."""
+
+
 @dataclass
 class SpooledParse:
-    """A parse whose rows wait in Parquet files, one per table that has rows.
+    """A parse whose rows wait in Parquet files, one or more per table that has rows.
 
     Attributes:
         result: The parse (errors, warnings, transaction sets); its ``tables`` are empty.
-        files: Table name → spool file path.
+        files: Table name → its spool files, in row order (see :func:`read_spool`).
         rows: Table name → rows written.
     """
 
     result: ParseResult
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, list[str]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
 
     def remove(self) -> None:
         """Delete the spool files."""
-        for path in self.files.values():
-            Path(path).unlink(missing_ok=True)
+        for paths in self.files.values():
+            for path in paths:
+                Path(path).unlink(missing_ok=True)
 
 
-def spool_parse(path: str, file_id: str, data_source: str, spool_dir: str) -> SpooledParse:
+def read_spool(paths: list[str]) -> str:
+    """SQL reading a table's spool files, in row order."""
+    return "read_parquet([" + ", ".join(sql_str(p) for p in paths) + "])"
+
+
+class _SpoolWriter:
+    """Writes a parse's row batches into Parquet spool files (see the constants above)."""
+
+    def __init__(
+        self, spooled: SpooledParse, stem: Path, row_group_bytes: int, part_row_groups: int
+    ) -> None:
+        self.spooled = spooled
+        self.stem = stem
+        self.row_group_bytes = row_group_bytes
+        self.part_row_groups = part_row_groups
+        self.waiting: dict[str, list[pa.Table]] = {}
+        self.waiting_bytes = 0
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.groups: dict[str, int] = {}
+
+    def add(self, name: str, rows: list[Row]) -> None:
+        """Take one batch of a table's rows."""
+        table = TABLES_BY_NAME[name]
+        batch = rows_to_arrow(table, rows, spool_columns(table))
+        self.waiting.setdefault(name, []).append(batch)
+        self.waiting_bytes += batch.nbytes
+        self.spooled.rows[name] = self.spooled.rows.get(name, 0) + len(rows)
+        if self.waiting_bytes >= self.row_group_bytes:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every table's waiting rows as one row group."""
+        for name, batches in self.waiting.items():
+            self._write(name, pa.concat_tables(batches))
+        self.waiting.clear()
+        self.waiting_bytes = 0
+
+    def _write(self, name: str, rows: pa.Table) -> None:
+        writer = self.writers.get(name)
+        if writer is not None and self.groups[name] >= self.part_row_groups:
+            writer.close()
+            writer = None
+        if writer is None:
+            paths = self.spooled.files.setdefault(name, [])
+            target = f"{self.stem}.{name}.{len(paths):05d}.parquet"
+            paths.append(target)
+            writer = self.writers[name] = pq.ParquetWriter(target, rows.schema)
+            self.groups[name] = 0
+        writer.write_table(rows, row_group_size=max(rows.num_rows, 1))
+        self.groups[name] += 1
+
+    def close(self) -> None:
+        """Close every spool file (waiting rows are written only by :meth:`flush`)."""
+        for writer in self.writers.values():
+            writer.close()
+        self.writers.clear()
+
+
+def spool_parse(
+    path: str,
+    file_id: str,
+    data_source: str,
+    spool_dir: str,
+    *,
+    row_group_bytes: int = ROW_GROUP_BYTES,
+    part_row_groups: int = PART_ROW_GROUPS,
+) -> SpooledParse:
     """Parse one file, streaming its rows into Parquet files under ``spool_dir``.
+
+    Args:
+        path: The X12 file.
+        file_id: Its id (names the spool files).
+        data_source: The rows' ``data_source``.
+        spool_dir: Where the spool files go.
+        row_group_bytes: See :data:`ROW_GROUP_BYTES`.
+        part_row_groups: See :data:`PART_ROW_GROUPS`.
 
     Raises:
         UnreadableFileError: The engine found no interchange it could read.
     """
-    writers: dict[str, pq.ParquetWriter] = {}
     spooled = SpooledParse(ParseResult(file_id))
-    stem = Path(spool_dir) / file_id
-
-    def sink(name: str, rows: list[Row]) -> None:
-        table = TABLES_BY_NAME[name]
-        columns = spool_columns(table)
-        writer = writers.get(name)
-        if writer is None:
-            target = f"{stem}.{name}.parquet"
-            writer = writers[name] = pq.ParquetWriter(target, arrow_schema(table, columns))
-            spooled.files[name] = target
-        writer.write_table(rows_to_arrow(table, rows, columns))
-        spooled.rows[name] = spooled.rows.get(name, 0) + len(rows)
+    spool = _SpoolWriter(spooled, Path(spool_dir) / file_id, row_group_bytes, part_row_groups)
 
     try:
         try:
@@ -88,11 +165,11 @@ def spool_parse(path: str, file_id: str, data_source: str, spool_dir: str) -> Sp
                 file_id=file_id,
                 level=ErrorLevel.COLLECT,
                 data_source=data_source,
-                on_rows=sink,
+                on_rows=spool.add,
             )
+            spool.flush()
         finally:
-            for writer in writers.values():
-                writer.close()
+            spool.close()
     except X12Error as exc:
         spooled.remove()
         raise UnreadableFileError(path, f"not readable as X12: {exc}") from None

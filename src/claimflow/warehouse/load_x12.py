@@ -16,11 +16,11 @@ import duckdb
 import pyarrow as pa
 
 from claimflow.schema import Table, quarantine_table
-from claimflow.sources.x12 import TABLES_BY_NAME, SpooledParse, spool_columns
+from claimflow.sources.x12 import TABLES_BY_NAME, SpooledParse, read_spool, spool_columns
 from claimflow.warehouse.arrow import rows_to_arrow
 from claimflow.warehouse.load import FileCounts
 from claimflow.warehouse.parts import ensure_part
-from claimflow.warehouse.sql import insert_rows, sql_str
+from claimflow.warehouse.sql import insert_rows
 from claimflow.x12 import ParseResult, TransactionInfo, X12ValidationError
 
 __all__ = ["TABLES_BY_NAME", "insert_dict_rows", "load_parse_result"]
@@ -110,13 +110,13 @@ def load_parse_result(
     conn.register("cf_sets", _sets_table(result))
     run_values = [source_system, source_system, run_id, ingested_at]
     try:
-        for name, path in parsed.files.items():
+        for name, paths in parsed.files.items():
             table = TABLES_BY_NAME[name]
             columns = [c for c in spool_columns(table) if c != "data_source"]
             placed = (
                 f"SELECT r.*, s.set_no, coalesce(s.ok AND r.segment_index <= s.last_segment,"
                 f" false) AS ok, s.dq_rule, s.dq_details"
-                f" FROM read_parquet({sql_str(path)}) AS r"
+                f" FROM {read_spool(paths)} AS r"
                 f" ASOF LEFT JOIN cf_sets AS s ON r.segment_index >= s.first_segment"
             )
             run_cols = "source_system, data_source, run_id, ingested_at"
