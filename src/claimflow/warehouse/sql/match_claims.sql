@@ -179,10 +179,13 @@ FROM (
   JOIN claim_match AS m ON m.left_kind = '835' AND m.left_id = l.adjudication_id
 ) AS l
 JOIN (
+  -- numbered within each claim an 835 matched (whole claims: the numbers are the same; a
+  -- claim no 835 answers is not numbered at all)
   SELECT claim_line_id, claim_id,
          row_number() OVER (PARTITION BY claim_id ORDER BY line_number) AS n,
          count(*) OVER (PARTITION BY claim_id) AS lines
   FROM claims_line
+  WHERE claim_id IN (SELECT right_id FROM claim_match WHERE left_kind = '835')
 ) AS cl ON cl.claim_id = l.claim_id AND cl.n = l.n AND cl.lines = l.lines
 WHERE l.adjudication_line_id NOT IN (SELECT left_id FROM claim_line_match);
 
