@@ -44,7 +44,7 @@ def spool_columns(table: Table) -> tuple[str, ...]:
 
 ROW_GROUP_BYTES = 8 << 20
 """Parsed rows wait, as Arrow, until all tables' waiting rows hold this many bytes; then each
-table's rows become one row group (the engine hands over ≈ 20,000 rows at a time, split among
+table's rows become one row group (the engine hands over ≈ 10,000 rows at a time, split among
 up to nine tables: a row group per hand-over made thousands of tiny row groups)."""
 
 PART_ROW_GROUPS = 64

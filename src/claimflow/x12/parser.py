@@ -17,7 +17,7 @@ from claimflow.x12.tokens import CHUNK_SIZE, Delimiters, SegmentReader
 
 RowSink = Callable[[str, list[Row]], None]
 """``on_rows(table name, rows)``: receives rows in batches when streaming."""
-FLUSH_ROWS = 20_000
+FLUSH_ROWS = 10_000
 _READER_ISSUES = {
     "isa_missing": (ErrorKind.ENVELOPE, "error"),
     "isa_length": (ErrorKind.ENVELOPE, "error"),
