@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from pathlib import Path
 
 from claimflow.x12 import ParseResult, parse_file
 
@@ -230,3 +231,22 @@ def test_an_npi_that_fails_the_check_digit_is_a_warning_with_its_coordinates() -
     # a warning: the set stays valid and loads, the claim keeps the NPI as sent
     assert broken.errors == [] and all(t.valid for t in broken.transactions)
     assert broken.tables["claims_header"][0]["billing_npi"] == "1234567890"
+
+
+def test_an_amount_past_the_cents_is_reported_not_rounded_and_a_weight_is_kept(
+    tmp_path: Path,
+) -> None:
+    # the tables keep money as DECIMAL(18,2): CLP03 = 150.005 cannot be stored without
+    # rounding, so it is an error at CLP03; a DRG weight (CLP12) keeps its four decimals
+    text = (DATA / "valid" / "835_small.x12").read_text()
+    clp = "CLP*PCN001*1*150.00*110.00*5.00*12*ICN0001*11*1"
+    assert clp in text
+    path = tmp_path / "cents.x12"
+    path.write_text(text.replace(clp, "CLP*PCN001*1*150.005*110.00*5.00*12*ICN0001*11*1***1.2345"))
+    result = parse_file(path, file_id="cents")
+    (error,) = [e for e in result.errors if e.code == "element_invalid"]
+    assert (error.segment_id, error.element_position, error.bad_value) == ("CLP", 3, "150.005")
+    assert "dollars and cents" in error.message
+    claim = result.tables["adjudication"][0]
+    assert claim["total_charge"] is None
+    assert claim["drg_weight"] == D("1.2345")

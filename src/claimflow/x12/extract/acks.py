@@ -9,6 +9,7 @@ from claimflow.x12.extract.base import (
     date_range,
     element,
     money,
+    number,
     parse_date,
     part,
     surrogate_key,
@@ -228,7 +229,7 @@ class Ack277CAExtractor(Extractor):
     def _qty(self, els: list[str], loop_id: str, index: int, raw: str) -> None:
         column = {"90": "accepted_quantity", "AA": "rejected_quantity"}.get(element(els, 1) or "")
         if self.summary is not None and column:
-            self.summary[column] = money(self.ctx, els, 2)
+            self.summary[column] = number(self.ctx, els, 2)
 
     def _amt(self, els: list[str], loop_id: str, index: int, raw: str) -> None:
         column = {"YU": "accepted_amount", "YY": "rejected_amount"}.get(element(els, 1) or "")

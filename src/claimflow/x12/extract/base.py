@@ -109,8 +109,8 @@ def part(parts: list[str], i: int) -> str | None:
         return None
 
 
-def money(ctx: RowContext, els: list[str], pos: int) -> Decimal | None:
-    """Element ``pos`` as a Decimal amount; reports a bad number and returns None."""
+def number(ctx: RowContext, els: list[str], pos: int) -> Decimal | None:
+    """Element ``pos`` as a Decimal (units, weights, fractions); reports a bad number."""
     try:
         value = els[pos]
     except IndexError:
@@ -127,6 +127,30 @@ def money(ctx: RowContext, els: list[str], pos: int) -> Decimal | None:
         "element_invalid",
         "6",
         f"Element {pos:02d} holds '{value[:30]}', which is not an amount.",
+        element=pos,
+        value=value,
+    )
+    return None
+
+
+_CENTS = Decimal("0.01")
+_MAX_AMOUNT = Decimal(10) ** 16
+
+
+def money(ctx: RowContext, els: list[str], pos: int) -> Decimal | None:
+    """Element ``pos`` as an amount of money: dollars and cents, as the tables keep it.
+
+    An amount with non-zero digits past the cents, or of 10^16 dollars or more, is reported
+    (not rounded) and read as None.
+    """
+    amount = number(ctx, els, pos)
+    if amount is None or (abs(amount) < _MAX_AMOUNT and amount == amount.quantize(_CENTS)):
+        return amount
+    value = els[pos]
+    ctx.report(
+        "element_invalid",
+        "6",
+        f"Element {pos:02d} holds '{value[:30]}', which is not an amount in dollars and cents.",
         element=pos,
         value=value,
     )
@@ -212,7 +236,7 @@ def adjustment_rows(
         row["group_code"] = group
         row["reason_code"] = reason
         row["amount"] = amount
-        row["quantity"] = money(ctx, els, base + 2)
+        row["quantity"] = number(ctx, els, base + 2)
         row["triplet_index"] = triplet
         row["is_patient_responsibility"] = group == "PR"
         row["source"] = source

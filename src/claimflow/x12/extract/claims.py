@@ -14,6 +14,7 @@ from claimflow.x12.extract.base import (
     date_range,
     element,
     money,
+    number,
     parse_date,
     part,
     surrogate_key,
@@ -305,7 +306,7 @@ class ClaimExtractor(Extractor):
         self._procedure(line, composite(els, 1, comp))
         line["line_charge"] = money(self.ctx, els, 2)
         line["unit_basis"] = element(els, 3)
-        line["units"] = money(self.ctx, els, 4)
+        line["units"] = number(self.ctx, els, 4)
         line["place_of_service_code"] = element(els, 5)
         _pointers(line, composite(els, 7, comp))
         line["emergency_indicator"] = element(els, 9)
@@ -318,7 +319,7 @@ class ClaimExtractor(Extractor):
         self._procedure(line, composite(els, 2, self.ctx.component))
         line["line_charge"] = money(self.ctx, els, 3)
         line["unit_basis"] = element(els, 4)
-        line["units"] = money(self.ctx, els, 5)
+        line["units"] = number(self.ctx, els, 5)
         line["non_covered_charge"] = money(self.ctx, els, 7)
 
     def _sv3(self, els: list[str], loop_id: str, index: int, raw: str) -> None:
@@ -328,7 +329,7 @@ class ClaimExtractor(Extractor):
         self._procedure(line, composite(els, 1, self.ctx.component))
         line["line_charge"] = money(self.ctx, els, 2)
         line["place_of_service_code"] = element(els, 3)
-        line["units"] = money(self.ctx, els, 6)
+        line["units"] = number(self.ctx, els, 6)
         _pointers(line, composite(els, 11, self.ctx.component))
 
     def _too(self, els: list[str], loop_id: str, index: int, raw: str) -> None:
@@ -354,7 +355,7 @@ class ClaimExtractor(Extractor):
 
     def _ctp(self, els: list[str], loop_id: str, index: int, raw: str) -> None:
         if self.line is not None and loop_id == "2410":
-            self.line["drug_qty"] = money(self.ctx, els, 4)
+            self.line["drug_qty"] = number(self.ctx, els, 4)
             self.line["drug_unit"] = part(composite(els, 5, self.ctx.component), 1)
 
     def _cas(self, els: list[str], loop_id: str, index: int, raw: str) -> None:

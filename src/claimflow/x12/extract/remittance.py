@@ -12,6 +12,7 @@ from claimflow.x12.extract.base import (
     composite,
     element,
     money,
+    number,
     parse_date,
     part,
     surrogate_key,
@@ -195,8 +196,8 @@ class RemittanceExtractor(Extractor):
             "facility_type_code": element(els, 8),
             "claim_frequency_code": frequency,
             "drg_code": element(els, 11),
-            "drg_weight": money(ctx, els, 12),
-            "discharge_fraction": money(ctx, els, 13),
+            "drg_weight": number(ctx, els, 12),
+            "discharge_fraction": number(ctx, els, 13),
             "record_type": "reversal"
             if status == "22"
             else ("correction" if frequency == "7" else "original"),
@@ -299,11 +300,11 @@ class RemittanceExtractor(Extractor):
             "line_charge": money(ctx, els, 2),
             "line_paid": money(ctx, els, 3),
             "revenue_code": element(els, 4),
-            "units_paid": money(ctx, els, 5),
+            "units_paid": number(ctx, els, 5),
             "original_procedure_qualifier": part(original, 1),
             "original_procedure_code": part(original, 2),
             "original_modifier_1": part(original, 3),
-            "original_units": money(ctx, els, 7),
+            "original_units": number(ctx, els, 7),
             "claim_line_id": None,
             "match_method": None,
         }
