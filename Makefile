@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo seed-demo test lint typecheck chromium bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py src/claimflow/x12/_native.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'

@@ -11,6 +11,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from claimflow.sources import x12_fast
 from claimflow.sources.x12 import X12Prefetch, read_spool, spool_parse
 from claimflow.x12 import parse_file
 from tests.conftest import REPO
@@ -43,10 +44,17 @@ def test_workers_do_not_run_the_hosts_main_script(
     assert not Path(prefetch.spool_dir).exists()
 
 
-def test_spool_files_roll_over_and_keep_every_row_in_order(tmp_path: Path) -> None:
-    # 3,000 copies of a small 835 interchange in one file: the engine hands its rows over in
-    # several batches; with one row group per batch and two row groups per file, every table
-    # spans several spool files, which together hold the rows the in-memory parse gives
+@pytest.mark.parametrize("fast_path", ["1", "0"])
+def test_spool_files_roll_over_and_keep_every_row_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_path: str
+) -> None:
+    # 3,000 copies of a small 835 interchange in one file: the engine (or the compiled fast
+    # path, when built) hands its rows over in several batches; with one row group per batch
+    # and two row groups per file, every table spans several spool files, which together hold
+    # the rows the in-memory parse gives
+    monkeypatch.setenv("CLAIMFLOW_X12_NATIVE", fast_path)
+    monkeypatch.setattr(x12_fast, "TAKE_ROWS", 1000)
+    monkeypatch.setattr(x12_fast, "READ_BYTES", 1 << 16)
     one = (REPO / "tests" / "data" / "x12" / "valid" / "835_small.x12").read_bytes()
     many = tmp_path / "many.x12"
     many.write_bytes(one * 3000)

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from claimflow.errors import UnreadableFileError
 from claimflow.schema import SILVER_TABLES, Table
+from claimflow.sources import x12_fast as native
 from claimflow.warehouse.arrow import rows_to_arrow
 from claimflow.warehouse.sql import sql_str
 from claimflow.x12 import ErrorLevel, ParseResult, X12Error, parse_file
@@ -62,11 +63,13 @@ class SpooledParse:
         result: The parse (errors, warnings, transaction sets); its ``tables`` are empty.
         files: Table name → its spool files, in row order (see :func:`read_spool`).
         rows: Table name → rows written.
+        fast_path: True when the compiled fast path read the file (see ``x12_fast``).
     """
 
     result: ParseResult
     files: dict[str, list[str]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    fast_path: bool = False
 
     def remove(self) -> None:
         """Delete the spool files."""
@@ -98,12 +101,24 @@ class _SpoolWriter:
     def add(self, name: str, rows: list[Row]) -> None:
         """Take one batch of a table's rows."""
         table = TABLES_BY_NAME[name]
-        batch = rows_to_arrow(table, rows, spool_columns(table))
+        self.add_arrow(name, rows_to_arrow(table, rows, spool_columns(table)))
+
+    def add_arrow(self, name: str, batch: pa.Table) -> None:
+        """Take one batch of a table's rows, already typed as the spool's columns."""
         self.waiting.setdefault(name, []).append(batch)
         self.waiting_bytes += batch.nbytes
-        self.spooled.rows[name] = self.spooled.rows.get(name, 0) + len(rows)
+        self.spooled.rows[name] = self.spooled.rows.get(name, 0) + batch.num_rows
         if self.waiting_bytes >= self.row_group_bytes:
             self.flush()
+
+    def discard(self) -> None:
+        """Drop every row taken so far and remove the files written (start afresh)."""
+        self.close()
+        self.spooled.remove()
+        self.spooled.files.clear()
+        self.spooled.rows.clear()
+        self.waiting.clear()
+        self.waiting_bytes = 0
 
     def flush(self) -> None:
         """Write every table's waiting rows as one row group."""
@@ -121,7 +136,12 @@ class _SpoolWriter:
             paths = self.spooled.files.setdefault(name, [])
             target = f"{self.stem}.{name}.{len(paths):05d}.parquet"
             paths.append(target)
-            writer = self.writers[name] = pq.ParquetWriter(target, rows.schema)
+            # the spool is read once, whole: no statistics, and no dictionaries (its widest
+            # columns, keys and lineage hashes, are unique): the rows of a 100,000-claim 835 are
+            # written in ≈ 0.8 s instead of 1.0–1.4 s
+            writer = self.writers[name] = pq.ParquetWriter(
+                target, rows.schema, use_dictionary=False, write_statistics=False
+            )
             self.groups[name] = 0
         writer.write_table(rows, row_group_size=max(rows.num_rows, 1))
         self.groups[name] += 1
@@ -160,6 +180,13 @@ def spool_parse(
 
     try:
         try:
+            fast = native.parse_835(path, file_id, data_source, spool.add_arrow)
+            if fast is not None:
+                spooled.result = fast
+                spooled.fast_path = True
+                spool.flush()
+                return spooled
+            spool.discard()
             spooled.result = parse_file(
                 path,
                 file_id=file_id,

@@ -144,9 +144,14 @@ def money(ctx: RowContext, els: list[str], pos: int) -> Decimal | None:
     (not rounded) and read as None.
     """
     amount = number(ctx, els, pos)
-    if amount is None or (abs(amount) < _MAX_AMOUNT and amount == amount.quantize(_CENTS)):
-        return amount
+    if amount is None:
+        return None
     value = els[pos]
+    dot = value.find(".")
+    if len(value) <= 16 and (dot < 0 or len(value) - dot <= 3) and "e" not in value.lower():
+        return amount  # the common case, told by the text alone (Decimal arithmetic is slow)
+    if abs(amount) < _MAX_AMOUNT and amount == amount.quantize(_CENTS):
+        return amount
     ctx.report(
         "element_invalid",
         "6",

@@ -1,0 +1,224 @@
+"""The optional compiled fast path for clean 835 files (``claimflow.x12._native``).
+
+The C module reads an 835 exactly as the Python engine does: it learns the delimiters from the
+ISA, checks the envelopes, places every segment with the loop-builder tables exported below
+from the same compiled spec the Python builder walks, checks elements with the spec's rules,
+and extracts the remittance rows into Arrow buffers. It never words an error: at the first
+thing the Python engine would report (an error or a warning) or anything outside its path
+(another transaction set or guide, non-ASCII bytes, a newline as terminator, ...) it gives up
+and :func:`parse_835` returns None, and the caller parses the file with the Python engine.
+So a file's rows, errors and quarantine never depend on whether the module was built.
+
+It is built when ``pip install`` finds a C compiler (``setup.py``: ``optional=True``) and can be
+turned off with ``CLAIMFLOW_X12_NATIVE=0``. ``tests/sources/test_x12_fast.py`` holds it to the Python
+engine, row for row, on generated, corrupted and corpus files.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import pyarrow as pa
+
+from claimflow.x12.result import GroupInfo, ParseResult, TransactionInfo
+from claimflow.x12.spec import AN, DT, ID, N0, N2, TM, CompiledSpec, R, _candidates, _Node
+from claimflow.x12.specs import spec_for_guide, x221
+
+_native: ModuleType | None
+try:
+    from claimflow.x12 import _native  # type: ignore[attr-defined,no-redef]
+except ImportError:  # built without a compiler: the Python engine does everything
+    _native = None
+
+READ_BYTES = 4 << 20
+"""Bytes handed to the C parser at a time (memory stays flat whatever the file size)."""
+TAKE_ROWS = 20_000
+"""Rows the C parser buffers before they are handed over as Arrow tables."""
+GUIDES = ("005010X221A1", "005010X221")
+"""Guide ids the fast path takes (others go to the Python engine, which may warn about them)."""
+_TYPES = {AN: "A", ID: "A", R: "R", N0: "N", N2: "N", DT: "D", TM: "T"}
+_ARROW = {
+    "s": pa.string(),
+    "d": pa.decimal128(18, 2),
+    "q": pa.decimal128(38, 10),
+    "t": pa.date32(),
+    "i": pa.int64(),
+    "b": pa.bool_(),
+}
+
+TableSink = Callable[[str, pa.Table], None]
+"""``on_table(table name, Arrow rows)``: receives the rows in batches, in file order."""
+
+
+def available() -> bool:
+    """True when the compiled module is built and not turned off (``CLAIMFLOW_X12_NATIVE=0``)."""
+    return _native is not None and os.environ.get("CLAIMFLOW_X12_NATIVE", "1") != "0"
+
+
+@functools.cache
+def spec_tables() -> tuple[Any, ...]:
+    """The 835 loop builder as plain tables for the C parser.
+
+    Returns ``(sids, slots, nodes, loop_nodes)``: the segment ids the guide knows; per slot
+    ``(max_use, max_elements, rules)`` with rules ``(pos, component, required, type, min_len,
+    max_len, codes)``; per loop node ``(loop_id, max_repeat, has_required, required slots,
+    required child nodes, candidates per segment id)`` with candidates ``(slot, node opened or
+    -1, node stayed under, order, qualifier position, qualifier values, has element rules)``
+    exactly as :func:`claimflow.x12.spec._candidates` lists them; and the node indexes of the
+    header, 1000A, 1000B, 2100 and 2110.
+    """
+    compiled = CompiledSpec(x221.SPEC)
+    nodes: list[_Node] = []
+
+    def walk(node: _Node) -> None:
+        nodes.append(node)
+        for child in node.children:
+            walk(child)
+
+    walk(compiled.root)
+    node_index = {id(n): i for i, n in enumerate(nodes)}
+    sids = tuple(sorted(compiled.known))
+    slot_index: dict[int, int] = {}
+    slots: list[tuple[int, int, tuple[tuple[object, ...], ...]]] = []
+
+    def slot_of(slot: Any) -> int:
+        key = id(slot)
+        if key not in slot_index:
+            slot_index[key] = len(slots)
+            rules = tuple(
+                (
+                    rule.pos,
+                    rule.component or 0,
+                    int(rule.required),
+                    _TYPES[rule.type],
+                    rule.min_len,
+                    rule.max_len,
+                    tuple(sorted(rule.codes)) if rule.codes is not None else None,
+                )
+                for rule in slot.elements
+            )
+            slots.append((slot.max_use, slot.max_elements, rules))
+        return slot_index[key]
+
+    exported = []
+    for node in nodes:
+        cands = []
+        for sid in sids:
+            found = []
+            for slot, opens, under, _key, order, qpos, qvals, check in _candidates(node, sid):
+                found.append(
+                    (
+                        slot_of(slot),
+                        node_index[id(opens)] if opens is not None else -1,
+                        node_index[id(under)],
+                        order,
+                        qpos,
+                        tuple(sorted(qvals)) if qvals is not None else None,
+                        int(check is not None),
+                    )
+                )
+            cands.append(tuple(found))
+        required_slots = tuple(
+            slot_of(s) for group in node.own.values() for s in group if s.required
+        )
+        required_children = tuple(
+            node_index[id(c)] for c in node.children if c.loop is not None and c.loop.required
+        )
+        exported.append(
+            (
+                node.loop_id,
+                node.loop.max_repeat if node.loop is not None else 0,
+                int(node.has_required),
+                required_slots,
+                required_children,
+                tuple(cands),
+            )
+        )
+    by_id = {n.loop_id: i for i, n in enumerate(nodes)}
+    loop_nodes = tuple(by_id[k] for k in ("", "1000A", "1000B", "2100", "2110"))
+    for guide in GUIDES:  # the fast path must take only guides the engine takes silently
+        assert spec_for_guide(guide, transaction_set="835") is x221.SPEC
+        assert guide.startswith(x221.SPEC.guide_prefix)
+    return sids, tuple(slots), tuple(exported), loop_nodes
+
+
+def _arrow(columns: list[tuple[str, str, int, bytes, bytes, bytes | None]]) -> pa.Table:
+    arrays = []
+    names = []
+    for name, code, rows, validity, values, offsets in columns:
+        kind = _ARROW[code]
+        buffers = [pa.py_buffer(validity)]
+        if offsets is not None:
+            buffers.append(pa.py_buffer(offsets))
+        buffers.append(pa.py_buffer(values))
+        array = pa.Array.from_buffers(kind, rows, buffers)
+        if code == "q":  # the engine's quantities: Decimal, cast to DOUBLE as rows_to_arrow does
+            array = array.cast(pa.float64())
+        arrays.append(array)
+        names.append(name)
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def parse_835(
+    path: str | os.PathLike[str], file_id: str, data_source: str, on_table: TableSink
+) -> ParseResult | None:
+    """Parse a clean 835 file with the compiled fast path.
+
+    Args:
+        path: The file.
+        file_id: The caller's id for the file.
+        data_source: The rows' ``data_source``.
+        on_table: Receives each batch of rows as an Arrow table (columns as the spool's).
+
+    Returns:
+        The parse (no errors, no warnings, ``tables`` empty), or None when the fast path gave
+        up; rows already handed to ``on_table`` must then be discarded.
+    """
+    if not available():
+        return None
+    assert _native is not None
+    try:
+        sids, slots, nodes, loop_nodes = spec_tables()
+        parser = _native.Remittance835(sids, slots, nodes, loop_nodes, GUIDES, file_id, data_source)
+    except (ValueError, AssertionError):
+        return None
+    with open(path, "rb") as stream:
+        while True:
+            chunk = stream.read(READ_BYTES)
+            if not parser.feed(chunk, not chunk):
+                return None
+            if not chunk or parser.pending >= TAKE_ROWS:
+                for name, columns in parser.take().items():
+                    on_table(name, _arrow(columns))
+            if not chunk:
+                break
+    result = ParseResult(file_id)
+    result.groups = [GroupInfo(*g) for g in parser.groups]
+    for isa13, gs06, st02, st01, guide, first, last, group in parser.transactions:
+        txn = TransactionInfo(isa13, gs06, st02, st01, guide, "835", first, last)
+        txn.group = group
+        result.transactions.append(txn)
+    result.segment_count = parser.segment_count
+    return result
+
+
+def give_up_reason(path: str | os.PathLike[str]) -> str | None:
+    """Why the fast path would hand ``path`` to the Python engine (None: it would not)."""
+    if not available():
+        return "the compiled module is not available"
+    assert _native is not None
+    sids, slots, nodes, loop_nodes = spec_tables()
+    parser = _native.Remittance835(sids, slots, nodes, loop_nodes, GUIDES, "", "")
+    with open(path, "rb") as stream:
+        while True:
+            chunk = stream.read(READ_BYTES)
+            ok = parser.feed(chunk, not chunk)
+            parser.take()
+            if not ok:
+                return str(parser.reason)
+            if not chunk:
+                return None

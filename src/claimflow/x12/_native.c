@@ -1,0 +1,1681 @@
+/*
+ * claimflow.x12._native: the optional compiled fast path for clean 835 files.
+ *
+ * It reads an 835 the way the pure-Python engine does (the same tokenizing, envelope checks,
+ * spec-driven loop building and element checks, the same extraction) and writes the rows
+ * straight into Arrow-layout column buffers. It never words an error: at the first thing the
+ * Python engine would report (an error or a warning), or anything outside its path (another
+ * transaction set, non-ASCII bytes, a newline terminator, ...), it stops and says why, and the
+ * caller parses the file with the Python engine instead. The Python engine stays the reference;
+ * tests/sources/test_x12_fast.py holds this file to it row for row.
+ *
+ * The loop-builder tables (which slot a segment may fill from which loop, element rules) are
+ * not written here: Python exports them from the same compiled spec its own builder uses.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_SHANI 1
+#endif
+
+typedef __int128 i128;
+
+/* ------------------------------------------------------------------ sha-256 */
+
+static const uint32_t K256[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+    0xc67178f2};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha_blocks_portable(uint32_t h[8], const uint8_t *p, size_t nblocks) {
+    uint32_t w[64];
+    while (nblocks--) {
+        for (int i = 0; i < 16; i++)
+            w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+                   (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+        for (int i = 16; i < 64; i++) {
+            uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+            uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+        }
+        uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+        for (int i = 0; i < 64; i++) {
+            uint32_t t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) +
+                          K256[i] + w[i];
+            uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+            hh = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+        }
+        h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+        p += 64;
+    }
+}
+
+#ifdef HAVE_SHANI
+/* The SHA extensions (Intel SHA-NI, also on AMD Zen): the layout of Intel's reference code. */
+__attribute__((target("sha,sse4.1,ssse3"))) static void sha_blocks_ni(uint32_t h[8],
+                                                                      const uint8_t *p,
+                                                                      size_t nblocks) {
+    const __m128i MASK = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i tmp = _mm_loadu_si128((const __m128i *)&h[0]);
+    __m128i s1 = _mm_loadu_si128((const __m128i *)&h[4]);
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);
+    s1 = _mm_shuffle_epi32(s1, 0x1B);
+    __m128i s0 = _mm_alignr_epi8(tmp, s1, 8);
+    s1 = _mm_blend_epi16(s1, tmp, 0xF0);
+    while (nblocks--) {
+        __m128i abef = s0, cdgh = s1, msg, m[4];
+        for (int i = 0; i < 4; i++)
+            m[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), MASK);
+        for (int g = 0; g < 16; g++) {
+            msg = _mm_add_epi32(m[g & 3], _mm_loadu_si128((const __m128i *)&K256[4 * g]));
+            s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+            if (g >= 3 && g <= 14) {
+                tmp = _mm_alignr_epi8(m[g & 3], m[(g + 3) & 3], 4);
+                m[(g + 1) & 3] = _mm_add_epi32(m[(g + 1) & 3], tmp);
+                m[(g + 1) & 3] = _mm_sha256msg2_epu32(m[(g + 1) & 3], m[g & 3]);
+            }
+            msg = _mm_shuffle_epi32(msg, 0x0E);
+            s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
+            if (g >= 1 && g <= 12) m[(g + 3) & 3] = _mm_sha256msg1_epu32(m[(g + 3) & 3], m[g & 3]);
+        }
+        s0 = _mm_add_epi32(s0, abef);
+        s1 = _mm_add_epi32(s1, cdgh);
+        p += 64;
+    }
+    tmp = _mm_shuffle_epi32(s0, 0x1B);
+    s1 = _mm_shuffle_epi32(s1, 0xB1);
+    s0 = _mm_blend_epi16(tmp, s1, 0xF0);
+    s1 = _mm_alignr_epi8(s1, tmp, 8);
+    _mm_storeu_si128((__m128i *)&h[0], s0);
+    _mm_storeu_si128((__m128i *)&h[4], s1);
+}
+#endif
+
+static void (*sha_blocks)(uint32_t *, const uint8_t *, size_t) = sha_blocks_portable;
+
+typedef struct {
+    uint32_t h[8];
+    uint8_t buf[64];
+    size_t n;
+    uint64_t total;
+} Sha;
+
+static void sha_init(Sha *s) {
+    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memcpy(s->h, iv, sizeof iv);
+    s->n = 0;
+    s->total = 0;
+}
+
+static void sha_update(Sha *s, const void *data, size_t len) {
+    const uint8_t *p = data;
+    s->total += len;
+    if (s->n) {
+        size_t take = 64 - s->n < len ? 64 - s->n : len;
+        memcpy(s->buf + s->n, p, take);
+        s->n += take; p += take; len -= take;
+        if (s->n < 64) return;
+        sha_blocks(s->h, s->buf, 1);
+        s->n = 0;
+    }
+    if (len >= 64) {
+        sha_blocks(s->h, p, len / 64);
+        p += len & ~(size_t)63;
+        len &= 63;
+    }
+    memcpy(s->buf, p, len);
+    s->n = len;
+}
+
+static void sha_hex(Sha *s, char *out, int nhex) {
+    static const char digits[] = "0123456789abcdef";
+    uint64_t bits = s->total * 8;
+    uint8_t pad[72] = {0x80};
+    size_t padlen = (s->n < 56 ? 56 : 120) - s->n;
+    for (int i = 0; i < 8; i++) pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
+    sha_update(s, pad, padlen + 8);
+    for (int i = 0; i < nhex; i++) {
+        uint32_t word = s->h[i / 8];
+        out[i] = digits[(word >> (28 - 4 * (i % 8))) & 15];
+    }
+}
+
+/* ------------------------------------------------------------------ columns */
+
+enum { T_STR = 's', T_DEC = 'd', T_QTY = 'q', T_DATE = 't', T_I64 = 'i', T_BOOL = 'b' };
+
+typedef struct {
+    const char *name;
+    char type;
+} ColSpec;
+
+typedef struct {
+    size_t n, cap;
+    uint8_t *valid;
+    uint8_t *fixed;
+    int32_t *off;
+    char *data;
+    size_t dlen, dcap;
+} Col;
+
+static int width(char type) {
+    switch (type) {
+        case T_DEC: case T_QTY: return 16;
+        case T_DATE: return 4;
+        case T_I64: return 8;
+        case T_BOOL: return 1;
+        default: return 0;
+    }
+}
+
+/* Values of one row before it is appended (strings are copied into the row's arena). */
+#define MAXCOLS 48
+#define ARENA 8192
+typedef struct {
+    uint8_t set[MAXCOLS];
+    const char *s[MAXCOLS];
+    int len[MAXCOLS];
+    i128 num[MAXCOLS];
+    char arena[ARENA];
+    size_t used;
+    int overflow;
+} Row;
+
+static void row_clear(Row *r) {
+    memset(r->set, 0, sizeof r->set);
+    r->used = 0;
+    r->overflow = 0;
+}
+
+static void row_str(Row *r, int c, const char *p, int len) {
+    if (len <= 0 || p == NULL) { r->set[c] = 0; return; }
+    if (r->used + (size_t)len > ARENA) { r->overflow = 1; r->set[c] = 0; return; }
+    memcpy(r->arena + r->used, p, (size_t)len);
+    r->s[c] = r->arena + r->used;
+    r->len[c] = len;
+    r->used += (size_t)len;
+    r->set[c] = 1;
+}
+
+static void row_num(Row *r, int c, i128 v) { r->set[c] = 1; r->num[c] = v; }
+
+typedef struct {
+    const char *name;
+    const ColSpec *cols;
+    int ncols;
+    Col col[MAXCOLS];
+} Table;
+
+static int col_grow(Col *c, char type) {
+    size_t cap = c->cap ? c->cap * 2 : 1024;
+    uint8_t *valid = realloc(c->valid, cap);
+    if (!valid) return -1;
+    c->valid = valid;
+    if (type == T_STR) {
+        int32_t *off = realloc(c->off, (cap + 1) * sizeof(int32_t));
+        if (!off) return -1;
+        if (!c->off) off[0] = 0;
+        c->off = off;
+    } else {
+        uint8_t *fixed = realloc(c->fixed, cap * (size_t)width(type));
+        if (!fixed) return -1;
+        c->fixed = fixed;
+    }
+    c->cap = cap;
+    return 0;
+}
+
+static int table_append(Table *t, const Row *r) {
+    for (int i = 0; i < t->ncols; i++) {
+        Col *c = &t->col[i];
+        char type = t->cols[i].type;
+        if (c->n == c->cap && col_grow(c, type) < 0) return -1;
+        c->valid[c->n] = r->set[i];
+        if (type == T_STR) {
+            int len = r->set[i] ? r->len[i] : 0;
+            if (c->dlen + (size_t)len > c->dcap) {
+                size_t dcap = c->dcap ? c->dcap : 1 << 16;
+                while (dcap < c->dlen + (size_t)len) dcap *= 2;
+                char *data = realloc(c->data, dcap);
+                if (!data) return -1;
+                c->data = data;
+                c->dcap = dcap;
+            }
+            if (len) memcpy(c->data + c->dlen, r->s[i], (size_t)len);
+            c->dlen += (size_t)len;
+            c->off[c->n + 1] = (int32_t)c->dlen;
+        } else {
+            i128 v = r->set[i] ? r->num[i] : 0;
+            uint8_t *dst = c->fixed + c->n * (size_t)width(type);
+            switch (type) {
+                case T_DEC: case T_QTY: memcpy(dst, &v, 16); break;
+                case T_DATE: { int32_t d = (int32_t)v; memcpy(dst, &d, 4); break; }
+                case T_I64: { int64_t x = (int64_t)v; memcpy(dst, &x, 8); break; }
+                case T_BOOL: *dst = v != 0; break;
+            }
+        }
+        c->n++;
+    }
+    return 0;
+}
+
+static PyObject *bitmap(const uint8_t *bytes, size_t n) {
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)((n + 7) / 8));
+    if (!out) return NULL;
+    uint8_t *bits = (uint8_t *)PyBytes_AS_STRING(out);
+    memset(bits, 0, (n + 7) / 8);
+    for (size_t i = 0; i < n; i++)
+        if (bytes[i]) bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+    return out;
+}
+
+/* [(name, type, rows, validity bitmap, values, offsets-or-None), ...]; the table is emptied. */
+static PyObject *table_take(Table *t) {
+    PyObject *list = PyList_New(t->ncols);
+    if (!list) return NULL;
+    for (int i = 0; i < t->ncols; i++) {
+        Col *c = &t->col[i];
+        char type = t->cols[i].type;
+        size_t n = c->n;
+        PyObject *valid = bitmap(c->valid, n), *values, *offsets;
+        if (type == T_STR) {
+            values = PyBytes_FromStringAndSize(c->data ? c->data : "", (Py_ssize_t)c->dlen);
+            offsets = PyBytes_FromStringAndSize(c->off ? (const char *)c->off : "\0\0\0\0",
+                                                (Py_ssize_t)((n + 1) * sizeof(int32_t)));
+        } else if (type == T_BOOL) {
+            values = bitmap(c->fixed, n);
+            offsets = Py_NewRef(Py_None);
+        } else {
+            values = PyBytes_FromStringAndSize((const char *)c->fixed,
+                                               (Py_ssize_t)(n * (size_t)width(type)));
+            offsets = Py_NewRef(Py_None);
+        }
+        if (!valid || !values || !offsets) {
+            Py_XDECREF(valid); Py_XDECREF(values); Py_XDECREF(offsets); Py_DECREF(list);
+            return NULL;
+        }
+        char code[2] = {type, 0};
+        PyObject *item = Py_BuildValue("(ssnNNN)", t->cols[i].name, code, (Py_ssize_t)n, valid,
+                                       values, offsets);
+        if (!item) { Py_DECREF(list); return NULL; }
+        PyList_SET_ITEM(list, i, item);
+        c->n = 0;
+        c->dlen = 0;
+    }
+    return list;
+}
+
+static void table_free(Table *t) {
+    for (int i = 0; i < t->ncols; i++) {
+        free(t->col[i].valid); free(t->col[i].fixed); free(t->col[i].off); free(t->col[i].data);
+        memset(&t->col[i], 0, sizeof(Col));
+    }
+}
+
+/* The tables, their columns in the spool's order (claimflow.sources.x12.spool_columns). */
+#define LINEAGE_COLS                                                                         \
+    {"data_source", T_STR}, {"source_file_id", T_STR}, {"source_row_number", T_I64},          \
+        {"isa_control_number", T_STR}, {"group_control_number", T_STR},                       \
+        {"st_control_number", T_STR}, {"segment_index", T_I64}, { "lineage_hash", T_STR }
+#define NLINEAGE 8
+
+static const ColSpec PAY_COLS[] = {
+    {"payment_id", T_STR}, {"transaction_handling_code", T_STR},
+    {"total_payment_amount", T_DEC}, {"credit_debit_flag", T_STR},
+    {"payment_method_code", T_STR}, {"payment_format_code", T_STR}, {"sender_dfi_id", T_STR},
+    {"sender_account_last4", T_STR}, {"payer_company_id", T_STR}, {"receiver_dfi_id", T_STR},
+    {"receiver_account_last4", T_STR}, {"payment_date", T_DATE}, {"trace_type_code", T_STR},
+    {"trace_number", T_STR}, {"trace_originator_id", T_STR},
+    {"trace_originator_supplemental", T_STR}, {"production_date", T_DATE},
+    {"payer_name", T_STR}, {"payer_id", T_STR}, {"payee_name", T_STR},
+    {"payee_id_qualifier", T_STR}, {"payee_id", T_STR}, {"payee_tin", T_STR}, LINEAGE_COLS};
+enum { P_ID, P_HANDLING, P_TOTAL, P_CREDIT, P_METHOD, P_FORMAT, P_SDFI, P_SACCT, P_PAYERCO,
+       P_RDFI, P_RACCT, P_DATE, P_TRTYPE, P_TRNUM, P_TRORIG, P_TRSUPP, P_PROD, P_PAYER_NAME,
+       P_PAYER_ID, P_PAYEE_NAME, P_PAYEE_Q, P_PAYEE_ID, P_PAYEE_TIN, P_LINEAGE };
+
+static const ColSpec CLP_COLS[] = {
+    {"adjudication_id", T_STR}, {"payment_id", T_STR}, {"patient_control_number", T_STR},
+    {"claim_status_code", T_STR}, {"total_charge", T_DEC}, {"paid_amount", T_DEC},
+    {"patient_responsibility", T_DEC}, {"claim_filing_indicator", T_STR},
+    {"payer_claim_control_number", T_STR}, {"facility_type_code", T_STR},
+    {"claim_frequency_code", T_STR}, {"drg_code", T_STR}, {"drg_weight", T_QTY},
+    {"discharge_fraction", T_QTY}, {"patient_member_id", T_STR}, {"insured_member_id", T_STR},
+    {"corrected_member_id", T_STR}, {"rendering_npi", T_STR}, {"crossover_payer_name", T_STR},
+    {"statement_from", T_DATE}, {"statement_to", T_DATE}, {"payer_received_date", T_DATE},
+    {"coverage_amount", T_DEC}, {"interest_amount", T_DEC}, {"discount_amount", T_DEC},
+    {"original_reference_number", T_STR}, {"group_number", T_STR}, {"mrn", T_STR},
+    {"claim_id", T_STR}, {"match_method", T_STR}, {"match_score", T_QTY},
+    {"record_type", T_STR}, {"is_denied", T_BOOL}, LINEAGE_COLS};
+enum { C_ID, C_PAYMENT, C_PCN, C_STATUS, C_CHARGE, C_PAID, C_PR, C_FILING, C_PCCN, C_FACILITY,
+       C_FREQ, C_DRG, C_DRGW, C_DISCH, C_PATIENT, C_INSURED, C_CORRECTED, C_RENDERING,
+       C_CROSSOVER, C_STMT_FROM, C_STMT_TO, C_RECEIVED, C_COVERAGE, C_INTEREST, C_DISCOUNT,
+       C_ORIGREF, C_GROUP, C_MRN, C_CLAIM_ID, C_MATCH, C_SCORE, C_RECORD, C_DENIED, C_LINEAGE };
+
+static const ColSpec SVC_COLS[] = {
+    {"adjudication_line_id", T_STR}, {"adjudication_id", T_STR}, {"procedure_qualifier", T_STR},
+    {"procedure_code", T_STR}, {"modifier_1", T_STR}, {"modifier_2", T_STR},
+    {"modifier_3", T_STR}, {"modifier_4", T_STR}, {"line_charge", T_DEC}, {"line_paid", T_DEC},
+    {"revenue_code", T_STR}, {"units_paid", T_QTY}, {"original_procedure_qualifier", T_STR},
+    {"original_procedure_code", T_STR}, {"original_modifier_1", T_STR},
+    {"original_units", T_QTY}, {"service_from", T_DATE}, {"service_to", T_DATE},
+    {"line_item_control_number", T_STR}, {"allowed_amount", T_DEC}, {"claim_line_id", T_STR},
+    {"match_method", T_STR}, LINEAGE_COLS};
+enum { L_ID, L_ADJ, L_PQUAL, L_PROC, L_MOD1, L_MOD2, L_MOD3, L_MOD4, L_CHARGE, L_PAID, L_REV,
+       L_UNITS, L_OPQUAL, L_OPROC, L_OMOD1, L_OUNITS, L_FROM, L_TO, L_LICN, L_ALLOWED,
+       L_CLAIM_LINE, L_MATCH, L_LINEAGE };
+
+static const ColSpec CAS_COLS[] = {
+    {"adjustment_id", T_STR}, {"adjudication_id", T_STR}, {"adjudication_line_id", T_STR},
+    {"claim_id", T_STR}, {"claim_line_id", T_STR}, {"level", T_STR}, {"source", T_STR},
+    {"group_code", T_STR}, {"reason_code", T_STR}, {"amount", T_DEC}, {"quantity", T_QTY},
+    {"triplet_index", T_I64}, {"is_patient_responsibility", T_BOOL}, LINEAGE_COLS};
+enum { A_ID, A_ADJ, A_LINE, A_CLAIM, A_CLAIM_LINE, A_LEVEL, A_SOURCE, A_GROUP, A_REASON,
+       A_AMOUNT, A_QTY, A_TRIPLET, A_PR, A_LINEAGE };
+
+static const ColSpec RMK_COLS[] = {
+    {"remark_id", T_STR}, {"adjudication_id", T_STR}, {"adjudication_line_id", T_STR},
+    {"level", T_STR}, {"source_segment", T_STR}, {"remark_code", T_STR}, LINEAGE_COLS};
+enum { R_ID, R_ADJ, R_LINE, R_LEVEL, R_SOURCE, R_CODE, R_LINEAGE };
+
+static const ColSpec PLB_COLS[] = {
+    {"provider_adjustment_id", T_STR}, {"payment_id", T_STR}, {"provider_identifier", T_STR},
+    {"fiscal_period_date", T_DATE}, {"pair_index", T_I64}, {"reason_code", T_STR},
+    {"reference_id", T_STR}, {"amount", T_DEC}, LINEAGE_COLS};
+enum { B_ID, B_PAYMENT, B_PROVIDER, B_PERIOD, B_PAIR, B_REASON, B_REF, B_AMOUNT, B_LINEAGE };
+
+enum { TB_PAY, TB_CLP, TB_SVC, TB_CAS, TB_RMK, TB_PLB, NTABLES };
+#define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* ------------------------------------------------------------------ spec tables */
+
+#define MAXSLOTS 128
+#define MAXNODES 32
+#define MAXSIDS 96
+#define MAXDEPTH 16
+#define MAXELS 64
+
+typedef struct { char v[8]; int len; } Code;
+
+typedef struct {
+    int pos, component, required, min_len, max_len;
+    char type; /* 'A' AN/ID, 'R', 'N' (N0/N2), 'D' date, 'T' time */
+    int ncodes; Code *codes;
+} Rule;
+
+typedef struct {
+    int max_use, max_elements, nrules;
+    Rule *rules;
+} Slot;
+
+typedef struct {
+    int slot, opens, under, order, qpos, nq, check;
+    Code *qvals;
+} Cand;
+
+typedef struct {
+    char loop_id[8];
+    int max_repeat, has_required;
+    int nreq_slots, req_slots[MAXSLOTS];
+    int nreq_children, req_children[MAXNODES];
+    Cand *cands[MAXSIDS];
+    int ncands[MAXSIDS];
+} Node;
+
+typedef struct {
+    int node, last_order;
+    int seg_counts[MAXSLOTS];
+    int child_counts[MAXNODES];
+} Inst;
+
+/* ------------------------------------------------------------------ the parser object */
+
+typedef struct { const char *p; int len; } Str;
+
+enum { RUNNING = 0, BAILED = 1, DONE = 2 };
+
+typedef struct {
+    PyObject_HEAD
+    /* spec */
+    int nsids, nslots, nnodes;
+    uint32_t sid_key[MAXSIDS];
+    Slot slots[MAXSLOTS];
+    Node *nodes;
+    int n_root, n_1000a, n_1000b, n_2100, n_2110;
+    char **guides; int nguides;
+    /* file */
+    char *file_id; int file_id_len;
+    char *data_source; int data_source_len;
+    Sha prefix;
+    char *buf; size_t len, cap, pos;
+    int status;
+    char reason[160];
+    /* delimiters and envelope state */
+    char es, cs, term;
+    int seeking, isa_open, group_open, txn_open, fresh;
+    long long index, position;
+    char isa13[32]; int isa13_len;
+    char isa_fields[5][32];
+    int isa_groups;
+    char gs06[64]; int gs06_len;
+    char group_fields[4][64];
+    long long group_first; int tx_count;
+    char st01[8]; char st02[64]; int st02_len; char guide[64];
+    long long st_first;
+    PyObject *groups, *txns;
+    int ntxn_total;
+    /* loop builder */
+    Inst stack[MAXDEPTH];
+    int depth;
+    /* extractor */
+    char payment_id[32], claim_id[32], line_id[32];
+    Row pay, claim, line, tmp;
+    int has_pay, has_claim, has_line;
+    i128 claim_cas, line_cas, paid_total, plb_total;
+    Table tables[NTABLES];
+    long long pending;
+} Parser;
+
+static int bail(Parser *ps, const char *why) {
+    if (ps->status == RUNNING) {
+        ps->status = BAILED;
+        snprintf(ps->reason, sizeof ps->reason, "segment %lld: %s", ps->index, why);
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------ small helpers */
+
+static int is_ws(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\x0b' || c == '\x0c';
+}
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_alnum(char c) {
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static Str strip(Str s) {
+    while (s.len && is_ws(s.p[0])) { s.p++; s.len--; }
+    while (s.len && is_ws(s.p[s.len - 1])) s.len--;
+    return s;
+}
+
+static int eq(Str s, const char *lit) {
+    size_t n = strlen(lit);
+    return (size_t)s.len == n && memcmp(s.p, lit, n) == 0;
+}
+
+static Str el(const Str *els, int nels, int pos) {
+    Str none = {NULL, 0};
+    return pos < nels ? els[pos] : none;
+}
+
+/* Component ``i`` (1-based) of ``value`` split by ``sep``; empty when absent. */
+static Str part(Str value, char sep, int i) {
+    Str out = {NULL, 0};
+    int k = 1, start = 0;
+    for (int j = 0; j <= value.len; j++) {
+        if (j == value.len || value.p[j] == sep) {
+            if (k == i) { out.p = value.p + start; out.len = j - start; return out; }
+            k++;
+            start = j + 1;
+        }
+    }
+    return out;
+}
+
+static int lstrip0_eq(Str a, Str b) {
+    while (a.len && a.p[0] == '0') { a.p++; a.len--; }
+    while (b.len && b.p[0] == '0') { b.p++; b.len--; }
+    return a.len == b.len && memcmp(a.p, b.p, (size_t)a.len) == 0;
+}
+
+static int fmt_ll(char *out, long long v) {
+    char tmp[24];
+    int n = 0, neg = v < 0;
+    unsigned long long u = neg ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+    int len = 0;
+    if (neg) out[len++] = '-';
+    while (n) out[len++] = tmp[--n];
+    out[len] = 0;
+    return len;
+}
+
+static int valid_date(Str v, int32_t *days) {
+    if (v.len != 8) return 0;
+    for (int i = 0; i < 8; i++) if (!is_digit(v.p[i])) return 0;
+    int y = (v.p[0] - '0') * 1000 + (v.p[1] - '0') * 100 + (v.p[2] - '0') * 10 + (v.p[3] - '0');
+    int m = (v.p[4] - '0') * 10 + (v.p[5] - '0');
+    int d = (v.p[6] - '0') * 10 + (v.p[7] - '0');
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1 || m < 1 || m > 12 || d < 1) return 0;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[m - 1] + (m == 2 && leap)) return 0;
+    if (days) { /* days since 1970-01-01 (Howard Hinnant's days_from_civil) */
+        int yy = y - (m <= 2);
+        int era = (yy >= 0 ? yy : yy - 399) / 400;
+        int yoe = yy - era * 400;
+        int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        *days = era * 146097 + doe - 719468;
+    }
+    return 1;
+}
+
+/* ``-?(\d+\.?\d*|\.\d+)``, the engine's R (decimal) form. */
+static int is_decimal(Str v) {
+    int i = 0, digits = 0;
+    if (i < v.len && v.p[i] == '-') i++;
+    while (i < v.len && is_digit(v.p[i])) { i++; digits++; }
+    if (i < v.len && v.p[i] == '.') {
+        i++;
+        int frac = 0;
+        while (i < v.len && is_digit(v.p[i])) { i++; frac++; }
+        if (!digits && !frac) return 0;
+    } else if (!digits) {
+        return 0;
+    }
+    return i == v.len;
+}
+
+static int is_integer(Str v) {
+    int i = 0;
+    if (i < v.len && v.p[i] == '-') i++;
+    if (i == v.len) return 0;
+    for (; i < v.len; i++) if (!is_digit(v.p[i])) return 0;
+    return 1;
+}
+
+/* A decimal string as an integer scaled by 10^scale; 0 when it is not in the R form, has
+ * non-zero digits past ``scale`` or more than ``max_digits`` digits in all. */
+static int scaled(Str v, int scale, int max_digits, i128 *out) {
+    if (!is_decimal(v)) return 0;
+    int i = 0, neg = 0, frac = -1, significant = 0;
+    i128 x = 0;
+    if (v.p[0] == '-') { neg = 1; i = 1; }
+    for (; i < v.len; i++) {
+        char c = v.p[i];
+        if (c == '.') { frac = 0; continue; }
+        if (frac >= 0 && frac >= scale) {
+            if (c != '0') return 0;
+            continue;
+        }
+        if (x || c != '0') significant++;
+        if (significant > max_digits) return 0;
+        x = x * 10 + (c - '0');
+        if (frac >= 0) frac++;
+    }
+    for (int f = frac < 0 ? 0 : frac; f < scale; f++) {
+        if (x) significant++;
+        if (significant > max_digits) return 0;
+        x *= 10;
+    }
+    *out = neg ? -x : x;
+    return 1;
+}
+
+/* money(): an amount for a DECIMAL(18,2) column. 1 ok (set or absent), 0 bail. */
+static int money(Row *r, int c, Str v, i128 *value, int *present) {
+    *present = 0;
+    if (!v.len) { r->set[c] = 0; return 1; }
+    i128 x;
+    if (!scaled(v, 2, 18, &x)) return 0;
+    row_num(r, c, x);
+    if (value) *value = x;
+    *present = 1;
+    return 1;
+}
+
+/* An amount for a DOUBLE column (handed over as DECIMAL(38,10), cast like the engine's). */
+static int quantity(Row *r, int c, Str v) {
+    if (!v.len) { r->set[c] = 0; return 1; }
+    i128 x;
+    if (!scaled(v, 10, 38, &x)) return 0;
+    row_num(r, c, x);
+    return 1;
+}
+
+static int date_col(Row *r, int c, Str v) {
+    if (!v.len) { r->set[c] = 0; return 1; }
+    int32_t days;
+    if (!valid_date(v, &days)) return 0;
+    row_num(r, c, days);
+    return 1;
+}
+
+/* surrogate_key(parts...): sha256 of the parts joined by '|', 32 hex characters. */
+static void surrogate(char out[32], Str a, Str b, long long n1, long long n2, int nnum) {
+    Sha s;
+    char tmp[48];
+    sha_init(&s);
+    sha_update(&s, a.p, (size_t)a.len);
+    sha_update(&s, "|", 1);
+    if (b.p) { sha_update(&s, b.p, (size_t)b.len); sha_update(&s, "|", 1); }
+    int n = fmt_ll(tmp, n1);
+    if (nnum == 2) { tmp[n++] = '|'; n += fmt_ll(tmp + n, n2); }
+    sha_update(&s, tmp, (size_t)n);
+    sha_hex(&s, out, 32);
+}
+
+static Str S(const char *p, int len) { Str s = {p, len}; return s; }
+static Str L(const char *lit) { Str s = {lit, (int)strlen(lit)}; return s; }
+
+/* The lineage columns of a row built from segment ``index`` (``part``: which piece). */
+static void lineage(Parser *ps, Row *r, int first, Str raw, int piece) {
+    char head[48], hex[64];
+    int n = fmt_ll(head, ps->index);
+    head[n++] = '|';
+    n += fmt_ll(head + n, piece);
+    head[n++] = '|';
+    Sha s = ps->prefix;
+    sha_update(&s, head, (size_t)n);
+    sha_update(&s, raw.p, (size_t)raw.len);
+    sha_hex(&s, hex, 64);
+    row_str(r, first + 0, ps->data_source, ps->data_source_len);
+    row_str(r, first + 1, ps->file_id, ps->file_id_len);
+    r->set[first + 2] = 0;
+    row_str(r, first + 3, ps->isa13, ps->isa13_len);
+    row_str(r, first + 4, ps->gs06, ps->gs06_len);
+    row_str(r, first + 5, ps->st02, ps->st02_len);
+    row_num(r, first + 6, ps->index);
+    row_str(r, first + 7, hex, 64);
+}
+
+static int emit(Parser *ps, int table, Row *r) {
+    if (r->overflow) return bail(ps, "a value too long for the fast path");
+    if (table_append(&ps->tables[table], r) < 0) { PyErr_NoMemory(); return -2; }
+    ps->pending++;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ loop builder */
+
+static int check_rules(Parser *ps, const Slot *slot, const Str *els, int nels) {
+    if (slot->max_elements && nels - 1 > slot->max_elements) return 0;
+    for (int i = 0; i < slot->nrules; i++) {
+        const Rule *rule = &slot->rules[i];
+        Str v = el(els, nels, rule->pos);
+        if (rule->component && v.len) v = part(v, ps->cs, rule->component);
+        if (!v.len) {
+            if (rule->required) return 0;
+            continue;
+        }
+        if (rule->codes) {
+            int found = 0;
+            for (int k = 0; k < rule->ncodes && !found; k++)
+                found = rule->codes[k].len == v.len && !memcmp(rule->codes[k].v, v.p, (size_t)v.len);
+            if (!found) return 0;
+            continue;
+        }
+        switch (rule->type) {
+            case 'R': if (!is_decimal(v)) return 0; break;
+            case 'N': if (!is_integer(v)) return 0; break;
+            case 'D': if (!valid_date(v, NULL)) return 0; break;
+            case 'T': {
+                if (v.len < 4 || v.len > 8) return 0;
+                for (int k = 0; k < v.len; k++) if (!is_digit(v.p[k])) return 0;
+                break;
+            }
+        }
+        if (rule->max_len && v.len > rule->max_len) return 0;
+        if (rule->min_len > 1 && v.len < rule->min_len) return 0;
+    }
+    return 1;
+}
+
+static int check_required(Parser *ps, Inst *inst) {
+    Node *node = &ps->nodes[inst->node];
+    for (int i = 0; i < node->nreq_slots; i++)
+        if (!inst->seg_counts[node->req_slots[i]]) return bail(ps, "a required segment is missing");
+    for (int i = 0; i < node->nreq_children; i++)
+        if (!inst->child_counts[node->req_children[i]]) return bail(ps, "a required loop is missing");
+    return 0;
+}
+
+static int close_to(Parser *ps, int target) {
+    while (ps->stack[ps->depth - 1].node != target && ps->depth > 1) {
+        Inst *inst = &ps->stack[--ps->depth];
+        if (ps->nodes[inst->node].has_required && check_required(ps, inst) < 0) return -1;
+    }
+    return 0;
+}
+
+static uint32_t sid_key(Str sid) {
+    if (sid.len < 1 || sid.len > 3) return 0;
+    uint32_t k = 0;
+    for (int i = 0; i < sid.len; i++) k = k << 8 | (uint8_t)sid.p[i];
+    return k;
+}
+
+/* Place one segment (LoopBuilder.feed); the node index of its loop, or -1 (bailed). */
+static int feed(Parser *ps, Str sid, const Str *els, int nels) {
+    uint32_t key = sid_key(sid);
+    int s = -1;
+    for (int i = 0; key && i < ps->nsids; i++)
+        if (ps->sid_key[i] == key) { s = i; break; }
+    if (s < 0) return bail(ps, "a segment id the 835 guide does not list");
+    Inst *inst = &ps->stack[ps->depth - 1];
+    int node = inst->node;
+    Node *nd = &ps->nodes[node];
+    for (int i = 0; i < nd->ncands[s]; i++) {
+        Cand *c = &nd->cands[s][i];
+        if (c->qvals) {
+            if (nels <= c->qpos) continue;
+            Str q = els[c->qpos];
+            int found = 0;
+            for (int k = 0; k < c->nq && !found; k++)
+                found = c->qvals[k].len == q.len && !memcmp(c->qvals[k].v, q.p, (size_t)q.len);
+            if (!found) continue;
+        }
+        if (c->opens >= 0 || c->under != node) {
+            if (close_to(ps, c->under) < 0) return -1;
+            inst = &ps->stack[ps->depth - 1];
+            if (c->opens >= 0) {
+                int n = ++inst->child_counts[c->opens];
+                int max_repeat = ps->nodes[c->opens].max_repeat;
+                if (max_repeat && n > max_repeat) return bail(ps, "a loop repeats too often");
+                if (ps->depth == MAXDEPTH) return bail(ps, "loops nested too deep");
+                inst = &ps->stack[ps->depth++];
+                inst->node = c->opens;
+                inst->last_order = 0;
+                memset(inst->seg_counts, 0, sizeof(int) * (size_t)ps->nslots);
+                memset(inst->child_counts, 0, sizeof(int) * (size_t)ps->nnodes);
+            }
+        }
+        int uses = ++inst->seg_counts[c->slot];
+        if (c->order) {
+            if (c->order < inst->last_order) return bail(ps, "a segment out of order");
+            inst->last_order = c->order;
+        }
+        int max_use = ps->slots[c->slot].max_use;
+        if (uses > 1 && max_use && uses > max_use) return bail(ps, "a segment used too often");
+        if (c->check && !check_rules(ps, &ps->slots[c->slot], els, nels))
+            return bail(ps, "an element breaks its rule");
+        return inst->node;
+    }
+    return bail(ps, "a segment not expected here");
+}
+
+/* ------------------------------------------------------------------ the 835 extractor */
+
+static int close_line(Parser *ps) {
+    if (!ps->has_line) return 0;
+    ps->has_line = 0;
+    Row *line = &ps->line;
+    int rc = emit(ps, TB_SVC, line);
+    if (rc) return rc;
+    if (line->set[L_CHARGE] && line->set[L_PAID] &&
+        line->num[L_CHARGE] - line->num[L_PAID] != ps->line_cas)
+        return bail(ps, "a service line does not balance");
+    return 0;
+}
+
+static int close_claim(Parser *ps) {
+    int rc = close_line(ps);
+    if (rc) return rc;
+    if (!ps->has_claim) return 0;
+    ps->has_claim = 0;
+    Row *claim = &ps->claim;
+    rc = emit(ps, TB_CLP, claim);
+    if (rc) return rc;
+    if (claim->set[C_CHARGE] && claim->set[C_PAID] &&
+        claim->num[C_CHARGE] - claim->num[C_PAID] != ps->claim_cas)
+        return bail(ps, "a claim does not balance");
+    return 0;
+}
+
+#define NEED(x) do { if (!(x)) return bail(ps, "a value the engine would report"); } while (0)
+
+static int on_bpr(Parser *ps, const Str *e, int n, Str raw) {
+    Row *r = &ps->pay;
+    int present;
+    row_clear(r);
+    row_str(r, P_ID, ps->payment_id, 32);
+    row_str(r, P_HANDLING, el(e, n, 1).p, el(e, n, 1).len);
+    NEED(money(r, P_TOTAL, el(e, n, 2), NULL, &present));
+    row_str(r, P_CREDIT, el(e, n, 3).p, el(e, n, 3).len);
+    row_str(r, P_METHOD, el(e, n, 4).p, el(e, n, 4).len);
+    row_str(r, P_FORMAT, el(e, n, 5).p, el(e, n, 5).len);
+    row_str(r, P_SDFI, el(e, n, 7).p, el(e, n, 7).len);
+    Str acct = el(e, n, 9);
+    row_str(r, P_SACCT, acct.len > 4 ? acct.p + acct.len - 4 : acct.p, acct.len > 4 ? 4 : acct.len);
+    row_str(r, P_PAYERCO, el(e, n, 10).p, el(e, n, 10).len);
+    row_str(r, P_RDFI, el(e, n, 13).p, el(e, n, 13).len);
+    acct = el(e, n, 15);
+    row_str(r, P_RACCT, acct.len > 4 ? acct.p + acct.len - 4 : acct.p, acct.len > 4 ? 4 : acct.len);
+    NEED(date_col(r, P_DATE, el(e, n, 16)));
+    lineage(ps, r, P_LINEAGE, raw, 0);
+    ps->has_pay = 1;
+    return 0;
+}
+
+#define SETS(row, col, v) do { Str _v = (v); row_str((row), (col), _v.p, _v.len); } while (0)
+
+static int on_segment(Parser *ps, Str sid, int node, const Str *e, int n, Str raw) {
+    Row *pay = ps->has_pay ? &ps->pay : NULL;
+    Row *claim = ps->has_claim ? &ps->claim : NULL;
+    Row *line = ps->has_line ? &ps->line : NULL;
+    int present, rc;
+    uint32_t key = sid_key(sid);
+#define K3(a, b, c) ((uint32_t)(a) << 16 | (uint32_t)(b) << 8 | (uint32_t)(c))
+#define K2(a, b) ((uint32_t)(a) << 8 | (uint32_t)(b))
+    switch (key) {
+        case K3('B', 'P', 'R'):
+            return on_bpr(ps, e, n, raw);
+        case K3('T', 'R', 'N'):
+            if (pay && node == ps->n_root) {
+                SETS(pay, P_TRTYPE, el(e, n, 1));
+                SETS(pay, P_TRNUM, el(e, n, 2));
+                SETS(pay, P_TRORIG, el(e, n, 3));
+                SETS(pay, P_TRSUPP, el(e, n, 4));
+            }
+            return 0;
+        case K3('D', 'T', 'M'): {
+            Str q = el(e, n, 1), v = el(e, n, 2);
+            int32_t day = 0;
+            if (v.len) NEED(valid_date(v, &day));
+            if (node == ps->n_2110 && line) {
+                int cols[2] = {-1, -1};
+                if (eq(q, "472")) { cols[0] = L_FROM; cols[1] = L_TO; }
+                else if (eq(q, "150")) cols[0] = L_FROM;
+                else if (eq(q, "151")) cols[0] = L_TO;
+                for (int i = 0; i < 2; i++)
+                    if (cols[i] >= 0) { if (v.len) row_num(line, cols[i], day); else line->set[cols[i]] = 0; }
+            } else if (node == ps->n_2100 && claim) {
+                int col = eq(q, "232") ? C_STMT_FROM : eq(q, "233") ? C_STMT_TO
+                        : eq(q, "050") ? C_RECEIVED : -1;
+                if (col >= 0) { if (v.len) row_num(claim, col, day); else claim->set[col] = 0; }
+            } else if (node == ps->n_root && pay && eq(q, "405")) {
+                if (v.len) row_num(pay, P_PROD, day); else pay->set[P_PROD] = 0;
+            }
+            return 0;
+        }
+        case K2('N', '1'):
+            if (!pay) return 0;
+            if (node == ps->n_1000a) {
+                SETS(pay, P_PAYER_NAME, el(e, n, 2));
+                if (!pay->set[P_PAYER_ID]) SETS(pay, P_PAYER_ID, el(e, n, 4));
+            } else if (node == ps->n_1000b) {
+                SETS(pay, P_PAYEE_NAME, el(e, n, 2));
+                SETS(pay, P_PAYEE_Q, el(e, n, 3));
+                SETS(pay, P_PAYEE_ID, el(e, n, 4));
+            }
+            return 0;
+        case K3('R', 'E', 'F'): {
+            Str q = el(e, n, 1), v = el(e, n, 2);
+            if (node == ps->n_2110 && line && eq(q, "6R")) {
+                SETS(line, L_LICN, v);
+            } else if (node == ps->n_2100 && claim) {
+                int col = eq(q, "F8") ? C_ORIGREF : eq(q, "1L") ? C_GROUP : eq(q, "EA") ? C_MRN : -1;
+                if (col >= 0) SETS(claim, col, v);
+            } else if (pay) {
+                if (node == ps->n_1000a && eq(q, "2U")) SETS(pay, P_PAYER_ID, v);
+                else if (node == ps->n_1000b && eq(q, "TJ")) SETS(pay, P_PAYEE_TIN, v);
+            }
+            return 0;
+        }
+        case K3('C', 'L', 'P'): {
+            if ((rc = close_claim(ps))) return rc;
+            Row *r = &ps->claim;
+            row_clear(r);
+            surrogate(ps->claim_id, S(ps->payment_id, 32), S(NULL, 0), ps->index, 0, 1);
+            row_str(r, C_ID, ps->claim_id, 32);
+            row_str(r, C_PAYMENT, ps->payment_id, 32);
+            SETS(r, C_PCN, el(e, n, 1));
+            Str status = el(e, n, 2), freq = el(e, n, 9);
+            SETS(r, C_STATUS, status);
+            i128 paid = 0;
+            NEED(money(r, C_CHARGE, el(e, n, 3), NULL, &present));
+            NEED(money(r, C_PAID, el(e, n, 4), &paid, &present));
+            if (present) ps->paid_total += paid;
+            NEED(money(r, C_PR, el(e, n, 5), NULL, &present));
+            SETS(r, C_FILING, el(e, n, 6));
+            SETS(r, C_PCCN, el(e, n, 7));
+            SETS(r, C_FACILITY, el(e, n, 8));
+            SETS(r, C_FREQ, freq);
+            SETS(r, C_DRG, el(e, n, 11));
+            NEED(quantity(r, C_DRGW, el(e, n, 12)));
+            NEED(quantity(r, C_DISCH, el(e, n, 13)));
+            row_str(r, C_RECORD, eq(status, "22") ? "reversal" : eq(freq, "7") ? "correction" : "original",
+                    eq(status, "22") ? 8 : eq(freq, "7") ? 10 : 8);
+            row_num(r, C_DENIED, eq(status, "4"));
+            lineage(ps, r, C_LINEAGE, raw, 0);
+            ps->has_claim = 1;
+            ps->claim_cas = 0;
+            return 0;
+        }
+        case K3('N', 'M', '1'): {
+            if (!claim || node != ps->n_2100) return 0;
+            Str entity = el(e, n, 1);
+            if (eq(entity, "TT")) SETS(claim, C_CROSSOVER, el(e, n, 3));
+            else if (eq(entity, "QC")) SETS(claim, C_PATIENT, el(e, n, 9));
+            else if (eq(entity, "IL")) SETS(claim, C_INSURED, el(e, n, 9));
+            else if (eq(entity, "74")) SETS(claim, C_CORRECTED, el(e, n, 9));
+            else if (eq(entity, "82")) SETS(claim, C_RENDERING, el(e, n, 9));
+            return 0;
+        }
+        case K3('A', 'M', 'T'): {
+            Str q = el(e, n, 1);
+            if (node == ps->n_2110 && line && eq(q, "B6")) {
+                NEED(money(line, L_ALLOWED, el(e, n, 2), NULL, &present));
+            } else if (node == ps->n_2100 && claim) {
+                int col = eq(q, "AU") ? C_COVERAGE : eq(q, "I") ? C_INTEREST : eq(q, "D8") ? C_DISCOUNT : -1;
+                if (col >= 0) NEED(money(claim, col, el(e, n, 2), NULL, &present));
+            }
+            return 0;
+        }
+        case K3('C', 'A', 'S'): {
+            if (!claim) return 0;
+            Row *ln = node == ps->n_2110 ? line : NULL;
+            const char *parent = ln ? ps->line_id : ps->claim_id;
+            Str group = el(e, n, 1);
+            int triplets = n / 3 < 6 ? n / 3 : 6;
+            for (int t = 1; t <= triplets; t++) {
+                int base = 2 + (t - 1) * 3;
+                Str reason = el(e, n, base);
+                Row *r = &ps->tmp;
+                row_clear(r);
+                i128 amount = 0;
+                NEED(money(r, A_AMOUNT, el(e, n, base + 1), &amount, &present));
+                if (!reason.len && !present) continue;
+                char key32[32];
+                surrogate(key32, S(parent, 32), S(NULL, 0), ps->index, t, 2);
+                row_str(r, A_ID, key32, 32);
+                row_str(r, A_ADJ, ps->claim_id, 32);
+                if (ln) row_str(r, A_LINE, ps->line_id, 32);
+                row_str(r, A_LEVEL, ln ? "line" : "claim", ln ? 4 : 5);
+                row_str(r, A_SOURCE, "835", 3);
+                SETS(r, A_GROUP, group);
+                SETS(r, A_REASON, reason);
+                NEED(quantity(r, A_QTY, el(e, n, base + 2)));
+                row_num(r, A_TRIPLET, t);
+                row_num(r, A_PR, eq(group, "PR"));
+                lineage(ps, r, A_LINEAGE, raw, t);
+                if ((rc = emit(ps, TB_CAS, r))) return rc;
+                if (present) {
+                    ps->claim_cas += amount;
+                    if (ln) ps->line_cas += amount;
+                }
+            }
+            return 0;
+        }
+        case K3('M', 'I', 'A'): case K3('M', 'O', 'A'): case K2('L', 'Q'): {
+            static const int mia[] = {5, 20, 21, 22, 23}, moa[] = {3, 4, 5, 6, 7}, lq[] = {2};
+            const int *positions;
+            int count;
+            const char *source;
+            if (key == K2('L', 'Q')) {
+                if (node != ps->n_2110 || !eq(el(e, n, 1), "HE")) return 0;
+                positions = lq; count = 1; source = "LQ";
+            } else if (key == K3('M', 'I', 'A')) {
+                positions = mia; count = 5; source = "MIA";
+            } else {
+                positions = moa; count = 5; source = "MOA";
+            }
+            for (int i = 0; i < count; i++) {
+                Str code = el(e, n, positions[i]);
+                if (!claim || !code.len) continue;
+                int is_line = source[0] == 'L';
+                Row *r = &ps->tmp;
+                row_clear(r);
+                char key32[32];
+                surrogate(key32, S(ps->claim_id, 32), S(NULL, 0), ps->index, positions[i], 2);
+                row_str(r, R_ID, key32, 32);
+                row_str(r, R_ADJ, ps->claim_id, 32);
+                if (is_line && line) row_str(r, R_LINE, ps->line_id, 32);
+                row_str(r, R_LEVEL, is_line ? "line" : "claim", is_line ? 4 : 5);
+                row_str(r, R_SOURCE, source, (int)strlen(source));
+                SETS(r, R_CODE, code);
+                lineage(ps, r, R_LINEAGE, raw, positions[i]);
+                if ((rc = emit(ps, TB_RMK, r))) return rc;
+            }
+            return 0;
+        }
+        case K3('S', 'V', 'C'): {
+            if ((rc = close_line(ps))) return rc;
+            if (!claim) return 0;
+            Row *r = &ps->line;
+            row_clear(r);
+            surrogate(ps->line_id, S(ps->claim_id, 32), S(NULL, 0), ps->index, 0, 1);
+            row_str(r, L_ID, ps->line_id, 32);
+            row_str(r, L_ADJ, ps->claim_id, 32);
+            Str proc = el(e, n, 1), orig = el(e, n, 6);
+            char cs = ps->cs;
+            SETS(r, L_PQUAL, part(proc, cs, 1));
+            SETS(r, L_PROC, part(proc, cs, 2));
+            SETS(r, L_MOD1, part(proc, cs, 3));
+            SETS(r, L_MOD2, part(proc, cs, 4));
+            SETS(r, L_MOD3, part(proc, cs, 5));
+            SETS(r, L_MOD4, part(proc, cs, 6));
+            NEED(money(r, L_CHARGE, el(e, n, 2), NULL, &present));
+            NEED(money(r, L_PAID, el(e, n, 3), NULL, &present));
+            SETS(r, L_REV, el(e, n, 4));
+            NEED(quantity(r, L_UNITS, el(e, n, 5)));
+            SETS(r, L_OPQUAL, part(orig, cs, 1));
+            SETS(r, L_OPROC, part(orig, cs, 2));
+            SETS(r, L_OMOD1, part(orig, cs, 3));
+            NEED(quantity(r, L_OUNITS, el(e, n, 7)));
+            lineage(ps, r, L_LINEAGE, raw, 0);
+            ps->has_line = 1;
+            ps->line_cas = 0;
+            return 0;
+        }
+        case K3('P', 'L', 'B'): {
+            if ((rc = close_claim(ps))) return rc;
+            Str provider = el(e, n, 1), period = el(e, n, 2);
+            int32_t day = 0;
+            if (period.len) NEED(valid_date(period, &day));
+            for (int pair = 1; pair <= 6; pair++) {
+                int pos = 3 + (pair - 1) * 2;
+                Str ident = el(e, n, pos);
+                Row *r = &ps->tmp;
+                row_clear(r);
+                i128 amount = 0;
+                NEED(money(r, B_AMOUNT, el(e, n, pos + 1), &amount, &present));
+                if (!ident.len && !present) continue;
+                char key32[32];
+                surrogate(key32, S(ps->payment_id, 32), S(NULL, 0), ps->index, pair, 2);
+                row_str(r, B_ID, key32, 32);
+                row_str(r, B_PAYMENT, ps->payment_id, 32);
+                SETS(r, B_PROVIDER, provider);
+                if (period.len) row_num(r, B_PERIOD, day);
+                row_num(r, B_PAIR, pair);
+                SETS(r, B_REASON, part(ident, ps->cs, 1));
+                SETS(r, B_REF, part(ident, ps->cs, 2));
+                lineage(ps, r, B_LINEAGE, raw, pair);
+                if ((rc = emit(ps, TB_PLB, r))) return rc;
+                if (present) ps->plb_total += amount;
+            }
+            return 0;
+        }
+        default:
+            return 0;
+    }
+}
+
+static int finish_extractor(Parser *ps) {
+    int rc = close_claim(ps);
+    if (rc) return rc;
+    if (!ps->has_pay) return 0;
+    ps->has_pay = 0;
+    if ((rc = emit(ps, TB_PAY, &ps->pay))) return rc;
+    if (ps->pay.set[P_TOTAL] && ps->pay.num[P_TOTAL] != ps->paid_total - ps->plb_total)
+        return bail(ps, "the payment does not balance");
+    return 0;
+}
+
+/* ------------------------------------------------------------------ envelopes */
+
+static void copy_field(char *dst, size_t cap, Str s) {
+    size_t n = (size_t)s.len < cap - 1 ? (size_t)s.len : cap - 1;
+    memcpy(dst, s.p, n);
+    dst[n] = 0;
+}
+
+static int on_isa(Parser *ps, const Str *e, int n, int fresh) {
+    if (!fresh || ps->isa_open) return bail(ps, "an ISA inside an interchange");
+    if (n != 17) return bail(ps, "an ISA without 16 elements");
+    Str isa13 = strip(e[13]);
+    if (!isa13.len || isa13.len >= (int)sizeof ps->isa13) return bail(ps, "ISA13 is not a control number");
+    for (int i = 0; i < isa13.len; i++) if (!is_digit(isa13.p[i])) return bail(ps, "ISA13 is not digits");
+    memcpy(ps->isa13, isa13.p, (size_t)isa13.len);
+    ps->isa13_len = isa13.len;
+    static const int fields[5] = {5, 6, 7, 8, 15};
+    for (int i = 0; i < 5; i++) copy_field(ps->isa_fields[i], sizeof ps->isa_fields[i], strip(e[fields[i]]));
+    ps->isa_open = 1;
+    ps->isa_groups = 0;
+    return 0;
+}
+
+static int on_gs(Parser *ps, const Str *e, int n) {
+    if (!ps->isa_open || ps->group_open || ps->txn_open) return bail(ps, "a GS out of place");
+    if (n <= 6 || e[6].len >= (int)sizeof ps->gs06) return bail(ps, "a GS without GS06");
+    memcpy(ps->gs06, e[6].p, (size_t)e[6].len);
+    ps->gs06_len = e[6].len;
+    ps->isa_groups++;
+    static const int fields[4] = {1, 2, 3, 8};
+    for (int i = 0; i < 4; i++)
+        copy_field(ps->group_fields[i], sizeof ps->group_fields[i], strip(el(e, n, fields[i])));
+    ps->group_first = ps->index;
+    ps->tx_count = 0;
+    ps->group_open = 1;
+    return 0;
+}
+
+static int on_st(Parser *ps, const Str *e, int n) {
+    if (!ps->group_open || ps->txn_open) return bail(ps, "an ST out of place");
+    Str st01 = el(e, n, 1), st02 = el(e, n, 2), st03 = strip(el(e, n, 3));
+    const char *gs08 = ps->group_fields[3];
+    if (!eq(st01, "835")) return bail(ps, "a transaction set other than 835");
+    if (!st02.len || st02.len >= (int)sizeof ps->st02) return bail(ps, "ST02 is empty");
+    if (st03.len && gs08[0] && !eq(st03, gs08)) return bail(ps, "GS08 and ST03 differ");
+    Str guide = st03.len ? st03 : L(gs08);
+    int known = 0;
+    for (int i = 0; i < ps->nguides && !known; i++) known = eq(guide, ps->guides[i]);
+    if (!known) return bail(ps, "a guide outside the fast path");
+    copy_field(ps->st01, sizeof ps->st01, st01);
+    memcpy(ps->st02, st02.p, (size_t)st02.len);
+    ps->st02_len = st02.len;
+    copy_field(ps->guide, sizeof ps->guide, guide);
+    ps->tx_count++;
+    ps->position = 1;
+    ps->st_first = ps->index;
+    ps->txn_open = 1;
+    /* a fresh loop builder and extractor */
+    ps->depth = 1;
+    Inst *root = &ps->stack[0];
+    root->node = ps->n_root;
+    root->last_order = 0;
+    memset(root->seg_counts, 0, sizeof root->seg_counts);
+    memset(root->child_counts, 0, sizeof root->child_counts);
+    Sha s;
+    char hex[32];
+    sha_init(&s);
+    sha_update(&s, ps->file_id, (size_t)ps->file_id_len);
+    sha_update(&s, "|", 1);
+    sha_update(&s, ps->isa13, (size_t)ps->isa13_len);
+    sha_update(&s, "|", 1);
+    sha_update(&s, ps->gs06, (size_t)ps->gs06_len);
+    sha_update(&s, "|", 1);
+    sha_update(&s, ps->st02, (size_t)ps->st02_len);
+    sha_hex(&s, hex, 32);
+    memcpy(ps->payment_id, hex, 32);
+    ps->has_pay = ps->has_claim = ps->has_line = 0;
+    ps->claim_cas = ps->line_cas = ps->paid_total = ps->plb_total = 0;
+    return 0;
+}
+
+static int on_se(Parser *ps, const Str *e, int n) {
+    if (!ps->txn_open) return bail(ps, "an SE without ST");
+    ps->position++;
+    char count[24];
+    int len = fmt_ll(count, ps->position);
+    Str c = el(e, n, 1);
+    while (c.len && c.p[0] == '0') { c.p++; c.len--; }
+    if (c.len != len || memcmp(c.p, count, (size_t)len)) return bail(ps, "SE01 is not the segment count");
+    Str control = el(e, n, 2);
+    if (control.len != ps->st02_len || memcmp(control.p, ps->st02, (size_t)control.len))
+        return bail(ps, "SE02 does not match ST02");
+    if (close_to(ps, ps->n_root) < 0 || check_required(ps, &ps->stack[0]) < 0) return -1;
+    int rc = finish_extractor(ps);
+    if (rc) return rc;
+    PyObject *txn = Py_BuildValue("(s#s#s#ssLLn)", ps->isa13, (Py_ssize_t)ps->isa13_len, ps->gs06,
+                                  (Py_ssize_t)ps->gs06_len, ps->st02, (Py_ssize_t)ps->st02_len,
+                                  ps->st01, ps->guide, ps->st_first, ps->index,
+                                  PyList_GET_SIZE(ps->groups));
+    if (!txn || PyList_Append(ps->txns, txn) < 0) { Py_XDECREF(txn); return -2; }
+    Py_DECREF(txn);
+    ps->txn_open = 0;
+    ps->ntxn_total++;
+    return 0;
+}
+
+static int on_ge(Parser *ps, const Str *e, int n) {
+    if (!ps->group_open || ps->txn_open) return bail(ps, "a GE out of place");
+    char count[24];
+    fmt_ll(count, ps->tx_count);
+    if (!lstrip0_eq(el(e, n, 1), L(count))) return bail(ps, "GE01 is not the set count");
+    Str control = el(e, n, 2);
+    if (control.len != ps->gs06_len || memcmp(control.p, ps->gs06, (size_t)control.len))
+        return bail(ps, "GE02 does not match GS06");
+    PyObject *group = Py_BuildValue(
+        "(s#s#sssssssssiLL)", ps->isa13, (Py_ssize_t)ps->isa13_len, ps->gs06,
+        (Py_ssize_t)ps->gs06_len, ps->group_fields[0], ps->group_fields[1], ps->group_fields[2],
+        ps->group_fields[3], ps->isa_fields[0], ps->isa_fields[1], ps->isa_fields[2],
+        ps->isa_fields[3], ps->isa_fields[4], ps->tx_count, ps->group_first, ps->index);
+    if (!group || PyList_Append(ps->groups, group) < 0) { Py_XDECREF(group); return -2; }
+    Py_DECREF(group);
+    ps->group_open = 0;
+    return 0;
+}
+
+static int on_iea(Parser *ps, const Str *e, int n) {
+    if (!ps->isa_open || ps->group_open || ps->txn_open) return bail(ps, "an IEA out of place");
+    char count[24];
+    int len = fmt_ll(count, ps->isa_groups);
+    Str c = el(e, n, 1);
+    int ok = c.len == len && !memcmp(c.p, count, (size_t)len);
+    if (!ok) {
+        while (c.len && c.p[0] == '0') { c.p++; c.len--; }
+        ok = c.len == len && !memcmp(c.p, count, (size_t)len);
+    }
+    if (!ok) return bail(ps, "IEA01 is not the group count");
+    Str control = strip(el(e, n, 2));
+    if (control.len != ps->isa13_len || memcmp(control.p, ps->isa13, (size_t)control.len))
+        return bail(ps, "IEA02 does not match ISA13");
+    ps->isa_open = 0;
+    ps->seeking = 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ driving */
+
+static int segment(Parser *ps, Str text) {
+    Str els[MAXELS];
+    int n = 0, start = 0;
+    char es = ps->es;
+    for (int j = 0; j <= text.len; j++) {
+        if (j == text.len || text.p[j] == es) {
+            if (n == MAXELS) return bail(ps, "a segment with too many elements");
+            els[n].p = text.p + start;
+            els[n].len = j - start;
+            n++;
+            start = j + 1;
+        }
+    }
+    ps->index++;
+    Str sid = els[0];
+    int fresh = ps->fresh;
+    ps->fresh = 0;
+    if (sid.len >= 3 && !memcmp(sid.p, "ISA", 3) && !fresh) return bail(ps, "an ISA inside an interchange");
+    if (sid.len == 2 || sid.len == 3) {
+        uint32_t k = sid_key(sid);
+        switch (k) {
+            case K3('I', 'S', 'A'): return on_isa(ps, els, n, fresh);
+            case K3('I', 'E', 'A'): return on_iea(ps, els, n);
+            case K2('G', 'S'): return on_gs(ps, els, n);
+            case K2('G', 'E'): return on_ge(ps, els, n);
+            case K2('S', 'T'): return on_st(ps, els, n);
+            case K2('S', 'E'): return on_se(ps, els, n);
+        }
+    }
+    if (fresh) return bail(ps, "an interchange that does not start with ISA");
+    if (!ps->txn_open) return bail(ps, "a segment outside a transaction set");
+    ps->position++;
+    int node = feed(ps, sid, els, n);
+    if (node < 0) return -1;
+    return on_segment(ps, sid, node, els, n, text);
+}
+
+/* Learn the delimiters of the ISA at ps->pos (parse_isa's rules, fixed length only). */
+static int learn_isa(Parser *ps) {
+    const char *p = ps->buf + ps->pos;
+    if (ps->len - ps->pos < 106 || memcmp(p, "ISA", 3)) return bail(ps, "no ISA where one should start");
+    char es = p[3];
+    if (is_alnum(es) || is_ws(es)) return bail(ps, "an unusable element separator");
+    int count = 0, last = -1;
+    for (int i = 3; i < 106 && count < 16; i++)
+        if (p[i] == es) { count++; last = i; }
+    if (count != 16 || last != 103) return bail(ps, "an ISA that is not 106 characters");
+    char cs = p[104], term = p[105];
+    if (is_alnum(term) || term == ' ' || is_alnum(cs) || cs == es) return bail(ps, "unusable delimiters");
+    if (term == '\r' || term == '\n' || is_ws(term) || term == es || term == cs)
+        return bail(ps, "a newline or whitespace segment terminator");
+    ps->es = es;
+    ps->cs = cs;
+    ps->term = term;
+    ps->seeking = 0;
+    ps->fresh = 1;
+    return 0;
+}
+
+static int run(Parser *ps, int final) {
+    while (ps->status == RUNNING) {
+        if (ps->seeking) {
+            while (ps->pos < ps->len && is_ws(ps->buf[ps->pos])) ps->pos++;
+            if (ps->pos == ps->len) {
+                if (final) break;
+                return 0;
+            }
+            if (ps->len - ps->pos < 106 && !final) return 0;
+            if (learn_isa(ps) < 0) return -1;
+        }
+        char *start = ps->buf + ps->pos;
+        char *end = memchr(start, ps->term, ps->len - ps->pos);
+        Str text;
+        if (!end) {
+            if (!final) return 0;
+            text = S(start, (int)(ps->len - ps->pos));
+            ps->pos = ps->len;
+        } else {
+            text = S(start, (int)(end - start));
+            ps->pos = (size_t)(end - ps->buf) + 1;
+        }
+        text = strip(text);
+        if (!text.len) {
+            if (!end) break;
+            continue;
+        }
+        int rc = segment(ps, text);
+        if (rc == -2) return -2;
+        if (rc < 0) return -1;
+        if (!end) break;
+    }
+    if (ps->status != RUNNING) return ps->status == BAILED ? -1 : 0;
+    if (final) {
+        if (ps->isa_open || ps->group_open || ps->txn_open) return bail(ps, "the file ends inside an envelope");
+        if (!ps->ntxn_total) return bail(ps, "no transaction set");
+        ps->status = DONE;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ Python glue */
+
+static void Parser_dealloc(Parser *ps) {
+    for (int i = 0; i < NTABLES; i++) table_free(&ps->tables[i]);
+    for (int i = 0; i < ps->nslots; i++) {
+        for (int k = 0; k < ps->slots[i].nrules; k++) free(ps->slots[i].rules[k].codes);
+        free(ps->slots[i].rules);
+    }
+    if (ps->nodes) {
+        for (int i = 0; i < ps->nnodes; i++)
+            for (int s = 0; s < ps->nsids; s++) {
+                for (int k = 0; k < ps->nodes[i].ncands[s]; k++) free(ps->nodes[i].cands[s][k].qvals);
+                free(ps->nodes[i].cands[s]);
+            }
+        free(ps->nodes);
+    }
+    for (int i = 0; i < ps->nguides; i++) free(ps->guides[i]);
+    free(ps->guides);
+    free(ps->buf);
+    free(ps->file_id);
+    free(ps->data_source);
+    Py_XDECREF(ps->groups);
+    Py_XDECREF(ps->txns);
+    Py_TYPE(ps)->tp_free((PyObject *)ps);
+}
+
+static int codes_from(PyObject *seq, Code **out, int *count) {
+    *out = NULL;
+    *count = 0;
+    if (seq == Py_None) return 0;
+    PyObject *fast = PySequence_Fast(seq, "codes must be a sequence");
+    if (!fast) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    *out = calloc((size_t)(n ? n : 1), sizeof(Code));
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len;
+        const char *s = PyUnicode_AsUTF8AndSize(PySequence_Fast_GET_ITEM(fast, i), &len);
+        if (!s) { Py_DECREF(fast); return -1; }
+        if (len >= 8) {
+            Py_DECREF(fast);
+            PyErr_SetString(PyExc_ValueError, "a code longer than the native parser keeps");
+            return -1;
+        }
+        memcpy((*out)[*count].v, s, (size_t)len);
+        (*out)[*count].len = (int)len;
+        (*count)++;
+    }
+    Py_DECREF(fast);
+    return 0;
+}
+
+/* Parser(sids, slots, nodes, loop_nodes, guides, file_id, data_source) -- see native.py. */
+static int Parser_init(Parser *ps, PyObject *args, PyObject *kw) {
+    PyObject *sids, *slots, *nodes, *loop_nodes, *guides;
+    const char *file_id, *data_source;
+    Py_ssize_t file_id_len, data_source_len;
+    if (!PyArg_ParseTuple(args, "OOOOOs#s#", &sids, &slots, &nodes, &loop_nodes, &guides,
+                          &file_id, &file_id_len, &data_source, &data_source_len))
+        return -1;
+    ps->nsids = (int)PySequence_Size(sids);
+    ps->nslots = (int)PySequence_Size(slots);
+    ps->nnodes = (int)PySequence_Size(nodes);
+    if (ps->nsids > MAXSIDS || ps->nslots > MAXSLOTS || ps->nnodes > MAXNODES || ps->nsids < 0) {
+        PyErr_SetString(PyExc_ValueError, "spec too large for the native parser");
+        return -1;
+    }
+    for (int i = 0; i < ps->nsids; i++) {
+        PyObject *item = PySequence_GetItem(sids, i);
+        Py_ssize_t len;
+        const char *s = item ? PyUnicode_AsUTF8AndSize(item, &len) : NULL;
+        Py_XDECREF(item);
+        if (!s) return -1;
+        ps->sid_key[i] = sid_key(S(s, (int)len));
+    }
+    for (int i = 0; i < ps->nslots; i++) {
+        PyObject *item = PySequence_GetItem(slots, i), *rules;
+        Slot *slot = &ps->slots[i];
+        if (!item || !PyArg_ParseTuple(item, "iiO", &slot->max_use, &slot->max_elements, &rules)) {
+            Py_XDECREF(item);
+            return -1;
+        }
+        slot->nrules = (int)PySequence_Size(rules);
+        slot->rules = calloc((size_t)(slot->nrules ? slot->nrules : 1), sizeof(Rule));
+        for (int k = 0; k < slot->nrules; k++) {
+            PyObject *r = PySequence_GetItem(rules, k), *codes;
+            Rule *rule = &slot->rules[k];
+            const char *type;
+            int ok = r && PyArg_ParseTuple(r, "iiisiiO", &rule->pos, &rule->component,
+                                           &rule->required, &type, &rule->min_len,
+                                           &rule->max_len, &codes);
+            if (ok) {
+                rule->type = type[0];
+                ok = codes_from(codes, &rule->codes, &rule->ncodes) == 0;
+                if (codes == Py_None) rule->codes = NULL;
+            }
+            Py_XDECREF(r);
+            if (!ok) { Py_DECREF(item); return -1; }
+        }
+        Py_DECREF(item);
+    }
+    ps->nodes = calloc((size_t)ps->nnodes, sizeof(Node));
+    for (int i = 0; i < ps->nnodes; i++) {
+        PyObject *item = PySequence_GetItem(nodes, i), *req_slots, *req_children, *cands;
+        Node *node = &ps->nodes[i];
+        const char *loop_id;
+        if (!item || !PyArg_ParseTuple(item, "siiOOO", &loop_id, &node->max_repeat,
+                                       &node->has_required, &req_slots, &req_children, &cands)) {
+            Py_XDECREF(item);
+            return -1;
+        }
+        snprintf(node->loop_id, sizeof node->loop_id, "%s", loop_id);
+        node->nreq_slots = (int)PySequence_Size(req_slots);
+        for (int k = 0; k < node->nreq_slots; k++) {
+            PyObject *v = PySequence_GetItem(req_slots, k);
+            node->req_slots[k] = (int)PyLong_AsLong(v);
+            Py_XDECREF(v);
+        }
+        node->nreq_children = (int)PySequence_Size(req_children);
+        for (int k = 0; k < node->nreq_children; k++) {
+            PyObject *v = PySequence_GetItem(req_children, k);
+            node->req_children[k] = (int)PyLong_AsLong(v);
+            Py_XDECREF(v);
+        }
+        for (int s = 0; s < ps->nsids; s++) {
+            PyObject *list = PySequence_GetItem(cands, s);
+            int nc = list ? (int)PySequence_Size(list) : -1;
+            if (nc < 0) { Py_XDECREF(list); Py_DECREF(item); return -1; }
+            node->ncands[s] = nc;
+            node->cands[s] = calloc((size_t)(nc ? nc : 1), sizeof(Cand));
+            for (int k = 0; k < nc; k++) {
+                PyObject *c = PySequence_GetItem(list, k), *qvals;
+                Cand *cand = &node->cands[s][k];
+                int ok = c && PyArg_ParseTuple(c, "iiiiiOi", &cand->slot, &cand->opens,
+                                               &cand->under, &cand->order, &cand->qpos, &qvals,
+                                               &cand->check);
+                if (ok) ok = codes_from(qvals, &cand->qvals, &cand->nq) == 0;
+                if (ok && qvals == Py_None) cand->qvals = NULL;
+                Py_XDECREF(c);
+                if (!ok) { Py_DECREF(list); Py_DECREF(item); return -1; }
+            }
+            Py_DECREF(list);
+        }
+        Py_DECREF(item);
+    }
+    if (!PyArg_ParseTuple(loop_nodes, "iiiii", &ps->n_root, &ps->n_1000a, &ps->n_1000b,
+                          &ps->n_2100, &ps->n_2110))
+        return -1;
+    ps->nguides = (int)PySequence_Size(guides);
+    ps->guides = calloc((size_t)(ps->nguides ? ps->nguides : 1), sizeof(char *));
+    for (int i = 0; i < ps->nguides; i++) {
+        PyObject *g = PySequence_GetItem(guides, i);
+        const char *s = g ? PyUnicode_AsUTF8(g) : NULL;
+        if (!s) { Py_XDECREF(g); return -1; }
+        ps->guides[i] = strdup(s);
+        Py_DECREF(g);
+    }
+    ps->file_id = malloc((size_t)file_id_len + 1);
+    memcpy(ps->file_id, file_id, (size_t)file_id_len);
+    ps->file_id_len = (int)file_id_len;
+    ps->data_source = malloc((size_t)data_source_len + 1);
+    memcpy(ps->data_source, data_source, (size_t)data_source_len);
+    ps->data_source_len = (int)data_source_len;
+    sha_init(&ps->prefix);
+    sha_update(&ps->prefix, file_id, (size_t)file_id_len);
+    sha_update(&ps->prefix, "|", 1);
+    static const ColSpec *specs[NTABLES] = {PAY_COLS, CLP_COLS, SVC_COLS, CAS_COLS, RMK_COLS, PLB_COLS};
+    static const int ncols[NTABLES] = {NCOLS(PAY_COLS), NCOLS(CLP_COLS), NCOLS(SVC_COLS),
+                                       NCOLS(CAS_COLS), NCOLS(RMK_COLS), NCOLS(PLB_COLS)};
+    static const char *names[NTABLES] = {"payments", "adjudication", "adjudication_line",
+                                         "adjustments", "remarks", "provider_adjustments"};
+    for (int i = 0; i < NTABLES; i++) {
+        ps->tables[i].name = names[i];
+        ps->tables[i].cols = specs[i];
+        ps->tables[i].ncols = ncols[i];
+    }
+    ps->seeking = 1;
+    ps->groups = PyList_New(0);
+    ps->txns = PyList_New(0);
+    return ps->groups && ps->txns ? 0 : -1;
+}
+
+/* feed(chunk, final) -> True while the fast path holds, False once it has given up. */
+static PyObject *Parser_feed(Parser *ps, PyObject *args) {
+    Py_buffer view;
+    int final = 0;
+    if (!PyArg_ParseTuple(args, "y*|p", &view, &final)) return NULL;
+    if (ps->status == BAILED) { PyBuffer_Release(&view); Py_RETURN_FALSE; }
+    const uint8_t *p = view.buf;
+    uint8_t high = 0;
+    for (Py_ssize_t i = 0; i < view.len; i++) high |= p[i];
+    if (high & 0x80) {
+        PyBuffer_Release(&view);
+        bail(ps, "bytes outside ASCII");
+        Py_RETURN_FALSE;
+    }
+    if (ps->pos > 0) {
+        memmove(ps->buf, ps->buf + ps->pos, ps->len - ps->pos);
+        ps->len -= ps->pos;
+        ps->pos = 0;
+    }
+    if (ps->len + (size_t)view.len > ps->cap) {
+        size_t cap = ps->cap ? ps->cap : 1 << 20;
+        while (cap < ps->len + (size_t)view.len) cap *= 2;
+        char *buf = realloc(ps->buf, cap);
+        if (!buf) { PyBuffer_Release(&view); return PyErr_NoMemory(); }
+        ps->buf = buf;
+        ps->cap = cap;
+    }
+    memcpy(ps->buf + ps->len, view.buf, (size_t)view.len);
+    ps->len += (size_t)view.len;
+    PyBuffer_Release(&view);
+    int rc = run(ps, final);
+    if (rc == -2) return NULL;
+    if (ps->status == BAILED) Py_RETURN_FALSE;
+    Py_RETURN_TRUE;
+}
+
+static PyObject *Parser_take(Parser *ps, PyObject *unused) {
+    PyObject *out = PyDict_New();
+    if (!out) return NULL;
+    for (int i = 0; i < NTABLES; i++) {
+        if (!ps->tables[i].col[0].n) continue;
+        PyObject *cols = table_take(&ps->tables[i]);
+        if (!cols || PyDict_SetItemString(out, ps->tables[i].name, cols) < 0) {
+            Py_XDECREF(cols); Py_DECREF(out); return NULL;
+        }
+        Py_DECREF(cols);
+    }
+    ps->pending = 0;
+    return out;
+}
+
+static PyObject *Parser_get_pending(Parser *ps, void *c) { return PyLong_FromLongLong(ps->pending); }
+static PyObject *Parser_get_reason(Parser *ps, void *c) {
+    if (ps->status != BAILED) Py_RETURN_NONE;
+    return PyUnicode_FromString(ps->reason);
+}
+static PyObject *Parser_get_groups(Parser *ps, void *c) { return Py_NewRef(ps->groups); }
+static PyObject *Parser_get_txns(Parser *ps, void *c) { return Py_NewRef(ps->txns); }
+static PyObject *Parser_get_count(Parser *ps, void *c) { return PyLong_FromLongLong(ps->index); }
+
+static PyMethodDef Parser_methods[] = {
+    {"feed", (PyCFunction)Parser_feed, METH_VARARGS,
+     "feed(chunk, final=False) -> bool: go on; False once the fast path gave up."},
+    {"take", (PyCFunction)Parser_take, METH_NOARGS,
+     "take() -> {table: [(column, type, rows, validity, values, offsets)]}; empties the buffers."},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef Parser_getset[] = {
+    {"pending", (getter)Parser_get_pending, NULL, "rows waiting for take()", NULL},
+    {"reason", (getter)Parser_get_reason, NULL, "why the fast path gave up, or None", NULL},
+    {"groups", (getter)Parser_get_groups, NULL, "functional groups closed so far", NULL},
+    {"transactions", (getter)Parser_get_txns, NULL, "transaction sets closed so far", NULL},
+    {"segment_count", (getter)Parser_get_count, NULL, "segments read", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyTypeObject ParserType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "claimflow.x12._native.Remittance835",
+    .tp_basicsize = sizeof(Parser),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Fast path for clean 835 files; see claimflow.x12.native.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Parser_init,
+    .tp_dealloc = (destructor)Parser_dealloc,
+    .tp_methods = Parser_methods,
+    .tp_getset = Parser_getset,
+};
+
+static PyObject *py_sha256_hex(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*", &view)) return NULL;
+    Sha s;
+    char hex[64];
+    sha_init(&s);
+    sha_update(&s, view.buf, (size_t)view.len);
+    sha_hex(&s, hex, 64);
+    PyBuffer_Release(&view);
+    return PyUnicode_FromStringAndSize(hex, 64);
+}
+
+static PyObject *py_set_sha(PyObject *self, PyObject *args) {
+    int hardware;
+    if (!PyArg_ParseTuple(args, "p", &hardware)) return NULL;
+    sha_blocks = sha_blocks_portable;
+#ifdef HAVE_SHANI
+    if (hardware && __builtin_cpu_supports("sha")) sha_blocks = sha_blocks_ni;
+#endif
+    return PyBool_FromLong(sha_blocks != sha_blocks_portable);
+}
+
+static PyMethodDef module_methods[] = {
+    {"sha256_hex", py_sha256_hex, METH_VARARGS, "sha256_hex(data) -> hex digest (for tests)."},
+    {"use_sha_extensions", py_set_sha, METH_VARARGS,
+     "use_sha_extensions(on) -> whether the CPU's SHA instructions are now in use."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native",
+                                    "Compiled fast path of the X12 engine.", -1, module_methods};
+
+PyMODINIT_FUNC PyInit__native(void) {
+#ifdef HAVE_SHANI
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("sha")) sha_blocks = sha_blocks_ni;
+#endif
+    if (PyType_Ready(&ParserType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    Py_INCREF(&ParserType);
+    if (PyModule_AddObject(m, "Remittance835", (PyObject *)&ParserType) < 0) {
+        Py_DECREF(&ParserType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
