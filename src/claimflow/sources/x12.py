@@ -180,7 +180,7 @@ def spool_parse(
 
     try:
         try:
-            fast = native.parse_835(path, file_id, data_source, spool.add_arrow)
+            fast = native.parse_fast(path, file_id, data_source, spool.add_arrow)
             if fast is not None:
                 spooled.result = fast
                 spooled.fast_path = True

@@ -1,12 +1,12 @@
-"""The optional compiled fast path for clean 835 files (``claimflow.x12._native``).
+"""The optional compiled fast path for clean 835 and 837P files (``claimflow.x12._native``).
 
-The C module reads an 835 exactly as the Python engine does: it learns the delimiters from the
+The C module reads an 835 or an 837P exactly as the Python engine does: it learns the delimiters from the
 ISA, checks the envelopes, places every segment with the loop-builder tables exported below
 from the same compiled spec the Python builder walks, checks elements with the spec's rules,
-and extracts the remittance rows into Arrow buffers. It never words an error: at the first
+and extracts the rows into Arrow buffers. It never words an error: at the first
 thing the Python engine would report (an error or a warning) or anything outside its path
 (another transaction set or guide, non-ASCII bytes, a newline as terminator, ...) it gives up
-and :func:`parse_835` returns None, and the caller parses the file with the Python engine.
+and :func:`parse_fast` returns None, and the caller parses the file with the Python engine.
 So a file's rows, errors and quarantine never depend on whether the module was built.
 
 It is built when ``pip install`` finds a C compiler (``setup.py``: ``optional=True``) and can be
@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from claimflow.x12.result import GroupInfo, ParseResult, TransactionInfo
 from claimflow.x12.spec import AN, DT, ID, N0, N2, TM, CompiledSpec, R, _candidates, _Node
-from claimflow.x12.specs import spec_for_guide, x221
+from claimflow.x12.specs import spec_for_guide, x221, x222
 
 _native: ModuleType | None
 try:
@@ -38,8 +38,12 @@ READ_BYTES = 4 << 20
 """Bytes handed to the C parser at a time (memory stays flat whatever the file size)."""
 TAKE_ROWS = 20_000
 """Rows the C parser buffers before they are handed over as Arrow tables."""
-GUIDES = ("005010X221A1", "005010X221")
-"""Guide ids the fast path takes (others go to the Python engine, which may warn about them)."""
+KINDS = {
+    # kind: (ST01, spec, guide ids taken, loops the 835 extractor tells apart by number)
+    "835": ("835", x221.SPEC, ("005010X221A1", "005010X221")),
+    "837P": ("837", x222.SPEC, ("005010X222A1", "005010X222A2", "005010X222")),
+}
+"""What the fast path reads; other guide ids go to the Python engine (which may warn)."""
 _TYPES = {AN: "A", ID: "A", R: "R", N0: "N", N2: "N", DT: "D", TM: "T"}
 _ARROW = {
     "s": pa.string(),
@@ -60,8 +64,8 @@ def available() -> bool:
 
 
 @functools.cache
-def spec_tables() -> tuple[Any, ...]:
-    """The 835 loop builder as plain tables for the C parser.
+def spec_tables(kind: str) -> tuple[Any, ...]:
+    """The loop builder of ``kind`` (``835`` or ``837P``) as plain tables for the C parser.
 
     Returns ``(sids, slots, nodes, loop_nodes)``: the segment ids the guide knows; per slot
     ``(max_use, max_elements, rules)`` with rules ``(pos, component, required, type, min_len,
@@ -69,9 +73,10 @@ def spec_tables() -> tuple[Any, ...]:
     required child nodes, candidates per segment id)`` with candidates ``(slot, node opened or
     -1, node stayed under, order, qualifier position, qualifier values, has element rules)``
     exactly as :func:`claimflow.x12.spec._candidates` lists them; and the node indexes of the
-    header, 1000A, 1000B, 2100 and 2110.
+    header, 1000A, 1000B, 2100 and 2110 (835; -1 when absent).
     """
-    compiled = CompiledSpec(x221.SPEC)
+    transaction_set, spec, guides = KINDS[kind]
+    compiled = CompiledSpec(spec)
     nodes: list[_Node] = []
 
     def walk(node: _Node) -> None:
@@ -139,10 +144,10 @@ def spec_tables() -> tuple[Any, ...]:
             )
         )
     by_id = {n.loop_id: i for i, n in enumerate(nodes)}
-    loop_nodes = tuple(by_id[k] for k in ("", "1000A", "1000B", "2100", "2110"))
-    for guide in GUIDES:  # the fast path must take only guides the engine takes silently
-        assert spec_for_guide(guide, transaction_set="835") is x221.SPEC
-        assert guide.startswith(x221.SPEC.guide_prefix)
+    loop_nodes = tuple(by_id.get(k, -1) for k in ("", "1000A", "1000B", "2100", "2110"))
+    for guide in guides:  # the fast path must take only guides the engine takes silently
+        assert spec_for_guide(guide, transaction_set=transaction_set) is spec
+        assert guide.startswith(spec.guide_prefix)
     return sids, tuple(slots), tuple(exported), loop_nodes
 
 
@@ -163,10 +168,33 @@ def _arrow(columns: list[tuple[str, str, int, bytes, bytes, bytes | None]]) -> p
     return pa.Table.from_arrays(arrays, names=names)
 
 
-def parse_835(
+def kind_of(head: bytes) -> str | None:
+    """The kind the fast path would read a file as, from its first bytes (its first ST)."""
+    start = head.find(b"ISA")
+    if start < 0 or len(head) < start + 4:
+        return None
+    sep = head[start + 3 : start + 4]
+    st = head.find(b"ST" + sep)
+    if st < 0:
+        return None
+    st01 = head[st + 3 : st + 7]
+    for kind, (transaction_set, _, _) in KINDS.items():
+        if st01 == transaction_set.encode() + sep:
+            return kind
+    return None
+
+
+def _parser(kind: str, file_id: str, data_source: str) -> Any:
+    assert _native is not None
+    sids, slots, nodes, loop_nodes = spec_tables(kind)
+    guides = KINDS[kind][2]
+    return _native.FastParser(kind, sids, slots, nodes, loop_nodes, guides, file_id, data_source)
+
+
+def parse_fast(
     path: str | os.PathLike[str], file_id: str, data_source: str, on_table: TableSink
 ) -> ParseResult | None:
-    """Parse a clean 835 file with the compiled fast path.
+    """Parse a clean 835 or 837P file with the compiled fast path.
 
     Args:
         path: The file.
@@ -180,15 +208,17 @@ def parse_835(
     """
     if not available():
         return None
-    assert _native is not None
-    try:
-        sids, slots, nodes, loop_nodes = spec_tables()
-        parser = _native.Remittance835(sids, slots, nodes, loop_nodes, GUIDES, file_id, data_source)
-    except (ValueError, AssertionError):
-        return None
     with open(path, "rb") as stream:
+        kind = kind_of(stream.read(1 << 16))
+        if kind is None:
+            return None
+        stream.seek(0)
+        chunk = stream.read(READ_BYTES)
+        try:
+            parser = _parser(kind, file_id, data_source)
+        except (ValueError, AssertionError):
+            return None
         while True:
-            chunk = stream.read(READ_BYTES)
             if not parser.feed(chunk, not chunk):
                 return None
             if not chunk or parser.pending >= TAKE_ROWS:
@@ -196,10 +226,11 @@ def parse_835(
                     on_table(name, _arrow(columns))
             if not chunk:
                 break
+            chunk = stream.read(READ_BYTES)
     result = ParseResult(file_id)
     result.groups = [GroupInfo(*g) for g in parser.groups]
     for isa13, gs06, st02, st01, guide, first, last, group in parser.transactions:
-        txn = TransactionInfo(isa13, gs06, st02, st01, guide, "835", first, last)
+        txn = TransactionInfo(isa13, gs06, st02, st01, guide, kind, first, last)
         txn.group = group
         result.transactions.append(txn)
     result.segment_count = parser.segment_count
@@ -210,15 +241,18 @@ def give_up_reason(path: str | os.PathLike[str]) -> str | None:
     """Why the fast path would hand ``path`` to the Python engine (None: it would not)."""
     if not available():
         return "the compiled module is not available"
-    assert _native is not None
-    sids, slots, nodes, loop_nodes = spec_tables()
-    parser = _native.Remittance835(sids, slots, nodes, loop_nodes, GUIDES, "", "")
     with open(path, "rb") as stream:
+        kind = kind_of(stream.read(1 << 16))
+        if kind is None:
+            return "neither an 835 nor an 837 (first ST)"
+        stream.seek(0)
+        chunk = stream.read(READ_BYTES)
+        parser = _parser(kind, "", "")
         while True:
-            chunk = stream.read(READ_BYTES)
             ok = parser.feed(chunk, not chunk)
             parser.take()
             if not ok:
                 return str(parser.reason)
             if not chunk:
                 return None
+            chunk = stream.read(READ_BYTES)

@@ -144,13 +144,19 @@ static void sha_update(Sha *s, const void *data, size_t len) {
 static void sha_hex(Sha *s, char *out, int nhex) {
     static const char digits[] = "0123456789abcdef";
     uint64_t bits = s->total * 8;
-    uint8_t pad[72] = {0x80};
-    size_t padlen = (s->n < 56 ? 56 : 120) - s->n;
-    for (int i = 0; i < 8; i++) pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
-    sha_update(s, pad, padlen + 8);
-    for (int i = 0; i < nhex; i++) {
-        uint32_t word = s->h[i / 8];
-        out[i] = digits[(word >> (28 - 4 * (i % 8))) & 15];
+    size_t n = s->n;
+    s->buf[n++] = 0x80;
+    if (n > 56) {
+        memset(s->buf + n, 0, 64 - n);
+        sha_blocks(s->h, s->buf, 1);
+        n = 0;
+    }
+    memset(s->buf + n, 0, 56 - n);
+    for (int i = 0; i < 8; i++) s->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+    sha_blocks(s->h, s->buf, 1);
+    for (int i = 0; i < nhex / 8; i++) {
+        uint32_t word = s->h[i];
+        for (int k = 0; k < 8; k++) out[8 * i + k] = digits[(word >> (28 - 4 * k)) & 15];
     }
 }
 
@@ -183,7 +189,7 @@ static int width(char type) {
 }
 
 /* Values of one row before it is appended (strings are copied into the row's arena). */
-#define MAXCOLS 48
+#define MAXCOLS 64
 #define ARENA 8192
 typedef struct {
     uint8_t set[MAXCOLS];
@@ -397,13 +403,66 @@ static const ColSpec PLB_COLS[] = {
     {"reference_id", T_STR}, {"amount", T_DEC}, LINEAGE_COLS};
 enum { B_ID, B_PAYMENT, B_PROVIDER, B_PERIOD, B_PAIR, B_REASON, B_REF, B_AMOUNT, B_LINEAGE };
 
-enum { TB_PAY, TB_CLP, TB_SVC, TB_CAS, TB_RMK, TB_PLB, NTABLES };
+static const ColSpec HDR_COLS[] = {
+    {"claim_id", T_STR}, {"patient_control_number", T_STR}, {"claim_type", T_STR},
+    {"claim_status", T_STR}, {"denial_reason", T_STR}, {"total_charge", T_DEC},
+    {"place_of_service_code", T_STR}, {"bill_type_code", T_STR},
+    {"claim_frequency_code", T_STR}, {"assignment_code", T_STR},
+    {"benefits_assignment", T_STR}, {"release_of_info", T_STR}, {"related_causes", T_STR},
+    {"delay_reason_code", T_STR}, {"payer_responsibility_seq", T_STR},
+    {"subscriber_relationship_code", T_STR}, {"group_number", T_STR},
+    {"claim_filing_indicator", T_STR}, {"member_id", T_STR}, {"person_id", T_STR},
+    {"patient_dob", T_DATE}, {"patient_gender", T_STR}, {"payer_id", T_STR},
+    {"payer_name", T_STR}, {"billing_npi", T_STR}, {"billing_tin", T_STR},
+    {"billing_taxonomy", T_STR}, {"rendering_npi", T_STR}, {"attending_npi", T_STR},
+    {"operating_npi", T_STR}, {"referring_npi", T_STR}, {"facility_npi", T_STR},
+    {"statement_from", T_DATE}, {"statement_to", T_DATE}, {"admission_date", T_DATE},
+    {"discharge_hour", T_STR}, {"admission_type_code", T_STR},
+    {"admission_source_code", T_STR}, {"discharge_status_code", T_STR}, {"drg_code", T_STR},
+    {"prior_auth_number", T_STR}, {"referral_number", T_STR},
+    {"original_payer_claim_control_number", T_STR}, {"clearinghouse_trace_number", T_STR},
+    {"medical_record_number", T_STR}, {"patient_paid_amount", T_DEC},
+    {"expected_payment", T_DEC}, {"submission_date", T_DATE}, {"batch_id", T_STR},
+    LINEAGE_COLS};
+enum { H_ID, H_PCN, H_TYPE, H_STATUS, H_DENIAL, H_CHARGE, H_POS, H_BILL_TYPE, H_FREQ, H_ASSIGN,
+       H_BENEFITS, H_RELEASE, H_RELATED, H_DELAY, H_PAYER_SEQ, H_RELATIONSHIP, H_GROUP,
+       H_FILING, H_MEMBER, H_PERSON, H_DOB, H_GENDER, H_PAYER_ID, H_PAYER_NAME, H_BILLING_NPI,
+       H_BILLING_TIN, H_TAXONOMY, H_RENDERING, H_ATTENDING, H_OPERATING, H_REFERRING,
+       H_FACILITY, H_STMT_FROM, H_STMT_TO, H_ADMISSION, H_DISCHARGE_HOUR, H_ADM_TYPE,
+       H_ADM_SOURCE, H_DISCHARGE_STATUS, H_DRG, H_PRIOR_AUTH, H_REFERRAL, H_ORIG_PCCN,
+       H_TRACE, H_MRN, H_PATIENT_PAID, H_EXPECTED, H_SUBMISSION, H_BATCH, H_LINEAGE };
+
+static const ColSpec LINE_COLS[] = {
+    {"claim_line_id", T_STR}, {"claim_id", T_STR}, {"line_number", T_I64},
+    {"line_item_control_number", T_STR}, {"revenue_code", T_STR},
+    {"procedure_qualifier", T_STR}, {"procedure_code", T_STR}, {"modifier_1", T_STR},
+    {"modifier_2", T_STR}, {"modifier_3", T_STR}, {"modifier_4", T_STR},
+    {"line_charge", T_DEC}, {"unit_basis", T_STR}, {"units", T_QTY},
+    {"place_of_service_code", T_STR}, {"dx_pointer_1", T_I64}, {"dx_pointer_2", T_I64},
+    {"dx_pointer_3", T_I64}, {"dx_pointer_4", T_I64}, {"non_covered_charge", T_DEC},
+    {"emergency_indicator", T_STR}, {"service_from", T_DATE}, {"service_to", T_DATE},
+    {"ndc_code", T_STR}, {"drug_qty", T_QTY}, {"drug_unit", T_STR}, {"rendering_npi", T_STR},
+    LINEAGE_COLS};
+enum { N_ID, N_CLAIM, N_NUMBER, N_LICN, N_REV, N_PQUAL, N_PROC, N_MOD1, N_MOD2, N_MOD3, N_MOD4,
+       N_CHARGE, N_BASIS, N_UNITS, N_POS, N_PTR1, N_PTR2, N_PTR3, N_PTR4, N_NONCOVERED,
+       N_EMERGENCY, N_FROM, N_TO, N_NDC, N_DRUG_QTY, N_DRUG_UNIT, N_RENDERING, N_LINEAGE };
+
+static const ColSpec DX_COLS[] = {
+    {"diagnosis_id", T_STR}, {"claim_id", T_STR}, {"sequence", T_I64}, {"qualifier", T_STR},
+    {"code", T_STR}, {"poa_indicator", T_STR}, {"is_principal", T_BOOL}, LINEAGE_COLS};
+static const ColSpec PX_COLS[] = {
+    {"procedure_id", T_STR}, {"claim_id", T_STR}, {"sequence", T_I64}, {"qualifier", T_STR},
+    {"code", T_STR}, {"procedure_date", T_DATE}, {"is_principal", T_BOOL}, LINEAGE_COLS};
+enum { X_ID, X_CLAIM, X_SEQ, X_QUAL, X_CODE, X_EXTRA, X_PRINCIPAL, X_LINEAGE };
+
+enum { TB_PAY, TB_CLP, TB_SVC, TB_CAS, TB_RMK, TB_PLB, TB_HDR, TB_LINE, TB_DX, TB_PX, NTABLES };
+enum { KIND_835 = 1, KIND_837P = 2 };
 #define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ------------------------------------------------------------------ spec tables */
 
-#define MAXSLOTS 128
-#define MAXNODES 32
+#define MAXSLOTS 256
+#define MAXNODES 128
 #define MAXSIDS 96
 #define MAXDEPTH 16
 #define MAXELS 64
@@ -452,6 +511,7 @@ typedef struct {
     /* spec */
     int nsids, nslots, nnodes;
     uint32_t sid_key[MAXSIDS];
+    uint8_t sid_slot[256]; /* open addressing: sid_key hash -> index + 1 (0: empty) */
     Slot slots[MAXSLOTS];
     Node *nodes;
     int n_root, n_1000a, n_1000b, n_2100, n_2110;
@@ -487,6 +547,13 @@ typedef struct {
     i128 claim_cas, line_cas, paid_total, plb_total;
     Table tables[NTABLES];
     long long pending;
+    /* 837P extractor */
+    int kind;
+    Row bht, bill, sub, pat;
+    Row *lines, *dx, *px;
+    int nlines, ndx, npx, cap_lines, cap_dx, cap_px;
+    int line_open; /* lines[nlines - 1] is the current line */
+    char hdr_id[32];
 } Parser;
 
 static int bail(Parser *ps, const char *why) {
@@ -765,9 +832,11 @@ static uint32_t sid_key(Str sid) {
 static int feed(Parser *ps, Str sid, const Str *els, int nels) {
     uint32_t key = sid_key(sid);
     int s = -1;
-    for (int i = 0; key && i < ps->nsids; i++)
-        if (ps->sid_key[i] == key) { s = i; break; }
-    if (s < 0) return bail(ps, "a segment id the 835 guide does not list");
+    for (uint32_t h = (key * 2654435761u) >> 24;; h = (h + 1) & 255) {
+        if (!ps->sid_slot[h]) break;
+        if (ps->sid_key[ps->sid_slot[h] - 1] == key) { s = ps->sid_slot[h] - 1; break; }
+    }
+    if (!key || s < 0) return bail(ps, "a segment id the guide does not list");
     Inst *inst = &ps->stack[ps->depth - 1];
     int node = inst->node;
     Node *nd = &ps->nodes[node];
@@ -1118,12 +1187,443 @@ static int finish_extractor(Parser *ps) {
     return 0;
 }
 
+/* ------------------------------------------------------------------ the 837P extractor */
+
+/* surrogate_key(*parts) for string parts: sha256 of the parts joined by '|', 32 hex. */
+static void surrogate_parts(char out[32], const Str *parts, int n) {
+    Sha s;
+    sha_init(&s);
+    for (int i = 0; i < n; i++) {
+        if (i) sha_update(&s, "|", 1);
+        if (parts[i].len) sha_update(&s, parts[i].p, (size_t)parts[i].len);
+    }
+    sha_hex(&s, out, 32);
+}
+
+/* rules.npi_is_valid: ten ASCII digits whose last is the Luhn check digit over 80840 + NPI. */
+static int npi_valid(Str npi) {
+    if (npi.len != 10) return 0;
+    for (int i = 0; i < 10; i++) if (!is_digit(npi.p[i])) return 0;
+    int total = 24;
+    for (int i = 0; i < 9; i++) {
+        int digit = npi.p[8 - i] - '0';
+        if (i % 2 == 0) { digit *= 2; if (digit > 9) digit -= 9; }
+        total += digit;
+    }
+    return (10 - total % 10) % 10 == npi.p[9] - '0';
+}
+
+static Str col_str(const Row *r, int c) {
+    Str out = {NULL, 0};
+    if (r->set[c]) { out.p = r->s[c]; out.len = r->len[c]; }
+    return out;
+}
+
+/* Copy column ``sc`` of ``src`` into column ``dc`` of ``dst`` (string or number, or null). */
+static void copy_to(Row *dst, int dc, const Row *src, int sc, int is_str) {
+    if (!src->set[sc]) { dst->set[dc] = 0; return; }
+    if (is_str) row_str(dst, dc, src->s[sc], src->len[sc]);
+    else row_num(dst, dc, src->num[sc]);
+}
+
+/* Copy column ``c`` of ``src`` into the same column of ``dst`` (rows of one layout). */
+static void copy_col(Row *dst, const Row *src, int c, int is_str) { copy_to(dst, c, src, c, is_str); }
+
+/* parse_date: a CCYYMMDD value (empty: null); 0 when the engine would report it. */
+static int put_date(Row *r, int c, Str v) { return date_col(r, c, v); }
+
+/* date_range(qualifier, value) into columns ``c_from`` and ``c_to`` (-1: not kept). */
+static int date_range(Row *r, int c_from, int c_to, Str fmt, Str value) {
+    Str first = value, last = {NULL, 0};
+    if (!value.len) {
+        if (c_from >= 0) r->set[c_from] = 0;
+        if (c_to >= 0) r->set[c_to] = 0;
+        return 1;
+    }
+    int dash = -1;
+    for (int i = 0; i < value.len && dash < 0; i++) if (value.p[i] == '-') dash = i;
+    if (eq(fmt, "RD8") || (!fmt.len && dash >= 0)) {
+        if (dash >= 0) {
+            first = S(value.p, dash);
+            last = S(value.p + dash + 1, value.len - dash - 1);
+        }
+        if (!last.len) last = first;
+    } else if (eq(fmt, "D8") || !fmt.len) {
+        last = value;
+    } else if (eq(fmt, "DT")) {
+        first = S(value.p, value.len < 8 ? value.len : 8);
+        last = first;
+    } else {
+        if (c_from >= 0) r->set[c_from] = 0;
+        if (c_to >= 0) r->set[c_to] = 0;
+        return 1;
+    }
+    Row scratch;
+    scratch.set[0] = scratch.set[1] = 0;
+    if (!date_col(&scratch, 0, first) || !date_col(&scratch, 1, last)) return 0;
+    if (c_from >= 0) { if (scratch.set[0]) row_num(r, c_from, scratch.num[0]); else r->set[c_from] = 0; }
+    if (c_to >= 0) { if (scratch.set[1]) row_num(r, c_to, scratch.num[1]); else r->set[c_to] = 0; }
+    return 1;
+}
+
+static Row *grow_rows(Row **rows, int *count, int *cap) {
+    if (*count == *cap) {
+        int next = *cap ? *cap * 2 : 8;
+        Row *bigger = realloc(*rows, sizeof(Row) * (size_t)next);
+        if (!bigger) return NULL;
+        *rows = bigger;
+        *cap = next;
+    }
+    Row *r = &(*rows)[(*count)++];
+    row_clear(r);
+    return r;
+}
+
+static int is_loop(Parser *ps, int node, const char *id) { return !strcmp(ps->nodes[node].loop_id, id); }
+static int loop_starts(Parser *ps, int node, const char *prefix) {
+    return !strncmp(ps->nodes[node].loop_id, prefix, strlen(prefix));
+}
+
+static int close_claim837(Parser *ps) {
+    if (!ps->has_claim) return 0;
+    ps->has_claim = 0;
+    ps->line_open = 0;
+    Row *claim = &ps->claim;
+    int have_from = 0, have_to = 0;
+    i128 first = 0, last = 0, line_sum = 0;
+    int all_charges = 1;
+    for (int i = 0; i < ps->nlines; i++) {
+        Row *line = &ps->lines[i];
+        if (!line->set[N_POS]) copy_to(line, N_POS, claim, H_POS, 1);
+        if (!line->set[N_RENDERING]) copy_to(line, N_RENDERING, claim, H_RENDERING, 1);
+        if (line->set[N_FROM] && (!have_from || line->num[N_FROM] < first)) { first = line->num[N_FROM]; have_from = 1; }
+        if (line->set[N_TO] && (!have_to || line->num[N_TO] > last)) { last = line->num[N_TO]; have_to = 1; }
+        if (line->set[N_CHARGE]) line_sum += line->num[N_CHARGE];
+        else all_charges = 0;
+    }
+    if (!claim->set[H_STMT_FROM]) {
+        if (have_from) row_num(claim, H_STMT_FROM, first); else claim->set[H_STMT_FROM] = 0;
+        if (have_to) row_num(claim, H_STMT_TO, last); else claim->set[H_STMT_TO] = 0;
+    }
+    if (claim->set[H_CHARGE] && all_charges && line_sum != claim->num[H_CHARGE])
+        return bail(ps, "a claim's charge is not the sum of its lines");
+    int rc = emit(ps, TB_HDR, claim);
+    for (int i = 0; !rc && i < ps->nlines; i++) rc = emit(ps, TB_LINE, &ps->lines[i]);
+    for (int i = 0; !rc && i < ps->ndx; i++) rc = emit(ps, TB_DX, &ps->dx[i]);
+    for (int i = 0; !rc && i < ps->npx; i++) rc = emit(ps, TB_PX, &ps->px[i]);
+    ps->nlines = ps->ndx = ps->npx = 0;
+    return rc;
+}
+
+static int on_segment837(Parser *ps, Str sid, int node, const Str *e, int n, Str raw) {
+    Row *claim = ps->has_claim ? &ps->claim : NULL;
+    Row *line = ps->line_open ? &ps->lines[ps->nlines - 1] : NULL;
+    int present, rc;
+    uint32_t key = sid_key(sid);
+    char cs = ps->cs;
+    switch (key) {
+        case K3('B', 'H', 'T'):
+            row_clear(&ps->bht);
+            SETS(&ps->bht, H_BATCH, el(e, n, 3));
+            NEED(put_date(&ps->bht, H_SUBMISSION, el(e, n, 4)));
+            return 0;
+        case K2('H', 'L'): {
+            if ((rc = close_claim837(ps))) return rc;
+            Str level = el(e, n, 3);
+            if (eq(level, "20")) { row_clear(&ps->bill); row_clear(&ps->sub); row_clear(&ps->pat); }
+            else if (eq(level, "22")) { row_clear(&ps->sub); row_clear(&ps->pat); }
+            else if (eq(level, "23")) row_clear(&ps->pat);
+            return 0;
+        }
+        case K3('P', 'R', 'V'):
+            if (is_loop(ps, node, "2000A")) SETS(&ps->bill, H_TAXONOMY, el(e, n, 3));
+            return 0;
+        case K3('N', 'M', '1'): {
+            Str entity = el(e, n, 1), ident = el(e, n, 9);
+            if (ident.len && eq(el(e, n, 8), "XX") && !npi_valid(ident))
+                return bail(ps, "an NPI whose check digit is wrong (the engine warns)");
+            if (is_loop(ps, node, "2010AA")) SETS(&ps->bill, H_BILLING_NPI, ident);
+            else if (is_loop(ps, node, "2010BA")) SETS(&ps->sub, H_MEMBER, ident);
+            else if (is_loop(ps, node, "2010BB")) {
+                SETS(&ps->sub, H_PAYER_ID, ident);
+                SETS(&ps->sub, H_PAYER_NAME, el(e, n, 3));
+            } else if (loop_starts(ps, node, "2310") && claim) {
+                int col = eq(entity, "82") ? H_RENDERING : eq(entity, "71") ? H_ATTENDING
+                        : eq(entity, "72") ? H_OPERATING : eq(entity, "DN") ? H_REFERRING
+                        : eq(entity, "77") ? H_FACILITY : -1;
+                if (col >= 0) SETS(claim, col, ident);
+            } else if (loop_starts(ps, node, "2420") && line && eq(entity, "82")) {
+                SETS(line, N_RENDERING, ident);
+            }
+            return 0;
+        }
+        case K3('R', 'E', 'F'): {
+            Str q = el(e, n, 1), v = el(e, n, 2);
+            if (is_loop(ps, node, "2010AA") && eq(q, "EI")) SETS(&ps->bill, H_BILLING_TIN, v);
+            else if (is_loop(ps, node, "2300") && claim) {
+                int col = eq(q, "G1") ? H_PRIOR_AUTH : eq(q, "9F") ? H_REFERRAL
+                        : eq(q, "F8") ? H_ORIG_PCCN : eq(q, "D9") ? H_TRACE
+                        : eq(q, "EA") ? H_MRN : -1;
+                if (col >= 0) SETS(claim, col, v);
+            } else if (is_loop(ps, node, "2400") && line && eq(q, "6R")) {
+                SETS(line, N_LICN, v);
+            }
+            return 0;
+        }
+        case K3('S', 'B', 'R'):
+            if (is_loop(ps, node, "2000B")) {
+                SETS(&ps->sub, H_PAYER_SEQ, el(e, n, 1));
+                SETS(&ps->sub, H_RELATIONSHIP, el(e, n, 2));
+                SETS(&ps->sub, H_GROUP, el(e, n, 3));
+                SETS(&ps->sub, H_FILING, el(e, n, 9));
+            }
+            return 0;
+        case K3('D', 'M', 'G'): {
+            Row *target = is_loop(ps, node, "2010BA") ? &ps->sub : is_loop(ps, node, "2010CA") ? &ps->pat : NULL;
+            if (target) {
+                NEED(put_date(target, H_DOB, el(e, n, 2)));
+                SETS(target, H_GENDER, el(e, n, 3));
+            }
+            return 0;
+        }
+        case K3('C', 'L', 'M'): {
+            if ((rc = close_claim837(ps))) return rc;
+            Row *r = &ps->claim;
+            row_clear(r);
+            Str facility = el(e, n, 5);
+            Str code = part(facility, cs, 1), qualifier = part(facility, cs, 2), freq = part(facility, cs, 3);
+            Str pcn = el(e, n, 1);
+            char index[24];
+            Str parts[7] = {S(ps->data_source, ps->data_source_len), S(ps->file_id, ps->file_id_len),
+                            col_str(&ps->bill, H_BILLING_NPI), pcn, freq,
+                            S(ps->st02, ps->st02_len), S(index, fmt_ll(index, ps->index))};
+            surrogate_parts(ps->hdr_id, parts, 7);
+            row_str(r, H_ID, ps->hdr_id, 32);
+            SETS(r, H_PCN, pcn);
+            row_str(r, H_TYPE, "professional", 12);
+            NEED(money(r, H_CHARGE, el(e, n, 2), NULL, &present));
+            if (eq(qualifier, "B")) SETS(r, H_POS, code);
+            if (eq(qualifier, "A")) {
+                char bill_type[128];
+                if (code.len + freq.len > (int)sizeof bill_type) return bail(ps, "a long bill type");
+                memcpy(bill_type, code.p ? code.p : "", (size_t)code.len);
+                memcpy(bill_type + code.len, freq.p ? freq.p : "", (size_t)freq.len);
+                row_str(r, H_BILL_TYPE, bill_type, code.len + freq.len);
+            }
+            SETS(r, H_FREQ, freq);
+            SETS(r, H_ASSIGN, el(e, n, 7));
+            SETS(r, H_BENEFITS, el(e, n, 8));
+            SETS(r, H_RELEASE, el(e, n, 9));
+            Str related = el(e, n, 11);
+            if (related.len) {
+                char joined[256];
+                if (related.len > (int)sizeof joined) return bail(ps, "a long related-causes code");
+                for (int i = 0; i < related.len; i++) joined[i] = related.p[i] == cs ? ':' : related.p[i];
+                row_str(r, H_RELATED, joined, related.len);
+            }
+            SETS(r, H_DELAY, el(e, n, 20));
+            copy_col(r, &ps->bill, H_BILLING_NPI, 1);
+            copy_col(r, &ps->bill, H_BILLING_TIN, 1);
+            copy_col(r, &ps->bill, H_TAXONOMY, 1);
+            static const int party[] = {H_PAYER_SEQ, H_RELATIONSHIP, H_GROUP, H_FILING, H_MEMBER,
+                                        H_DOB, H_GENDER, H_PAYER_ID, H_PAYER_NAME};
+            const Row *sources[2] = {&ps->sub, &ps->pat};
+            for (int k = 0; k < 2; k++)
+                for (int i = 0; i < 9; i++)
+                    if (sources[k]->set[party[i]]) copy_col(r, sources[k], party[i], party[i] != H_DOB);
+            copy_col(r, &ps->bht, H_SUBMISSION, 0);
+            copy_col(r, &ps->bht, H_BATCH, 1);
+            lineage(ps, r, H_LINEAGE, raw, 0);
+            ps->has_claim = 1;
+            ps->nlines = ps->ndx = ps->npx = 0;
+            ps->line_open = 0;
+            return 0;
+        }
+        case K3('D', 'T', 'P'): {
+            Str q = el(e, n, 1), fmt = el(e, n, 2), v = el(e, n, 3);
+            if (is_loop(ps, node, "2400") && line && eq(q, "472")) {
+                NEED(date_range(line, N_FROM, N_TO, fmt, v));
+            } else if (is_loop(ps, node, "2300") && claim) {
+                if (eq(q, "434") || eq(q, "472")) {
+                    NEED(date_range(claim, H_STMT_FROM, H_STMT_TO, fmt, v));
+                } else if (eq(q, "435")) {
+                    NEED(date_range(claim, H_ADMISSION, -1, fmt, S(v.p, v.len < 8 ? v.len : 8)));
+                } else if (eq(q, "096")) {
+                    SETS(claim, H_DISCHARGE_HOUR, v);
+                }
+            }
+            return 0;
+        }
+        case K3('C', 'L', '1'):
+            if (claim) {
+                SETS(claim, H_ADM_TYPE, el(e, n, 1));
+                SETS(claim, H_ADM_SOURCE, el(e, n, 2));
+                SETS(claim, H_DISCHARGE_STATUS, el(e, n, 3));
+            }
+            return 0;
+        case K2('H', 'I'): {
+            if (!claim || !is_loop(ps, node, "2300")) return 0;
+            for (int pos = 1; pos < n; pos++) {
+                Str value = e[pos];
+                Str qualifier = part(value, cs, 1), code = part(value, cs, 2);
+                if (!value.len) qualifier = code = S(NULL, 0);
+                if (eq(qualifier, "DR")) { SETS(claim, H_DRG, code); continue; }
+                static const char *dxq[] = {"ABK", "ABF", "ABJ", "APR", "ABN", "BK", "BF", "BJ", "PR", "BN"};
+                static const char *pxq[] = {"BBR", "BBQ", "BR", "BQ"};
+                int is_dx = 0, is_px = 0;
+                for (int i = 0; i < 10; i++) is_dx |= eq(qualifier, dxq[i]);
+                for (int i = 0; i < 4; i++) is_px |= eq(qualifier, pxq[i]);
+                if ((!is_dx && !is_px) || !code.len) continue;
+                char clean[64];
+                int len = 0;
+                if (code.len > (int)sizeof clean) return bail(ps, "a long diagnosis code");
+                for (int i = 0; i < code.len; i++) if (code.p[i] != '.') clean[len++] = code.p[i];
+                if (!len) return bail(ps, "a code of dots only");
+                Row *r = is_dx ? grow_rows(&ps->dx, &ps->ndx, &ps->cap_dx)
+                               : grow_rows(&ps->px, &ps->npx, &ps->cap_px);
+                if (!r) { PyErr_NoMemory(); return -2; }
+                int sequence = is_dx ? ps->ndx : ps->npx;
+                char seq[24], id[32];
+                Str seq_s = S(seq, fmt_ll(seq, sequence));
+                if (is_dx) {
+                    Str kp[2] = {S(ps->hdr_id, 32), seq_s};
+                    surrogate_parts(id, kp, 2);
+                } else {
+                    Str kp[3] = {S(ps->hdr_id, 32), L("px"), seq_s};
+                    surrogate_parts(id, kp, 3);
+                }
+                row_str(r, X_ID, id, 32);
+                row_str(r, X_CLAIM, ps->hdr_id, 32);
+                row_num(r, X_SEQ, sequence);
+                SETS(r, X_QUAL, qualifier);
+                row_str(r, X_CODE, clean, len);
+                if (is_dx) {
+                    SETS(r, X_EXTRA, part(value, cs, 9));
+                    row_num(r, X_PRINCIPAL, eq(qualifier, "ABK") || eq(qualifier, "BK"));
+                } else {
+                    Str when = eq(part(value, cs, 3), "D8") ? part(value, cs, 4) : S(NULL, 0);
+                    NEED(put_date(r, X_EXTRA, when));
+                    row_num(r, X_PRINCIPAL, eq(qualifier, "BBR") || eq(qualifier, "BR"));
+                }
+                lineage(ps, r, X_LINEAGE, raw, pos);
+            }
+            return 0;
+        }
+        case K3('A', 'M', 'T'):
+            if (is_loop(ps, node, "2300") && claim && eq(el(e, n, 1), "F5"))
+                NEED(money(claim, H_PATIENT_PAID, el(e, n, 2), NULL, &present));
+            return 0;
+        case K2('L', 'X'): {
+            if (!claim) return 0;
+            Row *r = grow_rows(&ps->lines, &ps->nlines, &ps->cap_lines);
+            if (!r) { PyErr_NoMemory(); return -2; }
+            Str number = el(e, n, 1);
+            char id[32];
+            Str kp[2] = {S(ps->hdr_id, 32), number};
+            surrogate_parts(id, kp, 2);
+            row_str(r, N_ID, id, 32);
+            row_str(r, N_CLAIM, ps->hdr_id, 32);
+            if (number.len && number.len <= 18) {
+                int digits = 1;
+                long long value = 0;
+                for (int i = 0; i < number.len; i++) {
+                    if (!is_digit(number.p[i])) { digits = 0; break; }
+                    value = value * 10 + (number.p[i] - '0');
+                }
+                if (digits) row_num(r, N_NUMBER, value);
+            } else if (number.len) {
+                return bail(ps, "a long line number");
+            }
+            lineage(ps, r, N_LINEAGE, raw, 0);
+            ps->line_open = 1;
+            return 0;
+        }
+        case K3('S', 'V', '1'): {
+            if (!line) return 0;
+            Str proc = el(e, n, 1);
+            SETS(line, N_PQUAL, part(proc, cs, 1));
+            SETS(line, N_PROC, part(proc, cs, 2));
+            SETS(line, N_MOD1, part(proc, cs, 3));
+            SETS(line, N_MOD2, part(proc, cs, 4));
+            SETS(line, N_MOD3, part(proc, cs, 5));
+            SETS(line, N_MOD4, part(proc, cs, 6));
+            NEED(money(line, N_CHARGE, el(e, n, 2), NULL, &present));
+            SETS(line, N_BASIS, el(e, n, 3));
+            NEED(quantity(line, N_UNITS, el(e, n, 4)));
+            SETS(line, N_POS, el(e, n, 5));
+            Str pointers = el(e, n, 7);
+            for (int i = 1; i <= 4; i++) {
+                Str v = part(pointers, cs, i);
+                int digits = v.len > 0 && v.len <= 18;
+                long long value = 0;
+                for (int k = 0; digits && k < v.len; k++) {
+                    if (!is_digit(v.p[k])) digits = 0;
+                    else value = value * 10 + (v.p[k] - '0');
+                }
+                if (v.len > 18) return bail(ps, "a long diagnosis pointer");
+                if (digits) row_num(line, N_PTR1 + i - 1, value); else line->set[N_PTR1 + i - 1] = 0;
+            }
+            SETS(line, N_EMERGENCY, el(e, n, 9));
+            return 0;
+        }
+        case K3('L', 'I', 'N'):
+            if (line && eq(el(e, n, 2), "N4")) SETS(line, N_NDC, el(e, n, 3));
+            return 0;
+        case K3('C', 'T', 'P'):
+            if (line && is_loop(ps, node, "2410")) {
+                NEED(quantity(line, N_DRUG_QTY, el(e, n, 4)));
+                SETS(line, N_DRUG_UNIT, part(el(e, n, 5), cs, 1));
+            }
+            return 0;
+        case K3('C', 'A', 'S'): {
+            int at_line = is_loop(ps, node, "2430");
+            if (!claim || !(at_line || is_loop(ps, node, "2320"))) return 0;
+            Row *ln = at_line ? line : NULL;
+            char line_id[32];
+            if (ln) memcpy(line_id, ln->s[N_ID], 32);
+            const char *parent = ln ? line_id : ps->hdr_id;
+            Str group = el(e, n, 1);
+            int triplets = n / 3 < 6 ? n / 3 : 6;
+            for (int t = 1; t <= triplets; t++) {
+                int base = 2 + (t - 1) * 3;
+                Str reason = el(e, n, base);
+                Row *r = &ps->tmp;
+                row_clear(r);
+                i128 amount = 0;
+                NEED(money(r, A_AMOUNT, el(e, n, base + 1), &amount, &present));
+                if (!reason.len && !present) continue;
+                char key32[32];
+                surrogate(key32, S(parent, 32), S(NULL, 0), ps->index, t, 2);
+                row_str(r, A_ID, key32, 32);
+                row_str(r, A_CLAIM, ps->hdr_id, 32);
+                if (ln) row_str(r, A_CLAIM_LINE, line_id, 32);
+                row_str(r, A_LEVEL, ln ? "line" : "claim", ln ? 4 : 5);
+                row_str(r, A_SOURCE, "837_cob", 7);
+                SETS(r, A_GROUP, group);
+                SETS(r, A_REASON, reason);
+                NEED(quantity(r, A_QTY, el(e, n, base + 2)));
+                row_num(r, A_TRIPLET, t);
+                row_num(r, A_PR, eq(group, "PR"));
+                lineage(ps, r, A_LINEAGE, raw, t);
+                if ((rc = emit(ps, TB_CAS, r))) return rc;
+            }
+            return 0;
+        }
+        case K3('S', 'V', '2'): case K3('S', 'V', '3'): case K3('T', 'O', 'O'):
+            return bail(ps, "an institutional or dental segment in an 837P");
+        default:
+            return 0;
+    }
+}
+
 /* ------------------------------------------------------------------ envelopes */
 
-static void copy_field(char *dst, size_t cap, Str s) {
-    size_t n = (size_t)s.len < cap - 1 ? (size_t)s.len : cap - 1;
-    memcpy(dst, s.p, n);
-    dst[n] = 0;
+/* Keep an envelope value; 0 when it does not fit (the caller gives up: never truncate). */
+static int copy_field(char *dst, size_t cap, Str s) {
+    if ((size_t)s.len >= cap) return 0;
+    if (s.len) memcpy(dst, s.p, (size_t)s.len);
+    dst[s.len] = 0;
+    return 1;
 }
 
 static int on_isa(Parser *ps, const Str *e, int n, int fresh) {
@@ -1135,7 +1635,9 @@ static int on_isa(Parser *ps, const Str *e, int n, int fresh) {
     memcpy(ps->isa13, isa13.p, (size_t)isa13.len);
     ps->isa13_len = isa13.len;
     static const int fields[5] = {5, 6, 7, 8, 15};
-    for (int i = 0; i < 5; i++) copy_field(ps->isa_fields[i], sizeof ps->isa_fields[i], strip(e[fields[i]]));
+    for (int i = 0; i < 5; i++)
+        if (!copy_field(ps->isa_fields[i], sizeof ps->isa_fields[i], strip(e[fields[i]])))
+            return bail(ps, "a long ISA value");
     ps->isa_open = 1;
     ps->isa_groups = 0;
     return 0;
@@ -1149,7 +1651,8 @@ static int on_gs(Parser *ps, const Str *e, int n) {
     ps->isa_groups++;
     static const int fields[4] = {1, 2, 3, 8};
     for (int i = 0; i < 4; i++)
-        copy_field(ps->group_fields[i], sizeof ps->group_fields[i], strip(el(e, n, fields[i])));
+        if (!copy_field(ps->group_fields[i], sizeof ps->group_fields[i], strip(el(e, n, fields[i]))))
+            return bail(ps, "a long GS value");
     ps->group_first = ps->index;
     ps->tx_count = 0;
     ps->group_open = 1;
@@ -1160,17 +1663,19 @@ static int on_st(Parser *ps, const Str *e, int n) {
     if (!ps->group_open || ps->txn_open) return bail(ps, "an ST out of place");
     Str st01 = el(e, n, 1), st02 = el(e, n, 2), st03 = strip(el(e, n, 3));
     const char *gs08 = ps->group_fields[3];
-    if (!eq(st01, "835")) return bail(ps, "a transaction set other than 835");
+    if (!eq(st01, ps->kind == KIND_835 ? "835" : "837"))
+        return bail(ps, "a transaction set other than the file's first kind");
     if (!st02.len || st02.len >= (int)sizeof ps->st02) return bail(ps, "ST02 is empty");
     if (st03.len && gs08[0] && !eq(st03, gs08)) return bail(ps, "GS08 and ST03 differ");
     Str guide = st03.len ? st03 : L(gs08);
     int known = 0;
     for (int i = 0; i < ps->nguides && !known; i++) known = eq(guide, ps->guides[i]);
     if (!known) return bail(ps, "a guide outside the fast path");
-    copy_field(ps->st01, sizeof ps->st01, st01);
+    memcpy(ps->st01, st01.p, (size_t)st01.len);
+    ps->st01[st01.len] = 0;
     memcpy(ps->st02, st02.p, (size_t)st02.len);
     ps->st02_len = st02.len;
-    copy_field(ps->guide, sizeof ps->guide, guide);
+    if (!copy_field(ps->guide, sizeof ps->guide, guide)) return bail(ps, "a long guide id");
     ps->tx_count++;
     ps->position = 1;
     ps->st_first = ps->index;
@@ -1196,6 +1701,11 @@ static int on_st(Parser *ps, const Str *e, int n) {
     memcpy(ps->payment_id, hex, 32);
     ps->has_pay = ps->has_claim = ps->has_line = 0;
     ps->claim_cas = ps->line_cas = ps->paid_total = ps->plb_total = 0;
+    row_clear(&ps->bht);
+    row_clear(&ps->bill);
+    row_clear(&ps->sub);
+    row_clear(&ps->pat);
+    ps->nlines = ps->ndx = ps->npx = ps->line_open = 0;
     return 0;
 }
 
@@ -1211,7 +1721,7 @@ static int on_se(Parser *ps, const Str *e, int n) {
     if (control.len != ps->st02_len || memcmp(control.p, ps->st02, (size_t)control.len))
         return bail(ps, "SE02 does not match ST02");
     if (close_to(ps, ps->n_root) < 0 || check_required(ps, &ps->stack[0]) < 0) return -1;
-    int rc = finish_extractor(ps);
+    int rc = ps->kind == KIND_835 ? finish_extractor(ps) : close_claim837(ps);
     if (rc) return rc;
     PyObject *txn = Py_BuildValue("(s#s#s#ssLLn)", ps->isa13, (Py_ssize_t)ps->isa13_len, ps->gs06,
                                   (Py_ssize_t)ps->gs06_len, ps->st02, (Py_ssize_t)ps->st02_len,
@@ -1298,6 +1808,7 @@ static int segment(Parser *ps, Str text) {
     ps->position++;
     int node = feed(ps, sid, els, n);
     if (node < 0) return -1;
+    if (ps->kind == KIND_837P) return on_segment837(ps, sid, node, els, n, text);
     return on_segment(ps, sid, node, els, n, text);
 }
 
@@ -1383,6 +1894,9 @@ static void Parser_dealloc(Parser *ps) {
     for (int i = 0; i < ps->nguides; i++) free(ps->guides[i]);
     free(ps->guides);
     free(ps->buf);
+    free(ps->lines);
+    free(ps->dx);
+    free(ps->px);
     free(ps->file_id);
     free(ps->data_source);
     Py_XDECREF(ps->groups);
@@ -1418,11 +1932,14 @@ static int codes_from(PyObject *seq, Code **out, int *count) {
 /* Parser(sids, slots, nodes, loop_nodes, guides, file_id, data_source) -- see native.py. */
 static int Parser_init(Parser *ps, PyObject *args, PyObject *kw) {
     PyObject *sids, *slots, *nodes, *loop_nodes, *guides;
-    const char *file_id, *data_source;
+    const char *file_id, *data_source, *kind;
     Py_ssize_t file_id_len, data_source_len;
-    if (!PyArg_ParseTuple(args, "OOOOOs#s#", &sids, &slots, &nodes, &loop_nodes, &guides,
-                          &file_id, &file_id_len, &data_source, &data_source_len))
+    if (!PyArg_ParseTuple(args, "sOOOOOs#s#", &kind, &sids, &slots, &nodes, &loop_nodes,
+                          &guides, &file_id, &file_id_len, &data_source, &data_source_len))
         return -1;
+    if (!strcmp(kind, "835")) ps->kind = KIND_835;
+    else if (!strcmp(kind, "837P")) ps->kind = KIND_837P;
+    else { PyErr_SetString(PyExc_ValueError, "kind must be 835 or 837P"); return -1; }
     ps->nsids = (int)PySequence_Size(sids);
     ps->nslots = (int)PySequence_Size(slots);
     ps->nnodes = (int)PySequence_Size(nodes);
@@ -1437,6 +1954,9 @@ static int Parser_init(Parser *ps, PyObject *args, PyObject *kw) {
         Py_XDECREF(item);
         if (!s) return -1;
         ps->sid_key[i] = sid_key(S(s, (int)len));
+        uint32_t h = (ps->sid_key[i] * 2654435761u) >> 24;
+        while (ps->sid_slot[h]) h = (h + 1) & 255;
+        ps->sid_slot[h] = (uint8_t)(i + 1);
     }
     for (int i = 0; i < ps->nslots; i++) {
         PyObject *item = PySequence_GetItem(slots, i), *rules;
@@ -1529,11 +2049,16 @@ static int Parser_init(Parser *ps, PyObject *args, PyObject *kw) {
     sha_init(&ps->prefix);
     sha_update(&ps->prefix, file_id, (size_t)file_id_len);
     sha_update(&ps->prefix, "|", 1);
-    static const ColSpec *specs[NTABLES] = {PAY_COLS, CLP_COLS, SVC_COLS, CAS_COLS, RMK_COLS, PLB_COLS};
+    static const ColSpec *specs[NTABLES] = {PAY_COLS, CLP_COLS, SVC_COLS, CAS_COLS, RMK_COLS,
+                                            PLB_COLS, HDR_COLS, LINE_COLS, DX_COLS, PX_COLS};
     static const int ncols[NTABLES] = {NCOLS(PAY_COLS), NCOLS(CLP_COLS), NCOLS(SVC_COLS),
-                                       NCOLS(CAS_COLS), NCOLS(RMK_COLS), NCOLS(PLB_COLS)};
+                                       NCOLS(CAS_COLS), NCOLS(RMK_COLS), NCOLS(PLB_COLS),
+                                       NCOLS(HDR_COLS), NCOLS(LINE_COLS), NCOLS(DX_COLS),
+                                       NCOLS(PX_COLS)};
     static const char *names[NTABLES] = {"payments", "adjudication", "adjudication_line",
-                                         "adjustments", "remarks", "provider_adjustments"};
+                                         "adjustments", "remarks", "provider_adjustments",
+                                         "claims_header", "claims_line", "diagnoses",
+                                         "procedures_icd"};
     for (int i = 0; i < NTABLES; i++) {
         ps->tables[i].name = names[i];
         ps->tables[i].cols = specs[i];
@@ -1552,9 +2077,11 @@ static PyObject *Parser_feed(Parser *ps, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*|p", &view, &final)) return NULL;
     if (ps->status == BAILED) { PyBuffer_Release(&view); Py_RETURN_FALSE; }
     const uint8_t *p = view.buf;
-    uint8_t high = 0;
-    for (Py_ssize_t i = 0; i < view.len; i++) high |= p[i];
-    if (high & 0x80) {
+    uint64_t high = 0, word;
+    Py_ssize_t i = 0;
+    for (; i + 8 <= view.len; i += 8) { memcpy(&word, p + i, 8); high |= word; }
+    for (; i < view.len; i++) high |= p[i];
+    if (high & 0x8080808080808080ULL) {
         PyBuffer_Release(&view);
         bail(ps, "bytes outside ASCII");
         Py_RETURN_FALSE;
@@ -1621,10 +2148,10 @@ static PyGetSetDef Parser_getset[] = {
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PyTypeObject ParserType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "claimflow.x12._native.Remittance835",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "claimflow.x12._native.FastParser",
     .tp_basicsize = sizeof(Parser),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Fast path for clean 835 files; see claimflow.x12.native.",
+    .tp_doc = "Fast path for clean 835 and 837P files; see claimflow.sources.x12_fast.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Parser_init,
     .tp_dealloc = (destructor)Parser_dealloc,
@@ -1672,7 +2199,7 @@ PyMODINIT_FUNC PyInit__native(void) {
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     Py_INCREF(&ParserType);
-    if (PyModule_AddObject(m, "Remittance835", (PyObject *)&ParserType) < 0) {
+    if (PyModule_AddObject(m, "FastParser", (PyObject *)&ParserType) < 0) {
         Py_DECREF(&ParserType);
         Py_DECREF(m);
         return NULL;
