@@ -12,7 +12,7 @@ time is the peer's own parse time as that tool reports it.
 
 Usage:
     python benchmarks/x12_parse.py [--claims 10000,100000] [--kinds 835,837p] [--in-memory]
-        [--peers naive,pyx12-ctx]
+        [--peers naive,pyx12-ctx] [--repeat 5] [--engine-only]
     python benchmarks/x12_parse.py --scaling 6     # multi-file input, 1 vs 2 workers
 """
 
@@ -216,6 +216,9 @@ def main() -> None:
     parser.add_argument("--in-memory", action="store_true", help="keep rows in result.tables")
     parser.add_argument("--peers", default="", help="peer adapters of bench_peers.py to run too")
     parser.add_argument(
+        "--repeat", type=int, default=1, help="run each file N times; report the median run"
+    )
+    parser.add_argument(
         "--engine-only",
         action="store_true",
         help="turn the compiled fast path off (CLAIMFLOW_X12_NATIVE=0): the pure-Python engine",
@@ -249,8 +252,11 @@ def main() -> None:
             env = dict(os.environ, PYTHONHASHSEED="0")
             if args.engine_only:
                 env["CLAIMFLOW_X12_NATIVE"] = "0"
-            output = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
-            got = json.loads(output.stdout.strip().splitlines()[-1])
+            runs = []
+            for _ in range(max(args.repeat, 1)):
+                done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+                runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            got = sorted(runs, key=lambda r: float(r["seconds"]))[len(runs) // 2]  # the median
             truth = json.loads(Path(str(path) + ".truth.json").read_text())
             size = path.stat().st_size / 1e6
             rows = sum(got["rows"].values())

@@ -169,6 +169,11 @@ def corruptions(draw: st.DrawFn, segments: list[bytes]) -> bytes:
                         b"A" * 90,
                         b"HC:99213:25",
                         b" 7 ",
+                        b"-74606.4",
+                        b"123456.605",
+                        b"0.1000000001",
+                        b".5",
+                        b"7.",
                     ]
                 )
             )
@@ -269,3 +274,16 @@ def test_sha256_matches_hashlib(hardware: bool) -> None:
             assert _native.sha256_hex(data) == hashlib.sha256(data).hexdigest(), size
     finally:
         _native.use_sha_extensions(True)
+
+
+def test_quantities_are_the_nearest_double_on_both_paths(tmp_path: Path) -> None:
+    # SVC05 (units paid) = 74606.4: Arrow's decimal-to-double cast gives 74606.40000000001;
+    # both paths store float("74606.4")
+    text = _SMALL.decode().replace(
+        "SVC*HC:85025*50.00*30.00**1", "SVC*HC:85025*50.00*30.00**74606.4"
+    )
+    path = tmp_path / "units.x12"
+    path.write_text(text)
+    assert assert_same_as_engine(path)
+    _, tables = _fast(path)
+    assert tables["adjudication_line"]["units_paid"].to_pylist()[1] == float("74606.4")

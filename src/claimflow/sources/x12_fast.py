@@ -48,7 +48,7 @@ _TYPES = {AN: "A", ID: "A", R: "R", N0: "N", N2: "N", DT: "D", TM: "T"}
 _ARROW = {
     "s": pa.string(),
     "d": pa.decimal128(18, 2),
-    "q": pa.decimal128(38, 10),
+    "q": pa.float64(),
     "t": pa.date32(),
     "i": pa.int64(),
     "b": pa.bool_(),
@@ -160,10 +160,7 @@ def _arrow(columns: list[tuple[str, str, int, bytes, bytes, bytes | None]]) -> p
         if offsets is not None:
             buffers.append(pa.py_buffer(offsets))
         buffers.append(pa.py_buffer(values))
-        array = pa.Array.from_buffers(kind, rows, buffers)
-        if code == "q":  # the engine's quantities: Decimal, cast to DOUBLE as rows_to_arrow does
-            array = array.cast(pa.float64())
-        arrays.append(array)
+        arrays.append(pa.Array.from_buffers(kind, rows, buffers))
         names.append(name)
     return pa.Table.from_arrays(arrays, names=names)
 

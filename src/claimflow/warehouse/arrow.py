@@ -19,7 +19,8 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
-_DECIMAL_QUANTITY = pa.decimal128(38, 10)
+def _doubles(values: list[object]) -> pa.Array:
+    return pa.array([None if v is None else float(v) for v in values], type=pa.float64())  # type: ignore[arg-type]
 
 
 def arrow_type(sql_type: str) -> pa.DataType:
@@ -52,15 +53,23 @@ def rows_to_arrow(
         extra: Constant values for some columns (they win over the rows' values).
     """
     if not extra:
-        # One C++ pass when the values already have the schema's types, as the X12 engine's do
-        # (its quantities are Decimals: they go in as decimals and are cast to DOUBLE here).
+        # One C++ pass for the columns whose values already have the schema's types, as the
+        # X12 engine's do. Its quantities (units, weights) are Decimals: float() of a Decimal
+        # is the nearest double, where Arrow's decimal-to-double cast is not (-74606.4 would
+        # become -74606.40000000001), so DOUBLE columns are converted here, value by value.
         target = arrow_schema(table, columns)
-        loose = pa.schema(
-            [pa.field(f.name, _DECIMAL_QUANTITY) if f.type == pa.float64() else f for f in target]
-        )
+        doubles = {f.name for f in target if f.type == pa.float64()}
+        plain = pa.schema([f for f in target if f.name not in doubles])
         try:
-            return pa.Table.from_pylist(list(rows), schema=loose).cast(target)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            typed = pa.Table.from_pylist(list(rows), schema=plain)
+            arrays = [
+                _doubles([row.get(f.name) for row in rows])
+                if f.name in doubles
+                else typed.column(f.name)
+                for f in target
+            ]
+            return pa.Table.from_arrays(arrays, schema=target)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
             pass
     extra = extra or {}
     arrays = []

@@ -180,7 +180,8 @@ typedef struct {
 
 static int width(char type) {
     switch (type) {
-        case T_DEC: case T_QTY: return 16;
+        case T_DEC: return 16;
+        case T_QTY: return 8;
         case T_DATE: return 4;
         case T_I64: return 8;
         case T_BOOL: return 1;
@@ -196,6 +197,7 @@ typedef struct {
     const char *s[MAXCOLS];
     int len[MAXCOLS];
     i128 num[MAXCOLS];
+    double dbl[MAXCOLS];
     char arena[ARENA];
     size_t used;
     int overflow;
@@ -268,7 +270,12 @@ static int table_append(Table *t, const Row *r) {
             i128 v = r->set[i] ? r->num[i] : 0;
             uint8_t *dst = c->fixed + c->n * (size_t)width(type);
             switch (type) {
-                case T_DEC: case T_QTY: memcpy(dst, &v, 16); break;
+                case T_DEC: memcpy(dst, &v, 16); break;
+                case T_QTY: {
+                    double d = r->set[i] ? r->dbl[i] : 0.0;
+                    memcpy(dst, &d, 8);
+                    break;
+                }
                 case T_DATE: { int32_t d = (int32_t)v; memcpy(dst, &d, 4); break; }
                 case T_I64: { int64_t x = (int64_t)v; memcpy(dst, &x, 8); break; }
                 case T_BOOL: *dst = v != 0; break;
@@ -707,12 +714,18 @@ static int money(Row *r, int c, Str v, i128 *value, int *present) {
     return 1;
 }
 
-/* An amount for a DOUBLE column (handed over as DECIMAL(38,10), cast like the engine's). */
+/* A quantity for a DOUBLE column: the nearest double, as float() of the engine's Decimal is
+ * (Python's own correctly rounded, locale-independent conversion). Only the R form is taken. */
 static int quantity(Row *r, int c, Str v) {
     if (!v.len) { r->set[c] = 0; return 1; }
-    i128 x;
-    if (!scaled(v, 10, 38, &x)) return 0;
-    row_num(r, c, x);
+    if (!is_decimal(v) || v.len > 63) return 0;
+    char text[64];
+    memcpy(text, v.p, (size_t)v.len);
+    text[v.len] = 0;
+    double d = PyOS_string_to_double(text, NULL, NULL);
+    if (d == -1.0 && PyErr_Occurred()) { PyErr_Clear(); return 0; }
+    r->dbl[c] = d;
+    r->set[c] = 1;
     return 1;
 }
 
