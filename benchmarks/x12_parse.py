@@ -13,7 +13,7 @@ time is the peer's own parse time as that tool reports it.
 Usage:
     python benchmarks/x12_parse.py [--claims 10000,100000] [--kinds 835,837p] [--in-memory]
         [--peers naive,pyx12-ctx] [--repeat 5] [--engine-only]
-    python benchmarks/x12_parse.py --scaling 6     # multi-file input, 1 vs 2 workers
+    python benchmarks/x12_parse.py --scaling 6 [--claims 100000]   # multi-file input, 1 vs 2 workers
 """
 
 from __future__ import annotations
@@ -179,14 +179,15 @@ def _peer(adapter: str, kind: str, claims: int, path: Path, size: float) -> None
     print(f"  {adapter:<10}{claims:>9}{size:>8.1f}{seconds:>9.2f}{size / seconds:>7.2f}")
 
 
-def _scaling(copies: int) -> None:
-    """Multi-file input: the same files through the X12 adapter with 1 and with 2 workers."""
+def _scaling(copies: int, claims: int) -> None:
+    """Multi-file input: the same files through the X12 adapter with 1 and with 2 workers
+    (the workers start at once: the adapter's own start threshold is set to 0)."""
     import tempfile
 
     sys.path.insert(0, str(ROOT / "src"))
     from claimflow.sources.x12 import X12Prefetch
 
-    source = _generate("835", 10000)
+    source = _generate("835", claims)
     with tempfile.TemporaryDirectory() as folder:
         files = []
         for i in range(copies):
@@ -196,7 +197,7 @@ def _scaling(copies: int) -> None:
         size = sum(f.stat().st_size for f in files) / 1e6
         print(f"{'workers':<9}{'files':>6}{'MB':>8}{'seconds':>9}{'MB/s':>7}")
         for workers in (1, 2):
-            prefetch = X12Prefetch(workers=workers)
+            prefetch = X12Prefetch(workers=workers, pool_min_bytes=0)
             start = time.perf_counter()
             try:
                 for i, f in enumerate(files):
@@ -228,7 +229,7 @@ def main() -> None:
         type=int,
         default=0,
         metavar="N",
-        help="instead: parse N copies of the 10,000-claim 835 with 1 then 2 worker processes",
+        help="instead: parse N copies of the 835 of --claims (first value) with 1 then 2 workers",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -236,7 +237,7 @@ def main() -> None:
         _child(Path(args.child), args.in_memory)
         return
     if args.scaling:
-        _scaling(args.scaling)
+        _scaling(args.scaling, int(args.claims.split(",")[0]))
         return
     header = f"{'kind':<6}{'claims':>9}{'MB':>8}{'seconds':>9}{'MB/s':>7}{'CPU s':>7}"
     header += f"{'MB/CPU-s':>9}{'process s':>10}{'path':>7}{'peak RSS MB':>13}"

@@ -32,7 +32,7 @@ def test_workers_do_not_run_the_hosts_main_script(
     host = types.ModuleType("__main__")
     host.__file__ = str(script)
     monkeypatch.setitem(sys.modules, "__main__", host)
-    prefetch = X12Prefetch(workers=2)
+    prefetch = X12Prefetch(workers=2, pool_min_bytes=0)
     try:
         prefetch.add(SMALL_835, "f1", "x12")
         parsed = prefetch.result(SMALL_835, "f1", "x12")

@@ -228,22 +228,33 @@ def _bare_main() -> Iterator[None]:
         sys.modules["__main__"] = saved
 
 
+POOL_MIN_BYTES = 32 << 20
+"""Queued X12 bytes from which the adapter starts its worker processes. A spawned worker
+costs ≈ 0.5 s of imports before its first parse, while the compiled fast path parses
+≈ 25 MB/s in the caller: below this, two workers finish later than one process
+(``benchmarks/x12_parse.py --scaling``)."""
+
+
 class X12Prefetch:
     """Parses queued X12 files in worker processes; hands results back in any order asked.
 
-    Spool files live in a private temporary directory removed by :meth:`close`.
+    The workers start once the queued files hold ``pool_min_bytes``; until then (and with one
+    worker) a file is parsed in the caller when its result is asked for. Spool files live in
+    a private temporary directory removed by :meth:`close`.
 
     Args:
         workers: Worker processes (1 parses in the caller, on demand).
         window: Parses in flight at most.
+        pool_min_bytes: See :data:`POOL_MIN_BYTES`.
     """
 
-    def __init__(self, workers: int | None = None, window: int = 4) -> None:
-        workers = workers or min(2, os.cpu_count() or 1)
-        # spawn, not fork: the loader process holds DuckDB's and numpy's threads, and a forked
-        # copy of a threaded process can crash (seen: a segfault in the child's GC)
-        context = multiprocessing.get_context("spawn")
-        self.pool = ProcessPoolExecutor(workers, mp_context=context) if workers > 1 else None
+    def __init__(
+        self, workers: int | None = None, window: int = 4, pool_min_bytes: int = POOL_MIN_BYTES
+    ) -> None:
+        self.workers = workers or min(2, os.cpu_count() or 1)
+        self.pool: ProcessPoolExecutor | None = None
+        self.pool_min_bytes = pool_min_bytes
+        self.queued_bytes = 0
         self.window = window
         self.spool_dir = tempfile.mkdtemp(prefix="claimflow-x12-")
         self.queue: list[tuple[str, str, str]] = []
@@ -252,6 +263,13 @@ class X12Prefetch:
     def add(self, path: Path, file_id: str, data_source: str) -> None:
         """Queue a file to parse."""
         self.queue.append((str(path), file_id, data_source))
+        with contextlib.suppress(OSError):
+            self.queued_bytes += Path(path).stat().st_size
+        if self.pool is None and self.workers > 1 and self.queued_bytes >= self.pool_min_bytes:
+            # spawn, not fork: the loader process holds DuckDB's and numpy's threads, and a
+            # forked copy of a threaded process can crash (seen: a segfault in the child's GC)
+            context = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
         self._top_up()
 
     def _top_up(self) -> None:
