@@ -947,6 +947,41 @@ static int on_bpr(Parser *ps, const Str *e, int n, Str raw) {
 
 #define SETS(row, col, v) do { Str _v = (v); row_str((row), (col), _v.p, _v.len); } while (0)
 
+/* adjustment_rows(): one adjustments row per CAS triplet. ``parent`` keys the rows; the link
+ * columns are set from ``links`` (A_ADJ, A_LINE, A_CLAIM, A_CLAIM_LINE; NULL: null). The sum
+ * of the amounts goes to ``*total``. 0 on success, else what emit/bail returned. */
+static int cas_rows(Parser *ps, const Str *e, int n, Str raw, const char *parent,
+                    const char *links[4], int is_line, const char *source, i128 *total) {
+    static const int link_cols[4] = {A_ADJ, A_LINE, A_CLAIM, A_CLAIM_LINE};
+    Str group = el(e, n, 1);
+    int triplets = n / 3 < 6 ? n / 3 : 6, present, rc;
+    *total = 0;
+    for (int t = 1; t <= triplets; t++) {
+        int base = 2 + (t - 1) * 3;
+        Str reason = el(e, n, base);
+        Row *r = &ps->tmp;
+        row_clear(r);
+        i128 amount = 0;
+        NEED(money(r, A_AMOUNT, el(e, n, base + 1), &amount, &present));
+        if (!reason.len && !present) continue;
+        char key32[32];
+        surrogate(key32, S(parent, 32), S(NULL, 0), ps->index, t, 2);
+        row_str(r, A_ID, key32, 32);
+        for (int k = 0; k < 4; k++) if (links[k]) row_str(r, link_cols[k], links[k], 32);
+        row_str(r, A_LEVEL, is_line ? "line" : "claim", is_line ? 4 : 5);
+        row_str(r, A_SOURCE, source, (int)strlen(source));
+        SETS(r, A_GROUP, group);
+        SETS(r, A_REASON, reason);
+        NEED(quantity(r, A_QTY, el(e, n, base + 2)));
+        row_num(r, A_TRIPLET, t);
+        row_num(r, A_PR, eq(group, "PR"));
+        lineage(ps, r, A_LINEAGE, raw, t);
+        if ((rc = emit(ps, TB_CAS, r))) return rc;
+        if (present) *total += amount;
+    }
+    return 0;
+}
+
 static int on_segment(Parser *ps, Str sid, int node, const Str *e, int n, Str raw) {
     Row *pay = ps->has_pay ? &ps->pay : NULL;
     Row *claim = ps->has_claim ? &ps->claim : NULL;
@@ -1063,36 +1098,13 @@ static int on_segment(Parser *ps, Str sid, int node, const Str *e, int n, Str ra
         case K3('C', 'A', 'S'): {
             if (!claim) return 0;
             Row *ln = node == ps->n_2110 ? line : NULL;
-            const char *parent = ln ? ps->line_id : ps->claim_id;
-            Str group = el(e, n, 1);
-            int triplets = n / 3 < 6 ? n / 3 : 6;
-            for (int t = 1; t <= triplets; t++) {
-                int base = 2 + (t - 1) * 3;
-                Str reason = el(e, n, base);
-                Row *r = &ps->tmp;
-                row_clear(r);
-                i128 amount = 0;
-                NEED(money(r, A_AMOUNT, el(e, n, base + 1), &amount, &present));
-                if (!reason.len && !present) continue;
-                char key32[32];
-                surrogate(key32, S(parent, 32), S(NULL, 0), ps->index, t, 2);
-                row_str(r, A_ID, key32, 32);
-                row_str(r, A_ADJ, ps->claim_id, 32);
-                if (ln) row_str(r, A_LINE, ps->line_id, 32);
-                row_str(r, A_LEVEL, ln ? "line" : "claim", ln ? 4 : 5);
-                row_str(r, A_SOURCE, "835", 3);
-                SETS(r, A_GROUP, group);
-                SETS(r, A_REASON, reason);
-                NEED(quantity(r, A_QTY, el(e, n, base + 2)));
-                row_num(r, A_TRIPLET, t);
-                row_num(r, A_PR, eq(group, "PR"));
-                lineage(ps, r, A_LINEAGE, raw, t);
-                if ((rc = emit(ps, TB_CAS, r))) return rc;
-                if (present) {
-                    ps->claim_cas += amount;
-                    if (ln) ps->line_cas += amount;
-                }
-            }
+            const char *links[4] = {ps->claim_id, ln ? ps->line_id : NULL, NULL, NULL};
+            i128 total;
+            if ((rc = cas_rows(ps, e, n, raw, ln ? ps->line_id : ps->claim_id, links, ln != NULL,
+                               "835", &total)))
+                return rc;
+            ps->claim_cas += total;
+            if (ln) ps->line_cas += total;
             return 0;
         }
         case K3('M', 'I', 'A'): case K3('M', 'O', 'A'): case K2('L', 'Q'): {
@@ -1594,33 +1606,10 @@ static int on_segment837(Parser *ps, Str sid, int node, const Str *e, int n, Str
             Row *ln = at_line ? line : NULL;
             char line_id[32];
             if (ln) memcpy(line_id, ln->s[N_ID], 32);
-            const char *parent = ln ? line_id : ps->hdr_id;
-            Str group = el(e, n, 1);
-            int triplets = n / 3 < 6 ? n / 3 : 6;
-            for (int t = 1; t <= triplets; t++) {
-                int base = 2 + (t - 1) * 3;
-                Str reason = el(e, n, base);
-                Row *r = &ps->tmp;
-                row_clear(r);
-                i128 amount = 0;
-                NEED(money(r, A_AMOUNT, el(e, n, base + 1), &amount, &present));
-                if (!reason.len && !present) continue;
-                char key32[32];
-                surrogate(key32, S(parent, 32), S(NULL, 0), ps->index, t, 2);
-                row_str(r, A_ID, key32, 32);
-                row_str(r, A_CLAIM, ps->hdr_id, 32);
-                if (ln) row_str(r, A_CLAIM_LINE, line_id, 32);
-                row_str(r, A_LEVEL, ln ? "line" : "claim", ln ? 4 : 5);
-                row_str(r, A_SOURCE, "837_cob", 7);
-                SETS(r, A_GROUP, group);
-                SETS(r, A_REASON, reason);
-                NEED(quantity(r, A_QTY, el(e, n, base + 2)));
-                row_num(r, A_TRIPLET, t);
-                row_num(r, A_PR, eq(group, "PR"));
-                lineage(ps, r, A_LINEAGE, raw, t);
-                if ((rc = emit(ps, TB_CAS, r))) return rc;
-            }
-            return 0;
+            const char *links[4] = {NULL, NULL, ps->hdr_id, ln ? line_id : NULL};
+            i128 total;
+            return cas_rows(ps, e, n, raw, ln ? line_id : ps->hdr_id, links, ln != NULL,
+                            "837_cob", &total);
         }
         case K3('S', 'V', '2'): case K3('S', 'V', '3'): case K3('T', 'O', 'O'):
             return bail(ps, "an institutional or dental segment in an 837P");
