@@ -473,6 +473,7 @@ enum { KIND_835 = 1, KIND_837P = 2 };
 #define MAXSIDS 96
 #define MAXDEPTH 16
 #define MAXELS 64
+#define MAX_SEGMENT (16u << 20)
 
 typedef struct { char v[8]; int len; } Code;
 
@@ -1413,6 +1414,8 @@ static int on_segment837(Parser *ps, Str sid, int node, const Str *e, int n, Str
         }
         case K3('C', 'L', 'M'): {
             if ((rc = close_claim837(ps))) return rc;
+            if (ps->bht.overflow || ps->bill.overflow || ps->sub.overflow || ps->pat.overflow)
+                return bail(ps, "a value too long for the fast path");
             Row *r = &ps->claim;
             row_clear(r);
             Str facility = el(e, n, 5);
@@ -1851,6 +1854,8 @@ static int run(Parser *ps, int final) {
         char *end = memchr(start, ps->term, ps->len - ps->pos);
         Str text;
         if (!end) {
+            if (ps->len - ps->pos > MAX_SEGMENT)
+                return bail(ps, "no segment terminator for 16 MB (the engine reads such files)");
             if (!final) return 0;
             text = S(start, (int)(ps->len - ps->pos));
             ps->pos = ps->len;
