@@ -296,6 +296,47 @@ static PyObject *bitmap(const uint8_t *bytes, size_t n) {
     return out;
 }
 
+/* A malloc'd block handed to Python as a read-only buffer (no copy); freed with the object. */
+typedef struct {
+    PyObject_HEAD
+    void *data;
+    Py_ssize_t size;
+} Owned;
+
+static int Owned_getbuffer(Owned *self, Py_buffer *view, int flags) {
+    return PyBuffer_FillInfo(view, (PyObject *)self, self->data ? self->data : (void *)"",
+                             self->size, 1, flags);
+}
+
+static void Owned_dealloc(Owned *self) {
+    free(self->data);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyBufferProcs Owned_as_buffer = {(getbufferproc)Owned_getbuffer, NULL};
+
+static PyTypeObject OwnedType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "claimflow.x12._native.Buffer",
+    .tp_basicsize = sizeof(Owned),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Column values handed over by the fast path (read-only buffer).",
+    .tp_dealloc = (destructor)Owned_dealloc,
+    .tp_as_buffer = &Owned_as_buffer,
+};
+
+/* Hand ``*ptr`` (``size`` bytes used) to Python and give the column a fresh block of
+ * ``cap`` bytes (untouched pages cost nothing until written). */
+static PyObject *hand_over(void **ptr, size_t size, size_t cap) {
+    void *fresh = malloc(cap ? cap : 1);
+    if (!fresh) return PyErr_NoMemory();
+    Owned *out = PyObject_New(Owned, &OwnedType);
+    if (!out) { free(fresh); return NULL; }
+    out->data = *ptr;
+    out->size = (Py_ssize_t)size;
+    *ptr = fresh;
+    return (PyObject *)out;
+}
+
 /* [(name, type, rows, validity bitmap, values, offsets-or-None), ...]; the table is emptied. */
 static PyObject *table_take(Table *t) {
     PyObject *list = PyList_New(t->ncols);
@@ -306,15 +347,17 @@ static PyObject *table_take(Table *t) {
         size_t n = c->n;
         PyObject *valid = bitmap(c->valid, n), *values, *offsets;
         if (type == T_STR) {
-            values = PyBytes_FromStringAndSize(c->data ? c->data : "", (Py_ssize_t)c->dlen);
-            offsets = PyBytes_FromStringAndSize(c->off ? (const char *)c->off : "\0\0\0\0",
-                                                (Py_ssize_t)((n + 1) * sizeof(int32_t)));
+            values = hand_over((void **)&c->data, c->dlen, c->dcap);
+            offsets = hand_over((void **)&c->off, (n + 1) * sizeof(int32_t),
+                                (c->cap + 1) * sizeof(int32_t));
+            if (!c->data) c->dcap = 0;
+            if (c->off) c->off[0] = 0;
         } else if (type == T_BOOL) {
             values = bitmap(c->fixed, n);
             offsets = Py_NewRef(Py_None);
         } else {
-            values = PyBytes_FromStringAndSize((const char *)c->fixed,
-                                               (Py_ssize_t)(n * (size_t)width(type)));
+            values = hand_over((void **)&c->fixed, n * (size_t)width(type),
+                               c->cap * (size_t)width(type));
             offsets = Py_NewRef(Py_None);
         }
         if (!valid || !values || !offsets) {
@@ -2202,7 +2245,7 @@ PyMODINIT_FUNC PyInit__native(void) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("sha")) sha_blocks = sha_blocks_ni;
 #endif
-    if (PyType_Ready(&ParserType) < 0) return NULL;
+    if (PyType_Ready(&ParserType) < 0 || PyType_Ready(&OwnedType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     Py_INCREF(&ParserType);
