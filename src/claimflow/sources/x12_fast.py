@@ -17,6 +17,7 @@ engine, row for row, on generated, corrupted and corpus files.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Callable
 from types import ModuleType
@@ -54,6 +55,8 @@ _ARROW = {
     "b": pa.bool_(),
 }
 
+_log = logging.getLogger(__name__)
+
 TableSink = Callable[[str, pa.Table], None]
 """``on_table(table name, Arrow rows)``: receives the rows in batches, in file order."""
 
@@ -67,13 +70,15 @@ def available() -> bool:
 def spec_tables(kind: str) -> tuple[Any, ...]:
     """The loop builder of ``kind`` (``835`` or ``837P``) as plain tables for the C parser.
 
-    Returns ``(sids, slots, nodes, loop_nodes)``: the segment ids the guide knows; per slot
-    ``(max_use, max_elements, rules)`` with rules ``(pos, component, required, type, min_len,
-    max_len, codes)``; per loop node ``(loop_id, max_repeat, has_required, required slots,
-    required child nodes, candidates per segment id)`` with candidates ``(slot, node opened or
-    -1, node stayed under, order, qualifier position, qualifier values, has element rules)``
-    exactly as :func:`claimflow.x12.spec._candidates` lists them; and the node indexes of the
-    header, 1000A, 1000B, 2100 and 2110 (835; -1 when absent).
+    Returns ``(sids, slots, nodes, loop_nodes, candidates)``: the segment ids the guide knows;
+    per slot ``(max_use, max_elements, rules)`` with rules ``(pos, component, required, type,
+    min_len, max_len, codes)``; per loop node ``(loop_id, max_repeat, has_required, required
+    slots, required child nodes)``; the node indexes of the header, 1000A, 1000B, 2100 and
+    2110 (835; -1 when absent); and ``candidates(node, sid)``, which lists where a segment may
+    go from a loop as ``(slot, node opened or -1, node stayed under, order, qualifier position,
+    qualifier values, has element rules)`` exactly as :func:`claimflow.x12.spec._candidates`
+    does. The C parser asks for those lazily, as the Python builder computes them: a file
+    meets a few dozen of the 3,128 (node, segment) pairs of the 837P.
     """
     transaction_set, spec, guides = KINDS[kind]
     compiled = CompiledSpec(spec)
@@ -110,45 +115,53 @@ def spec_tables(kind: str) -> tuple[Any, ...]:
         return slot_index[key]
 
     exported = []
-    for node in nodes:
-        cands = []
-        for sid in sids:
-            found = []
-            for slot, opens, under, _key, order, qpos, qvals, check in _candidates(node, sid):
-                found.append(
-                    (
-                        slot_of(slot),
-                        node_index[id(opens)] if opens is not None else -1,
-                        node_index[id(under)],
-                        order,
-                        qpos,
-                        tuple(sorted(qvals)) if qvals is not None else None,
-                        int(check is not None),
-                    )
-                )
-            cands.append(tuple(found))
-        required_slots = tuple(
-            slot_of(s) for group in node.own.values() for s in group if s.required
-        )
-        required_children = tuple(
-            node_index[id(c)] for c in node.children if c.loop is not None and c.loop.required
-        )
+    for node in nodes:  # every slot a candidate can name: own slots and child triggers
+        for group in node.own.values():
+            for own in group:
+                slot_of(own)
+        for child in node.children:
+            assert child.loop is not None
+            slot_of(child.loop.trigger)
         exported.append(
             (
                 node.loop_id,
                 node.loop.max_repeat if node.loop is not None else 0,
                 int(node.has_required),
-                required_slots,
-                required_children,
-                tuple(cands),
+                tuple(slot_of(s) for group in node.own.values() for s in group if s.required),
+                tuple(
+                    node_index[id(c)]
+                    for c in node.children
+                    if c.loop is not None and c.loop.required
+                ),
             )
         )
+    frozen = len(slots)
+
+    def candidates(node: int, sid: int) -> tuple[tuple[object, ...], ...]:
+        found = []
+        for slot, opens, under, _key, order, qpos, qvals, check in _candidates(
+            nodes[node], sids[sid]
+        ):
+            found.append(
+                (
+                    slot_of(slot),
+                    node_index[id(opens)] if opens is not None else -1,
+                    node_index[id(under)],
+                    order,
+                    qpos,
+                    tuple(sorted(qvals)) if qvals is not None else None,
+                    int(check is not None),
+                )
+            )
+        assert len(slots) == frozen, "a candidate named a slot the C parser was not given"
+        return tuple(found)
+
     by_id = {n.loop_id: i for i, n in enumerate(nodes)}
     loop_nodes = tuple(by_id.get(k, -1) for k in ("", "1000A", "1000B", "2100", "2110"))
     for guide in guides:  # the fast path must take only guides the engine takes silently
         assert spec_for_guide(guide, transaction_set=transaction_set) is spec
         assert guide.startswith(spec.guide_prefix)
-    return sids, tuple(slots), tuple(exported), loop_nodes
+    return sids, tuple(slots), tuple(exported), loop_nodes, functools.cache(candidates)
 
 
 def _arrow(columns: list[tuple[str, str, int, bytes, bytes, bytes | None]]) -> pa.Table:
@@ -183,9 +196,11 @@ def kind_of(head: bytes) -> str | None:
 
 def _parser(kind: str, file_id: str, data_source: str) -> Any:
     assert _native is not None
-    sids, slots, nodes, loop_nodes = spec_tables(kind)
+    sids, slots, nodes, loop_nodes, candidates = spec_tables(kind)
     guides = KINDS[kind][2]
-    return _native.FastParser(kind, sids, slots, nodes, loop_nodes, guides, file_id, data_source)
+    return _native.FastParser(
+        kind, sids, slots, nodes, loop_nodes, candidates, guides, file_id, data_source
+    )
 
 
 def parse_fast(
@@ -216,7 +231,12 @@ def parse_fast(
         except (ValueError, AssertionError):
             return None
         while True:
-            if not parser.feed(chunk, not chunk):
+            try:
+                ok = parser.feed(chunk, not chunk)
+            except (ValueError, AssertionError, TypeError) as exc:  # a defect of ours
+                _log.warning("X12 fast path failed (%s); the engine reads the file", exc)
+                return None
+            if not ok:
                 return None
             if not chunk or parser.pending >= TAKE_ROWS:
                 for name, columns in parser.take().items():

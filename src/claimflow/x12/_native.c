@@ -565,6 +565,7 @@ typedef struct {
     uint8_t sid_slot[256]; /* open addressing: sid_key hash -> index + 1 (0: empty) */
     Slot slots[MAXSLOTS];
     Node *nodes;
+    PyObject *resolve; /* candidates(node, sid): where a segment may go, asked lazily */
     int n_root, n_1000a, n_1000b, n_2100, n_2110;
     char **guides; int nguides;
     /* file */
@@ -885,7 +886,42 @@ static uint32_t sid_key(Str sid) {
     return k;
 }
 
-/* Place one segment (LoopBuilder.feed); the node index of its loop, or -1 (bailed). */
+static int codes_from(PyObject *seq, Code **out, int *count);
+
+/* The candidates of (node, sid), asked of Python the first time they are needed. */
+static int resolve(Parser *ps, Node *nd, int node, int s) {
+    PyObject *list = PyObject_CallFunction(ps->resolve, "ii", node, s);
+    int nc = list ? (int)PySequence_Size(list) : -1;
+    if (nc < 0) { Py_XDECREF(list); return -2; }
+    Cand *cands = calloc((size_t)(nc ? nc : 1), sizeof(Cand));
+    if (!cands) { Py_DECREF(list); PyErr_NoMemory(); return -2; }
+    for (int k = 0; k < nc; k++) {
+        PyObject *c = PySequence_GetItem(list, k), *qvals;
+        Cand *cand = &cands[k];
+        int ok = c && PyArg_ParseTuple(c, "iiiiiOi", &cand->slot, &cand->opens, &cand->under,
+                                       &cand->order, &cand->qpos, &qvals, &cand->check);
+        if (ok) ok = codes_from(qvals, &cand->qvals, &cand->nq) == 0;
+        if (ok && qvals == Py_None) cand->qvals = NULL;
+        if (ok && (cand->slot < 0 || cand->slot >= ps->nslots || cand->under < 0 ||
+                   cand->under >= ps->nnodes || cand->opens >= ps->nnodes)) {
+            PyErr_SetString(PyExc_ValueError, "a candidate outside the spec tables");
+            ok = 0;
+        }
+        Py_XDECREF(c);
+        if (!ok) {
+            for (int j = 0; j <= k; j++) free(cands[j].qvals);
+            free(cands);
+            Py_DECREF(list);
+            return -2;
+        }
+    }
+    Py_DECREF(list);
+    nd->cands[s] = cands;
+    nd->ncands[s] = nc;
+    return 0;
+}
+
+/* Place one segment (LoopBuilder.feed); the node index of its loop, -1 (bailed) or -2 (a Python error). */
 static int feed(Parser *ps, Str sid, const Str *els, int nels) {
     uint32_t key = sid_key(sid);
     int s = -1;
@@ -897,6 +933,7 @@ static int feed(Parser *ps, Str sid, const Str *els, int nels) {
     Inst *inst = &ps->stack[ps->depth - 1];
     int node = inst->node;
     Node *nd = &ps->nodes[node];
+    if (nd->ncands[s] < 0 && resolve(ps, nd, node, s) < 0) return -2;
     for (int i = 0; i < nd->ncands[s]; i++) {
         Cand *c = &nd->cands[s][i];
         if (c->qvals) {
@@ -1855,7 +1892,7 @@ static int segment(Parser *ps, Str text) {
     if (!ps->txn_open) return bail(ps, "a segment outside a transaction set");
     ps->position++;
     int node = feed(ps, sid, els, n);
-    if (node < 0) return -1;
+    if (node < 0) return node;
     if (ps->kind == KIND_837P) return on_segment837(ps, sid, node, els, n, text);
     return on_segment(ps, sid, node, els, n, text);
 }
@@ -1936,6 +1973,7 @@ static void Parser_dealloc(Parser *ps) {
     if (ps->nodes) {
         for (int i = 0; i < ps->nnodes; i++)
             for (int s = 0; s < ps->nsids; s++) {
+                if (ps->nodes[i].ncands[s] < 0) continue;
                 for (int k = 0; k < ps->nodes[i].ncands[s]; k++) free(ps->nodes[i].cands[s][k].qvals);
                 free(ps->nodes[i].cands[s]);
             }
@@ -1951,6 +1989,7 @@ static void Parser_dealloc(Parser *ps) {
     free(ps->data_source);
     Py_XDECREF(ps->groups);
     Py_XDECREF(ps->txns);
+    Py_XDECREF(ps->resolve);
     Py_TYPE(ps)->tp_free((PyObject *)ps);
 }
 
@@ -1981,12 +2020,15 @@ static int codes_from(PyObject *seq, Code **out, int *count) {
 
 /* Parser(sids, slots, nodes, loop_nodes, guides, file_id, data_source) -- see native.py. */
 static int Parser_init(Parser *ps, PyObject *args, PyObject *kw) {
-    PyObject *sids, *slots, *nodes, *loop_nodes, *guides;
+    PyObject *sids, *slots, *nodes, *loop_nodes, *resolve, *guides;
     const char *file_id, *data_source, *kind;
     Py_ssize_t file_id_len, data_source_len;
-    if (!PyArg_ParseTuple(args, "sOOOOOs#s#", &kind, &sids, &slots, &nodes, &loop_nodes,
-                          &guides, &file_id, &file_id_len, &data_source, &data_source_len))
+    if (!PyArg_ParseTuple(args, "sOOOOOOs#s#", &kind, &sids, &slots, &nodes, &loop_nodes,
+                          &resolve, &guides, &file_id, &file_id_len, &data_source,
+                          &data_source_len))
         return -1;
+    Py_INCREF(resolve);
+    ps->resolve = resolve;
     if (!strcmp(kind, "835")) ps->kind = KIND_835;
     else if (!strcmp(kind, "837P")) ps->kind = KIND_837P;
     else { PyErr_SetString(PyExc_ValueError, "kind must be 835 or 837P"); return -1; }
@@ -2036,11 +2078,11 @@ static int Parser_init(Parser *ps, PyObject *args, PyObject *kw) {
     }
     ps->nodes = calloc((size_t)ps->nnodes, sizeof(Node));
     for (int i = 0; i < ps->nnodes; i++) {
-        PyObject *item = PySequence_GetItem(nodes, i), *req_slots, *req_children, *cands;
+        PyObject *item = PySequence_GetItem(nodes, i), *req_slots, *req_children;
         Node *node = &ps->nodes[i];
         const char *loop_id;
-        if (!item || !PyArg_ParseTuple(item, "siiOOO", &loop_id, &node->max_repeat,
-                                       &node->has_required, &req_slots, &req_children, &cands)) {
+        if (!item || !PyArg_ParseTuple(item, "siiOO", &loop_id, &node->max_repeat,
+                                       &node->has_required, &req_slots, &req_children)) {
             Py_XDECREF(item);
             return -1;
         }
@@ -2057,25 +2099,7 @@ static int Parser_init(Parser *ps, PyObject *args, PyObject *kw) {
             node->req_children[k] = (int)PyLong_AsLong(v);
             Py_XDECREF(v);
         }
-        for (int s = 0; s < ps->nsids; s++) {
-            PyObject *list = PySequence_GetItem(cands, s);
-            int nc = list ? (int)PySequence_Size(list) : -1;
-            if (nc < 0) { Py_XDECREF(list); Py_DECREF(item); return -1; }
-            node->ncands[s] = nc;
-            node->cands[s] = calloc((size_t)(nc ? nc : 1), sizeof(Cand));
-            for (int k = 0; k < nc; k++) {
-                PyObject *c = PySequence_GetItem(list, k), *qvals;
-                Cand *cand = &node->cands[s][k];
-                int ok = c && PyArg_ParseTuple(c, "iiiiiOi", &cand->slot, &cand->opens,
-                                               &cand->under, &cand->order, &cand->qpos, &qvals,
-                                               &cand->check);
-                if (ok) ok = codes_from(qvals, &cand->qvals, &cand->nq) == 0;
-                if (ok && qvals == Py_None) cand->qvals = NULL;
-                Py_XDECREF(c);
-                if (!ok) { Py_DECREF(list); Py_DECREF(item); return -1; }
-            }
-            Py_DECREF(list);
-        }
+        for (int s = 0; s < ps->nsids; s++) node->ncands[s] = -1; /* asked for when met */
         Py_DECREF(item);
     }
     if (!PyArg_ParseTuple(loop_nodes, "iiiii", &ps->n_root, &ps->n_1000a, &ps->n_1000b,
