@@ -248,6 +248,7 @@ def test_the_spool_holds_the_same_rows_with_and_without_the_fast_path(
     def spool(switch: str) -> dict[str, pa.Table]:
         monkeypatch.setenv("CLAIMFLOW_X12_NATIVE", switch)
         parsed = spool_parse(str(path), "f", "payer", str(tmp_path / switch))
+        assert parsed.fast_path is (switch == "1")
         tables = {
             n: pa.concat_tables([pq.read_table(p) for p in ps]) for n, ps in parsed.files.items()
         }
