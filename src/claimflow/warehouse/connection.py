@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -121,3 +123,18 @@ def memory_budget_bytes(conn: duckdb.DuckDBPyConnection) -> int | None:
         return int(float(number) * _UNITS[unit])
     except (KeyError, ValueError):
         return None
+
+
+@contextlib.contextmanager
+def unordered(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Let DuckDB write in parallel, not in insertion order, inside the block.
+
+    For statements whose order is set by their ORDER BY or does not matter (the run's output
+    files, appends to the rejection log). Not for loads: a staged file's row numbers come
+    from the order its rows were inserted in.
+    """
+    conn.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        conn.execute("SET preserve_insertion_order = true")
