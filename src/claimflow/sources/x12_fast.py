@@ -40,7 +40,7 @@ READ_BYTES = 4 << 20
 TAKE_ROWS = 20_000
 """Rows the C parser buffers before they are handed over as Arrow tables."""
 KINDS = {
-    # kind: (ST01, spec, guide ids taken, loops the 835 extractor tells apart by number)
+    # kind: (ST01, spec, guide ids taken)
     "835": ("835", x221.SPEC, ("005010X221A1", "005010X221")),
     "837P": ("837", x222.SPEC, ("005010X222A1", "005010X222A2", "005010X222")),
 }

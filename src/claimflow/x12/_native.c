@@ -774,6 +774,8 @@ static int quantity(Row *r, int c, Str v) {
     return 1;
 }
 
+/* parse_date(): a CCYYMMDD value (empty: null) into a DATE column; 0 when the engine would
+ * report it. */
 static int date_col(Row *r, int c, Str v) {
     if (!v.len) { r->set[c] = 0; return 1; }
     int32_t days;
@@ -1335,9 +1337,6 @@ static void copy_to(Row *dst, int dc, const Row *src, int sc, int is_str) {
 /* Copy column ``c`` of ``src`` into the same column of ``dst`` (rows of one layout). */
 static void copy_col(Row *dst, const Row *src, int c, int is_str) { copy_to(dst, c, src, c, is_str); }
 
-/* parse_date: a CCYYMMDD value (empty: null); 0 when the engine would report it. */
-static int put_date(Row *r, int c, Str v) { return date_col(r, c, v); }
-
 /* date_range(qualifier, value) into columns ``c_from`` and ``c_to`` (-1: not kept). */
 static int date_range(Row *r, int c_from, int c_to, Str fmt, Str value) {
     Str first = value, last = {NULL, 0};
@@ -1431,7 +1430,7 @@ static int on_segment837(Parser *ps, Str sid, int node, const Str *e, int n, Str
         case K3('B', 'H', 'T'):
             row_clear(&ps->bht);
             SETS(&ps->bht, H_BATCH, el(e, n, 3));
-            NEED(put_date(&ps->bht, H_SUBMISSION, el(e, n, 4)));
+            NEED(date_col(&ps->bht, H_SUBMISSION, el(e, n, 4)));
             return 0;
         case K2('H', 'L'): {
             if ((rc = close_claim837(ps))) return rc;
@@ -1487,7 +1486,7 @@ static int on_segment837(Parser *ps, Str sid, int node, const Str *e, int n, Str
         case K3('D', 'M', 'G'): {
             Row *target = is_loop(ps, node, "2010BA") ? &ps->sub : is_loop(ps, node, "2010CA") ? &ps->pat : NULL;
             if (target) {
-                NEED(put_date(target, H_DOB, el(e, n, 2)));
+                NEED(date_col(target, H_DOB, el(e, n, 2)));
                 SETS(target, H_GENDER, el(e, n, 3));
             }
             return 0;
@@ -1610,7 +1609,7 @@ static int on_segment837(Parser *ps, Str sid, int node, const Str *e, int n, Str
                     row_num(r, X_PRINCIPAL, eq(qualifier, "ABK") || eq(qualifier, "BK"));
                 } else {
                     Str when = eq(part(value, cs, 3), "D8") ? part(value, cs, 4) : S(NULL, 0);
-                    NEED(put_date(r, X_EXTRA, when));
+                    NEED(date_col(r, X_EXTRA, when));
                     row_num(r, X_PRINCIPAL, eq(qualifier, "BBR") || eq(qualifier, "BR"));
                 }
                 lineage(ps, r, X_LINEAGE, raw, pos);
