@@ -122,3 +122,15 @@ def test_help_lists_every_command_in_order_and_a_lazy_group_still_runs(tmp_path:
     lookup = cli("reference", "lookup", "carc", "45", "--warehouse", warehouse, "--json")
     assert lookup.exit_code == 0, lookup.stderr
     assert "45" in lookup.stdout
+
+
+def test_run_ids_sort_in_the_order_the_runs_started() -> None:
+    import datetime as dt
+
+    from claimflow.pipeline import new_run_id
+
+    start = dt.datetime(2025, 7, 30, 12, 0, 0, 1)
+    # two runs within one second, many times: the later one always sorts last
+    for step in range(1, 200):
+        later = start + dt.timedelta(microseconds=step)
+        assert new_run_id(start) < new_run_id(later)

@@ -139,8 +139,12 @@ class RunReport:
 
 
 def new_run_id(now: dt.datetime) -> str:
-    """A sortable, unique run id: UTC timestamp plus random suffix."""
-    return now.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    """A sortable, unique run id: UTC timestamp to the microsecond plus a random suffix.
+
+    (To the second, two runs in the same second sorted by their random suffixes: a later
+    run's id could sort first.)
+    """
+    return now.strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
 
 
 def discover(settings: Settings) -> list[tuple[SourceDefinition, Path]]:
