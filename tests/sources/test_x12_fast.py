@@ -288,3 +288,18 @@ def test_quantities_are_the_nearest_double_on_both_paths(tmp_path: Path) -> None
     assert assert_same_as_engine(path)
     _, tables = _fast(path)
     assert tables["adjudication_line"]["units_paid"].to_pylist()[1] == float("74606.4")
+
+
+def test_interchanges_with_their_own_delimiters_and_line_endings(tmp_path: Path) -> None:
+    # the small 835 as written, then again with | ^ ! delimiters and CRLF after each segment:
+    # one file, two interchanges, each read with its own delimiters, as the engine reads them
+    text = _SMALL.decode()
+    other = text.replace("*", "|").replace(":", "^").replace("~\n", "!\r\n")
+    assert other[103:106] == "|^!"  # ISA16 and the terminator: the ISA is still 106 characters
+    path = tmp_path / "two.x12"
+    path.write_text(text + "\n" + other, newline="")
+    assert native.give_up_reason(path) is None
+    assert assert_same_as_engine(path)
+    result, tables = _fast(path)
+    assert result is not None and len(result.transactions) == 2
+    assert tables["adjudication"].num_rows == 2 * _SMALL.count(b"CLP*")
