@@ -1797,10 +1797,8 @@ static int on_se(Parser *ps, const Str *e, int n) {
     if (!ps->txn_open) return bail(ps, "an SE without ST");
     ps->position++;
     char count[24];
-    int len = fmt_ll(count, ps->position);
-    Str c = el(e, n, 1);
-    while (c.len && c.p[0] == '0') { c.p++; c.len--; }
-    if (c.len != len || memcmp(c.p, count, (size_t)len)) return bail(ps, "SE01 is not the segment count");
+    fmt_ll(count, ps->position);
+    if (!lstrip0_eq(el(e, n, 1), L(count))) return bail(ps, "SE01 is not the segment count");
     Str control = el(e, n, 2);
     if (control.len != ps->st02_len || memcmp(control.p, ps->st02, (size_t)control.len))
         return bail(ps, "SE02 does not match ST02");
