@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from claimflow.dashboard import PAGES
 from tests.conftest import REPO, Workspace
@@ -138,9 +139,24 @@ def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_
 
 
 def _choose(page: Page, box: str, option: str) -> str:
-    """Choose ``option`` in the selectbox labelled ``box``; the caption of the rows shown."""
-    page.get_by_test_id("stSelectbox").filter(has_text=box).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Choose ``option`` in the selectbox labelled ``box``; the caption of the rows shown.
+
+    The page is let finish first (a rerun that lands while the list is open closes it), and the
+    list is opened again if it closed before the option showed, as a user would."""
+    page.wait_for_function(DONE, timeout=60000)
+    choice = page.get_by_role("option", name=option, exact=True)
+    for attempt in range(5):
+        page.get_by_test_id("stSelectbox").filter(has_text=box).first.click()
+        try:
+            choice.wait_for(state="visible", timeout=10000)
+        except PlaywrightTimeout:
+            if attempt == 4:
+                raise
+            page.keyboard.press("Escape")
+            page.wait_for_function(DONE, timeout=60000)
+            continue
+        choice.click()
+        break
     caption = page.get_by_text(f"Rows behind {option}: ", exact=False).first
     caption.wait_for(timeout=60000)
     page.wait_for_function(DONE, timeout=60000)
