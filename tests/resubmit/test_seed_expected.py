@@ -55,7 +55,7 @@ def test_candidates_match_expected(tmp_path: Path) -> None:
         assert c["recommended_change"] == change
         assert c["classification"] == "retryable"
         assert c["confidence"] >= 0.8
-        assert len(c["lineage_hash"]) == 32  # md5 hex (128 bits)
+        assert len(c["lineage_hash"]) == 64  # sha256 hex (256 bits)
     assert got["A123"]["patient_id"] == "P001"
     assert got["A123"]["submitted_at"] == "2025-07-01"  # from the odd '2025 -07-01'
 

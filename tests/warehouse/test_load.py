@@ -144,7 +144,7 @@ def test_first_valid_record_of_a_claim_id_wins(workspace: Workspace) -> None:
     assert ws.query("SELECT count(*) FROM claims_line") == [(3,)]
 
 
-def test_lineage_hash_is_md5_of_file_position_and_raw_record(workspace: Workspace) -> None:
+def test_lineage_hash_is_sha256_of_file_position_and_raw_record(workspace: Workspace) -> None:
     ws = workspace
     csv_path = ws.put("a.csv", HEADER_ALPHA + "C1,P1,99213,,2025-07-01,denied\n")
     obj = '{"id": "B1", "member": 42, "error_msg": {"code": "M1"}, "status": "Denied"}'
@@ -180,8 +180,8 @@ def test_lineage_hash_is_md5_of_file_position_and_raw_record(workspace: Workspac
         "SELECT source_system, raw_record, lineage_hash FROM bronze_emr_rows ORDER BY 1"
     )
     assert rows == [
-        ("alpha", csv_raw, _md5(f"{csv_id}:1:{csv_raw}")),
-        ("beta", obj, _md5(f"{json_id}:1:{obj}")),
+        ("alpha", csv_raw, hashlib.sha256(f"{csv_id}:1:{csv_raw}".encode()).hexdigest()),
+        ("beta", obj, hashlib.sha256(f"{json_id}:1:{obj}".encode()).hexdigest()),
     ]
     # JSON values that are not strings arrive as their text
     assert ws.query(

@@ -91,7 +91,7 @@ LINEAGE: tuple[Column, ...] = (
     Column("group_control_number", C, "X12: GS06"),
     Column("st_control_number", C, "X12: ST02"),
     Column("segment_index", INT, "X12: position of the first segment of the row"),
-    Column("lineage_hash", C, "EMR: md5, X12: sha256, over file id, position and the raw record"),
+    Column("lineage_hash", C, "sha256 over file id, position and the raw record"),
     Column("run_id", C, "the run that loaded the row"),
     Column("ingested_at", Kind.TIMESTAMP, "when the row was loaded"),
 )

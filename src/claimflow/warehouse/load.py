@@ -52,12 +52,9 @@ from claimflow.warehouse.sql import execute, insert_rows, sql_str
 
 TYPED = "cf_typed"
 
-LINEAGE_HASH_SQL = "md5"
-"""The lineage hash: md5 (128 bits, hex) over file id, position and the raw record's bytes.
-
-md5 rather than sha256 for speed (DuckDB's sha256 costs twice as much per row, and its
-64-character hex twice as much to store); it identifies a record, it does not sign one.
-"""
+LINEAGE_HASH_SQL = "sha256"
+"""The lineage hash: sha256 (hex) over file id, position and the raw record's bytes — the same
+function as an X12 row's, so one hash identifies a record whatever its source."""
 
 ZSTD_COLUMNS = {
     name: "zstd" for name in ("claim_id", "patient_control_number", "member_id", "lineage_hash")
