@@ -23,7 +23,15 @@ from claimflow.denials.cache import REASON_MAP
 from claimflow.warehouse.sql import execute
 
 DECISIONS = "cf_decisions"
-"""Temporary table: one row per EMR claim with its classification and decision."""
+"""Temporary table: one row per denied EMR claim with its classification and decision.
+
+A claim that is not denied is decided without a row (``not_denied``, nothing else checked):
+at millions of claims, a third of them paid, their rows would only be counted, and the table
+is the widest the run keeps in memory. :data:`CLAIM_COUNTS` counts them.
+"""
+
+CLAIM_COUNTS = "cf_claim_counts"
+"""Temporary table: per ``source_system``, the EMR claims with a status and the denied ones."""
 
 LOGGED_REASONS = (
     "missing_patient_id",
@@ -43,7 +51,8 @@ def decide(
     reference_date: dt.date,
     fixes: dict[str, str],
 ) -> None:
-    """Build ``cf_decisions`` for every EMR claim in the warehouse."""
+    """Build ``cf_decisions`` for every denied EMR claim in the warehouse, and
+    ``cf_claim_counts``."""
     conn.execute("CREATE OR REPLACE TEMP TABLE cf_fixes (label VARCHAR, fix VARCHAR)")
     if fixes:
         conn.execute(
@@ -56,7 +65,7 @@ def decide(
 CREATE OR REPLACE TEMP TABLE {DECISIONS} AS
 WITH classified AS (
   SELECT h.claim_id, h.patient_control_number, h.member_id, h.submission_date,
-         h.denial_reason, h.source_system, h.lineage_hash, h.claim_status, h.total_charge,
+         h.denial_reason, h.source_system, h.lineage_hash, h.total_charge,
          c.label, c.category, c.confidence, c.layer, c.disposition,
          c.auto_resubmit AS classifier_auto_resubmit, c.model_version,
          CASE
@@ -69,11 +78,10 @@ WITH classified AS (
   LEFT JOIN {REASON_MAP} AS m ON m.denial_reason = h.denial_reason
   LEFT JOIN denial_text_classifications AS c
     ON c.normalized_text = m.normalized_text AND c.classifier_version = $version
-  WHERE h.claim_status IS NOT NULL
+  WHERE h.claim_status = $denied
 )
 SELECT k.*,
   CASE
-    WHEN k.claim_status IS DISTINCT FROM $denied THEN 'not_denied'
     WHEN k.denial_reason IS NULL THEN 'missing_denial_reason'
     WHEN k.classification = 'non_retryable' THEN 'non_retryable'
     WHEN k.submission_date IS NULL THEN 'missing_submitted_at'
@@ -96,3 +104,12 @@ LEFT JOIN cf_fixes AS f ON f.label = k.label
         },
     )
     conn.execute("DROP TABLE cf_fixes")
+    execute(
+        conn,
+        f"""
+CREATE OR REPLACE TEMP TABLE {CLAIM_COUNTS} AS
+SELECT source_system, count(*) AS claims, count(*) FILTER (WHERE claim_status = $denied) AS denied
+FROM claims_header WHERE claim_status IS NOT NULL GROUP BY source_system
+""",
+        {"denied": policy.denied_status},
+    )

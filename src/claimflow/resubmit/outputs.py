@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from claimflow.atomic import atomic_path
-from claimflow.resubmit.decide import DECISIONS, LOGGED_REASONS
+from claimflow.resubmit.decide import CLAIM_COUNTS, DECISIONS, LOGGED_REASONS
 from claimflow.resubmit.fixes import recommend
 from claimflow.warehouse.sql import execute, insert_rows, sql_str
 
@@ -82,7 +82,9 @@ def append_rejection_log(
     """Log every denied claim excluded for a reason a person must look at, once ever.
 
     The warehouse's ``rejection_log`` table remembers what was logged: the same decision
-    (claim, reason, classification, label) on the same claim is never logged twice.
+    (claim, reason, classification, label) on the same claim is never logged twice. The
+    decisions are dropped once logged, so that sorting the CSV's lines has their memory (at
+    millions of claims both would not fit DuckDB's budget together, and the sort would spill).
 
     Returns:
         The number of lines appended.
@@ -124,6 +126,7 @@ def append_rejection_log(
             " AND l.reason = n.reason AND l.label IS NOT DISTINCT FROM n.label)",
             {},
         )
+    conn.execute(f"DROP TABLE {DECISIONS}")
     if count:
         target = out_dir / REJECTION_LOG_FILE
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -192,42 +195,41 @@ def _stage_emr_fixes(conn: duckdb.DuckDBPyConnection, logged: str) -> None:
 
 def decision_metrics(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The decision counts of the run, as the first design reported them and a bit more."""
+    counts = conn.execute(
+        f"SELECT source_system, claims, denied FROM {CLAIM_COUNTS} ORDER BY 1"
+    ).fetchall()
     row = conn.execute(
-        f"""SELECT count(*),
-                   count(*) FILTER (WHERE exclusion_reason IS DISTINCT FROM 'not_denied'),
-                   count(*) FILTER (WHERE exclusion_reason IS NULL),
-                   count(*) FILTER (WHERE exclusion_reason NOT IN ('not_denied'))
-            FROM {DECISIONS}"""
+        f"SELECT count(*) FILTER (WHERE exclusion_reason IS NULL) FROM {DECISIONS}"
     ).fetchone()
     assert row is not None
+    total = sum(int(c) for _, c, _ in counts)
+    denied = sum(int(d) for _, _, d in counts)
 
     def grouped(sql: str) -> dict[str, int]:
         return {str(k): int(v) for k, v in conn.execute(sql).fetchall()}
 
+    reasons = grouped(
+        f"SELECT exclusion_reason, count(*) FROM {DECISIONS}"
+        " WHERE exclusion_reason IS NOT NULL GROUP BY 1 ORDER BY 1"
+    )
+    if total > denied:
+        reasons = dict(sorted({**reasons, "not_denied": total - denied}.items()))
     return {
-        "total_claims": int(row[0]),
-        "denied": int(row[1]),
-        "flagged_for_resubmission": int(row[2]),
-        "denied_excluded": int(row[3]),
-        "claims_by_source": grouped(
-            f"SELECT source_system, count(*) FROM {DECISIONS} GROUP BY 1 ORDER BY 1"
-        ),
+        "total_claims": total,
+        "denied": denied,
+        "flagged_for_resubmission": int(row[0]),
+        "denied_excluded": denied - int(row[0]),
+        "claims_by_source": {str(s): int(c) for s, c, _ in counts if c},
         "flagged_by_source": grouped(
             f"SELECT source_system, count(*) FROM {DECISIONS}"
             " WHERE exclusion_reason IS NULL GROUP BY 1 ORDER BY 1"
         ),
-        "exclusion_reasons": grouped(
-            f"SELECT exclusion_reason, count(*) FROM {DECISIONS}"
-            " WHERE exclusion_reason IS NOT NULL GROUP BY 1 ORDER BY 1"
-        ),
+        "exclusion_reasons": reasons,
         "classifications": grouped(
             f"SELECT classification, count(*) FROM {DECISIONS}"
-            " WHERE classification IS NOT NULL AND exclusion_reason IS DISTINCT FROM 'not_denied'"
-            " GROUP BY 1 ORDER BY 1"
+            " WHERE classification IS NOT NULL GROUP BY 1 ORDER BY 1"
         ),
         "decided_by_layer": grouped(
-            f"SELECT layer, count(*) FROM {DECISIONS}"
-            " WHERE layer IS NOT NULL AND exclusion_reason IS DISTINCT FROM 'not_denied'"
-            " GROUP BY 1 ORDER BY 1"
+            f"SELECT layer, count(*) FROM {DECISIONS} WHERE layer IS NOT NULL GROUP BY 1 ORDER BY 1"
         ),
     }
