@@ -113,3 +113,23 @@ def test_a_warehouse_without_snapshot_is_computed_live(tmp_path: Path) -> None:
         assert not snapshot.usable(conn, start=dt.date(2025, 1, 1), end=dt.date(2025, 2, 1))
     finally:
         conn.close()
+
+
+def test_a_stored_cohort_must_hold_every_claim(warehouse: Path, tmp_path: Path) -> None:
+    # the stored cohort is every claim, so a window that leaves claims out cannot be stored
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(warehouse, copy)
+    conn = duckdb.connect(str(copy))
+    try:
+        start, end = _window(conn)
+        with pytest.raises(ValueError, match="every date"):
+            compute_kpis(conn, start=start + dt.timedelta(days=1), end=end, keep="kept")
+        assert conn.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'kept'"
+        ).fetchone() == (0,)
+        assert (
+            compute_kpis(conn, start=start, end=end, keep="kept")["claims_submitted"]
+            == (compute_kpis(conn, start=start, end=end)["claims_submitted"])
+        )
+    finally:
+        conn.close()

@@ -286,10 +286,7 @@ def build_cohort(
         created = f"TABLE {table} AS" if persistent else f"TEMP TABLE {table} AS"
         sql = sql.replace("TEMP TABLE kpi_claims AS", created)
     params = {"from": start, "to": end, "payer": payer, "source": source, "provider": provider}
-    if conn.execute(  # the stored cohort's view (snapshot.py) gives way to the live table
-        "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?", [table]
-    ).fetchone() != (0,):
-        conn.execute(f"DROP VIEW {table}")
+    _drop_temp(conn, table)  # e.g. the stored cohort's view (snapshot.py) gives way
     execute(conn, sql, params)
     if table == "kpi_claims":
         execute(conn, WINDOW_TABLE, params)
@@ -304,12 +301,20 @@ def _covers_every_date(conn: duckdb.DuckDBPyConnection, start: dt.date, end: dt.
     return row == (0,)
 
 
+def _drop_temp(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the temporary table or view ``name``, if there is one: a live cohort leaves tables,
+    a stored cohort views of the same names, and either gives way to the other."""
+    for kind, catalog, column in (("TABLE", "duckdb_tables()", "table_name"),
+                                  ("VIEW", "duckdb_views()", "view_name")):  # fmt: skip
+        if conn.execute(
+            f"SELECT count(*) FROM {catalog} WHERE temporary AND {column} = ?", [name]
+        ).fetchone() != (0,):
+            conn.execute(f"DROP {kind} {name}")
+
+
 def cohort_view(conn: duckdb.DuckDBPyConnection, table: str) -> None:
     """Make ``kpi_claims`` a view of a stored cohort (in place of a live cohort's table)."""
-    if conn.execute(  # a live cohort left a table
-        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'kpi_claims'"
-    ).fetchone() != (0,):
-        conn.execute("DROP TABLE kpi_claims")
+    _drop_temp(conn, "kpi_claims")
     conn.execute(f"CREATE OR REPLACE TEMP VIEW kpi_claims AS SELECT * FROM {table}")
 
 
@@ -332,52 +337,39 @@ def compute_kpis(
         payer: Only this payer id.
         source: Only claims of this source system.
         provider: Only claims of this billing NPI.
-        keep: Store the window's cohort as this table of the warehouse; ``kpi_claims`` is then
-            a view of it (one copy of the cohort instead of two, for the snapshot).
+        keep: Store the cohort as this table of the warehouse; ``kpi_claims`` is then a view
+            of it (the snapshot's default view). The window must hold every submission date.
 
     Returns:
         KPI key → value (None where the warehouse holds nothing to measure it on).
     """
     filters = {"payer": payer, "source": source, "provider": provider}
-    if keep and _covers_every_date(conn, start, end):
-        # the window is every claim (the snapshot's default view): the stored cohort is built
-        # once and is every claim of the filters too (1M claims: one stored copy fewer)
-        build_cohort(
-            conn,
-            start=EARLIEST,
-            end=LATEST,
-            table=keep,
-            persistent=True,
-            payer=payer,
-            source=source,
-            provider=provider,
-        )
-        if conn.execute(  # a live cohort of every claim left a table
-            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'kpi_claims_all'"
-        ).fetchone() != (0,):
-            conn.execute("DROP TABLE kpi_claims_all")
+    if keep and not _covers_every_date(conn, start, end):
+        raise ValueError(f"keep={keep!r} stores every claim: the window must hold every date")
+    # every claim of the filters once (the HFMA rate looks before the window), the window from
+    # it; a kept cohort is that cohort itself, stored (one 1M-claim copy fewer for the snapshot)
+    build_cohort(
+        conn,
+        start=EARLIEST,
+        end=LATEST,
+        table=keep or "kpi_claims_all",
+        persistent=keep is not None,
+        payer=payer,
+        source=source,
+        provider=provider,
+    )
+    if keep:
+        _drop_temp(conn, "kpi_claims_all")
         conn.execute(f"CREATE OR REPLACE TEMP VIEW kpi_claims_all AS SELECT * FROM {keep}")
         cohort_view(conn, keep)
-        execute(conn, WINDOW_TABLE, {"from": start, "to": end, **filters})
     else:
-        # every claim of the filters once (the HFMA rate looks before the window), the window
-        # from it
-        build_cohort(
-            conn,
-            start=EARLIEST,
-            end=LATEST,
-            table="kpi_claims_all",
-            payer=payer,
-            source=source,
-            provider=provider,
+        _drop_temp(conn, "kpi_claims")
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE kpi_claims AS"
+            " SELECT * FROM kpi_claims_all WHERE submission_date BETWEEN ? AND ?",
+            [start, end],
         )
-        window = "SELECT * FROM kpi_claims_all WHERE submission_date BETWEEN ? AND ?"
-        if keep:
-            conn.execute(f"CREATE OR REPLACE TABLE {keep} AS {window}", [start, end])
-            cohort_view(conn, keep)
-        else:
-            conn.execute(f"CREATE OR REPLACE TEMP TABLE kpi_claims AS {window}", [start, end])
-        execute(conn, WINDOW_TABLE, {"from": start, "to": end, **filters})
+    execute(conn, WINDOW_TABLE, {"from": start, "to": end, **filters})
     select = ", ".join(f"{expr} AS {key}" for key, expr in COHORT_KPIS.items())
     row = conn.execute(f"SELECT {select} FROM kpi_claims").fetchone()
     assert row is not None
