@@ -148,11 +148,11 @@ def append_rejection_log(
         if needs_header:
             # a new log is written whole beside its place and renamed into it: no copy of
             # its lines (143 MB at 1,000,000 claims) through this process
-            with atomic_path(target) as tmp:
-                copy_to(tmp, header=True)
+            with atomic_path(target) as new_log:
+                copy_to(new_log, header=True)
         else:
-            with tempfile.TemporaryDirectory(prefix=".claimflow-", dir=target.parent) as tmp:
-                chunk = Path(tmp) / "rows.csv"
+            with tempfile.TemporaryDirectory(prefix=".claimflow-", dir=target.parent) as scratch:
+                chunk = Path(scratch) / "rows.csv"
                 copy_to(chunk, header=False)
                 with target.open("ab") as log, chunk.open("rb") as rows:
                     shutil.copyfileobj(rows, log, 8 << 20)
