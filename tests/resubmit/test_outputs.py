@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import random
+
 from tests.conftest import HEADER_ALPHA, Workspace
 
 
@@ -81,3 +85,47 @@ def test_precedence_of_exclusion_reasons(workspace: Workspace) -> None:
         "C5": "ambiguous",
     }
     assert json.loads((ws.out / "resubmission_candidates.json").read_text()) == []
+
+
+def test_files_are_in_claim_order_past_one_row_group(workspace: Workspace) -> None:
+    """The candidates and the log's lines are written in the decisions' order, not re-sorted:
+    with far more rows than DuckDB's row group (122,880) and claim ids shuffled in the file,
+    both files still come out in source system and claim id order."""
+    ws = workspace
+    rng = random.Random(7)
+    numbers = list(range(300_000))
+    rng.shuffle(numbers)
+    kinds = {  # claim number % 4 -> (patient, denial text): a candidate, then three log reasons
+        0: ("P1", "Missing modifier"),
+        1: ("P1", "Authorization expired"),
+        2: ("", "Missing modifier"),
+        3: ("P1", "incorrect procedure"),
+    }
+    rows = [
+        f"C{n:07d},{kinds[n % 4][0]},99213,{kinds[n % 4][1]},2025-07-01,denied\n" for n in numbers
+    ]
+    ws.put("big.csv", HEADER_ALPHA + "".join(rows))
+    ws.put(
+        "small.json",
+        json.dumps(
+            [
+                {
+                    "id": "B1",
+                    "member": "M1",
+                    "error_msg": "Missing modifier",
+                    "date": "2025-07-01",
+                    "status": "denied",
+                    "code": "99213",
+                }
+            ]
+        ),
+    )
+    ws.write_config([ws.alpha_source(), ws.beta_source()])
+    ws.run()
+
+    candidates = [(c["source_system"], c["claim_id"]) for c in ws.candidates()]
+    expected = [("alpha", f"C{n:07d}") for n in range(0, 300_000, 4)] + [("beta", "B1")]
+    assert candidates == expected
+    with (ws.out / "rejection_log.csv").open(newline="") as handle:
+        logged = [(r["source_system"], r["claim_id"]) for r in csv.DictReader(handle)]
+    assert logged == [("alpha", f"C{n:07d}") for n in range(300_000) if n % 4]

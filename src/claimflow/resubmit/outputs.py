@@ -17,9 +17,9 @@ from typing import Any
 import duckdb
 
 from claimflow.atomic import atomic_path
-from claimflow.resubmit.decide import CLAIM_COUNTS, DECISIONS, LOGGED_REASONS
-from claimflow.resubmit.fixes import recommend
-from claimflow.warehouse.sql import execute, insert_rows, sql_str
+from claimflow.resubmit.decide import CLAIM_COUNTS, DECISIONS, EMR_FIXES
+from claimflow.warehouse.connection import unordered
+from claimflow.warehouse.sql import execute, sql_str
 
 CANDIDATES_FILE = "resubmission_candidates.json"
 CORRECTED_CLAIMS_FILE = "corrected_claims.x12"
@@ -54,7 +54,12 @@ def write_json(target: Path, payload: Any) -> None:
 
 
 def write_candidates(conn: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
-    """Write the resubmission candidates (every claim with no exclusion reason)."""
+    """Write the resubmission candidates (every claim with no exclusion reason), in the order
+    of source system and claim id.
+
+    The EMR candidates are written in :data:`DECISIONS`'s order, which is that one; with X12
+    candidates beside them, the whole file is sorted.
+    """
     target = out_dir / CANDIDATES_FILE
     emr = f"""SELECT patient_control_number AS claim_id, member_id AS patient_id,
                      strftime(submission_date, '%Y-%m-%d') AS submitted_at, denial_reason,
@@ -65,14 +70,20 @@ def write_candidates(conn: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
     staged = conn.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cf_x12_candidates'"
     ).fetchone()
-    query = emr
+    query, x12_rows = emr, 0
     if staged and staged[0]:
         query = f"{emr} UNION ALL BY NAME SELECT * FROM cf_x12_candidates"
+        found = conn.execute("SELECT count(*) FROM cf_x12_candidates").fetchone()
+        x12_rows = int(found[0]) if found else 0
     with atomic_path(target) as tmp:
-        conn.execute(
-            f"COPY (SELECT * FROM ({query}) ORDER BY source_system, claim_id)"
-            f" TO {sql_str(str(tmp))} (FORMAT JSON, ARRAY true)"
-        )
+        if not x12_rows:  # UNION ALL keeps the EMR candidates' order
+            conn.execute(f"COPY ({query}) TO {sql_str(str(tmp))} (FORMAT JSON, ARRAY true)")
+        else:
+            with unordered(conn):  # the ORDER BY sets the order; the writers run in parallel
+                conn.execute(
+                    f"COPY (SELECT * FROM ({query}) ORDER BY source_system, claim_id)"
+                    f" TO {sql_str(str(tmp))} (FORMAT JSON, ARRAY true)"
+                )
     row = conn.execute(f"SELECT count(*) FROM ({query})").fetchone()
     return int(row[0]) if row else 0
 
@@ -83,51 +94,47 @@ def append_rejection_log(
     """Log every denied claim excluded for a reason a person must look at, once ever.
 
     The warehouse's ``rejection_log`` table remembers what was logged: the same decision
-    (claim, reason, classification, label) on the same claim is never logged twice. The
-    decisions are dropped once logged, so that sorting the CSV's lines has their memory (at
-    millions of claims both would not fit DuckDB's budget together, and the sort would spill).
+    (claim, reason, classification, label) on the same claim is never logged twice. The lines
+    are in the order of source system, claim id, reason and label. When the run logs EMR lines
+    only, they are written straight from :data:`DECISIONS` (a filter of it, nothing joined),
+    whose order that is; with X12 lines beside them, the run's lines are read back from the
+    table and sorted, once the decisions are dropped (that sort gets their memory).
 
     Returns:
         The number of lines appended.
     """
-    logged = ", ".join(f"'{r}'" for r in LOGGED_REASONS)
-    _stage_emr_fixes(conn, logged)
-    # straight into the log table (no staging copy, no sort: the CSV chunk below sorts); the
-    # columns in the table's order
-    params = {"run_id": run_id, "logged_at": logged_at}
-    count = _inserted(
-        conn,
-        f"""INSERT INTO rejection_log
-        SELECT $run_id AS run_id, $logged_at AS logged_at, d.claim_id, d.patient_control_number,
+    fixes = [
+        str(r[0]) for r in conn.execute(f"SELECT fix FROM {EMR_FIXES} ORDER BY fix_id").fetchall()
+    ]
+    conn.execute(f"DROP TABLE {EMR_FIXES}")
+    # the EMR lines: a plain filter of the decisions, so they keep the decisions' order (the
+    # CSV's); the columns in the table's order
+    emr_lines = f"""SELECT CAST($run_id AS VARCHAR) AS run_id,
+               CAST($logged_at AS TIMESTAMP) AS logged_at, d.claim_id, d.patient_control_number,
                d.source_system, d.exclusion_reason AS reason, d.classification, d.label,
                d.category, d.disposition,
                round(d.confidence, 4) AS confidence, d.denial_reason, d.lineage_hash,
-               d.total_charge AS amount, f.fix AS recommended_fix
+               d.total_charge AS amount, $fixes[d.fix_id] AS recommended_fix
         FROM {DECISIONS} AS d
-        LEFT JOIN cf_emr_fixes AS f
-          ON f.reason = d.exclusion_reason AND f.category IS NOT DISTINCT FROM d.category
-         AND f.change IS NOT DISTINCT FROM d.recommended_change
-        WHERE d.exclusion_reason IN ({logged})
-          AND NOT EXISTS (
-            SELECT 1 FROM rejection_log AS l
-            WHERE l.claim_id = d.claim_id AND l.reason = d.exclusion_reason
-              AND l.classification IS NOT DISTINCT FROM d.classification
-              AND l.label IS NOT DISTINCT FROM d.label)""",
-        params,
-    )
-    conn.execute("DROP TABLE cf_emr_fixes")
+        WHERE d.to_log"""
+    params: dict[str, object] = {"run_id": run_id, "logged_at": logged_at, "fixes": fixes}
+    with unordered(conn):  # the table's order does not matter (the CSV is written below)
+        count = _inserted(conn, f"INSERT INTO rejection_log {emr_lines}", params)
     staged_x12 = conn.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cf_x12_log'"
     ).fetchone()
+    x12_count = 0
     if staged_x12 and staged_x12[0]:
-        count += _inserted(
+        x12_count = _inserted(
             conn,
             "INSERT INTO rejection_log SELECT n.* FROM cf_x12_log AS n WHERE NOT EXISTS ("
             "SELECT 1 FROM rejection_log AS l WHERE l.claim_id = n.claim_id"
             " AND l.reason = n.reason AND l.label IS NOT DISTINCT FROM n.label)",
             {},
         )
-    conn.execute(f"DROP TABLE {DECISIONS}")
+    if x12_count:
+        conn.execute(f"DROP TABLE {DECISIONS}")
+    count += x12_count
     if count:
         target = out_dir / REJECTION_LOG_FILE
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -136,14 +143,24 @@ def append_rejection_log(
         cols = ", ".join(_log_column(c) for c in columns)
 
         def copy_to(path: Path, header: bool) -> None:
-            execute(
-                conn,
-                f"COPY (SELECT {cols} FROM rejection_log WHERE run_id = $run_id"
-                " ORDER BY source_system, patient_control_number, reason, label)"
-                f" TO {sql_str(str(path))} (FORMAT CSV, HEADER {str(header).lower()},"
-                " TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S')",
-                params,
+            options = (
+                f"FORMAT CSV, HEADER {str(header).lower()}, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S'"
             )
+            if not x12_count:  # in the decisions' order, which is the CSV's
+                execute(
+                    conn,
+                    f"COPY (SELECT {cols} FROM ({emr_lines})) TO {sql_str(str(path))} ({options})",
+                    params,
+                )
+                return
+            with unordered(conn):  # the ORDER BY sets the order; the writers run in parallel
+                execute(
+                    conn,
+                    f"COPY (SELECT {cols} FROM rejection_log WHERE run_id = $run_id"
+                    " ORDER BY source_system, patient_control_number, reason, label)"
+                    f" TO {sql_str(str(path))} ({options})",
+                    {"run_id": run_id},
+                )
 
         if needs_header:
             # a new log is written whole beside its place and renamed into it: no copy of
@@ -158,6 +175,7 @@ def append_rejection_log(
                     shutil.copyfileobj(rows, log, 8 << 20)
                     log.flush()
                     os.fsync(log.fileno())
+    conn.execute(f"DROP TABLE IF EXISTS {DECISIONS}")
     return count
 
 
@@ -181,24 +199,6 @@ def _existing_header(target: Path) -> tuple[str, ...]:
     named = tuple(first.split(","))
     known = [c for c in named if c in REJECTION_LOG_COLUMNS]
     return tuple(known) if len(known) == len(named) else REJECTION_LOG_COLUMNS
-
-
-def _stage_emr_fixes(conn: duckdb.DuckDBPyConnection, logged: str) -> None:
-    """``cf_emr_fixes``: the recommended fix of every (reason, category, label fix) an EMR
-    claim logged this run can have; computed once per combination, joined to every line."""
-    combos = conn.execute(
-        f"SELECT DISTINCT exclusion_reason, category, recommended_change FROM {DECISIONS}"
-        f" WHERE exclusion_reason IN ({logged})"
-    ).fetchall()
-    conn.execute(
-        "CREATE OR REPLACE TEMP TABLE cf_emr_fixes"
-        " (reason VARCHAR, category VARCHAR, change VARCHAR, fix VARCHAR)"
-    )
-    fixes = [
-        (reason, category, change, recommend(category or "other", reason=reason, label_fix=change))
-        for reason, category, change in combos
-    ]
-    insert_rows(conn, "cf_emr_fixes", fixes)
 
 
 def decision_metrics(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
