@@ -83,7 +83,7 @@ WITH classified AS (
   SELECT h.claim_id, h.patient_control_number, h.member_id, h.submission_date,
          h.denial_reason, h.source_system, h.lineage_hash, h.total_charge,
          c.label, c.category, c.confidence, c.layer, c.disposition,
-         c.auto_resubmit AS classifier_auto_resubmit, c.model_version,
+         c.model_version,
          CASE
            WHEN c.label IS NULL THEN NULL
            WHEN c.label = 'ambiguous' OR c.confidence < $threshold THEN 'ambiguous'
