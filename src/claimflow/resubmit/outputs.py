@@ -186,7 +186,7 @@ def _inserted(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, objec
 
 
 def _log_column(name: str) -> str:
-    """The SQL of one rejection-log CSV column over ``cf_new_rejections``."""
+    """The SQL of one rejection-log CSV column over the log's rows (the table's columns)."""
     if name == "claim_id":  # the log names the provider's claim id, as the candidates do
         return "patient_control_number AS claim_id"
     return name
