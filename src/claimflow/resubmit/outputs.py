@@ -6,6 +6,7 @@ rejection log is only ever appended to, flushed and fsynced, with its header wri
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -67,23 +68,16 @@ def write_candidates(conn: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
                      round(confidence, 4) AS confidence, layer, model_version, source_system,
                      recommended_change, lineage_hash, claim_id AS claim_key
               FROM {DECISIONS} WHERE exclusion_reason IS NULL"""
-    staged = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cf_x12_candidates'"
-    ).fetchone()
-    query, x12_rows = emr, 0
-    if staged and staged[0]:
+    x12_rows = _staged_rows(conn, "cf_x12_candidates")
+    query = emr
+    if x12_rows is not None:
         query = f"{emr} UNION ALL BY NAME SELECT * FROM cf_x12_candidates"
-        found = conn.execute("SELECT count(*) FROM cf_x12_candidates").fetchone()
-        x12_rows = int(found[0]) if found else 0
     with atomic_path(target) as tmp:
-        if not x12_rows:  # UNION ALL keeps the EMR candidates' order
-            conn.execute(f"COPY ({query}) TO {sql_str(str(tmp))} (FORMAT JSON, ARRAY true)")
+        if x12_rows:
+            query_in_order = f"SELECT * FROM ({query}) ORDER BY source_system, claim_id"
         else:
-            with unordered(conn):  # the ORDER BY sets the order; the writers run in parallel
-                conn.execute(
-                    f"COPY (SELECT * FROM ({query}) ORDER BY source_system, claim_id)"
-                    f" TO {sql_str(str(tmp))} (FORMAT JSON, ARRAY true)"
-                )
+            query_in_order = query  # UNION ALL keeps the EMR candidates' order
+        _copy(conn, query_in_order, tmp, "FORMAT JSON, ARRAY true", {}, sort=bool(x12_rows))
     row = conn.execute(f"SELECT count(*) FROM ({query})").fetchone()
     return int(row[0]) if row else 0
 
@@ -120,11 +114,8 @@ def append_rejection_log(
     params: dict[str, object] = {"run_id": run_id, "logged_at": logged_at, "fixes": fixes}
     with unordered(conn):  # the table's order does not matter (the CSV is written below)
         count = _inserted(conn, f"INSERT INTO rejection_log {emr_lines}", params)
-    staged_x12 = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cf_x12_log'"
-    ).fetchone()
     x12_count = 0
-    if staged_x12 and staged_x12[0]:
+    if _staged_rows(conn, "cf_x12_log"):
         x12_count = _inserted(
             conn,
             "INSERT INTO rejection_log SELECT n.* FROM cf_x12_log AS n WHERE NOT EXISTS ("
@@ -147,20 +138,13 @@ def append_rejection_log(
                 f"FORMAT CSV, HEADER {str(header).lower()}, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S'"
             )
             if not x12_count:  # in the decisions' order, which is the CSV's
-                execute(
-                    conn,
-                    f"COPY (SELECT {cols} FROM ({emr_lines})) TO {sql_str(str(path))} ({options})",
-                    params,
-                )
+                _copy(conn, f"SELECT {cols} FROM ({emr_lines})", path, options, params, sort=False)
                 return
-            with unordered(conn):  # the ORDER BY sets the order; the writers run in parallel
-                execute(
-                    conn,
-                    f"COPY (SELECT {cols} FROM rejection_log WHERE run_id = $run_id"
-                    " ORDER BY source_system, patient_control_number, reason, label)"
-                    f" TO {sql_str(str(path))} ({options})",
-                    {"run_id": run_id},
-                )
+            lines = (
+                f"SELECT {cols} FROM rejection_log WHERE run_id = $run_id"
+                " ORDER BY source_system, patient_control_number, reason, label"
+            )
+            _copy(conn, lines, path, options, {"run_id": run_id}, sort=True)
 
         if needs_header:
             # a new log is written whole beside its place and renamed into it: no copy of
@@ -177,6 +161,33 @@ def append_rejection_log(
                     os.fsync(log.fileno())
     conn.execute(f"DROP TABLE IF EXISTS {DECISIONS}")
     return count
+
+
+def _staged_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int | None:
+    """The rows of temporary table ``table``, or None when the run did not stage it."""
+    found = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
+    ).fetchone()
+    if not found or not found[0]:
+        return None
+    row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _copy(
+    conn: duckdb.DuckDBPyConnection,
+    query: str,
+    target: Path,
+    options: str,
+    params: dict[str, object],
+    *,
+    sort: bool,
+) -> None:
+    """COPY ``query`` to ``target``. ``sort``: the query's ORDER BY sets the order, so DuckDB's
+    writers may run in parallel, unordered; else the rows keep the order the query reads them
+    in (a plain filter of a table keeps the table's order)."""
+    with unordered(conn) if sort else contextlib.nullcontext():
+        execute(conn, f"COPY ({query}) TO {sql_str(str(target))} ({options})", params)
 
 
 def _inserted(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> int:
