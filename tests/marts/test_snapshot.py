@@ -133,3 +133,38 @@ def test_a_stored_cohort_must_hold_every_claim(warehouse: Path, tmp_path: Path) 
         )
     finally:
         conn.close()
+
+
+def test_an_emr_only_run_rebuilds_its_cohort_when_a_page_needs_it(tmp_path: Path) -> None:
+    # without acknowledgments or remittances the cohort is a projection of the claims: the run
+    # does not store it, and the dashboard's stored view builds the same rows when asked
+    repo = Path(__file__).resolve().parents[2]
+    warehouse = tmp_path / "emr.duckdb"
+    run(
+        load_settings(repo / "configs" / "seed.yaml"),
+        warehouse=warehouse,
+        out_dir=tmp_path / "out",
+        reference_date=dt.date(2025, 7, 30),
+    )
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        start, end = _window(conn)
+        assert snapshot.usable(conn, start=start, end=end)
+        assert conn.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'mart_snapshot__cohort'"
+        ).fetchone() == (0,)
+        claims = conn.execute(
+            "SELECT claim_id, source_system, submission_date FROM claims_header ORDER BY claim_id"
+        ).fetchall()
+        assert len(claims) > 1
+        snapshot.use_cohort(conn)
+        stored_view = conn.execute("SELECT * FROM kpi_claims ORDER BY claim_id").fetchall()
+        window = conn.execute("SELECT * FROM kpi_window").fetchall()
+        assert [(r[0], r[2], r[5]) for r in stored_view] == claims
+        prepare(conn, start=start, end=end)
+        assert conn.execute("SELECT * FROM kpi_claims ORDER BY claim_id").fetchall() == stored_view
+        assert conn.execute("SELECT * FROM kpi_window").fetchall() == window
+        live = compute_kpis(conn, start=start, end=end)
+        assert all(_same(live[k], v) for k, v in snapshot.kpis(conn).items())
+    finally:
+        conn.close()

@@ -327,6 +327,7 @@ def compute_kpis(
     source: str | None = None,
     provider: str | None = None,
     keep: str | None = None,
+    whole: bool = False,
 ) -> dict[str, object]:
     """Every KPI for claims submitted in ``[start, end]``; A/R measures are as of ``end``.
 
@@ -339,13 +340,15 @@ def compute_kpis(
         provider: Only claims of this billing NPI.
         keep: Store the cohort as this table of the warehouse; ``kpi_claims`` is then a view
             of it (the snapshot's default view). The window must hold every submission date.
+        whole: The window holds every submission date: build the cohort once, as a temporary
+            table, with ``kpi_claims`` a view of it (``keep`` implies it).
 
     Returns:
         KPI key → value (None where the warehouse holds nothing to measure it on).
     """
     filters = {"payer": payer, "source": source, "provider": provider}
-    if keep and not _covers_every_date(conn, start, end):
-        raise ValueError(f"keep={keep!r} stores every claim: the window must hold every date")
+    if (keep or whole) and not _covers_every_date(conn, start, end):
+        raise ValueError("a whole cohort is every claim: the window must hold every date")
     # every claim of the filters once (the HFMA rate looks before the window), the window from
     # it; a kept cohort is that cohort itself, stored (one 1M-claim copy fewer for the snapshot)
     build_cohort(
@@ -361,7 +364,8 @@ def compute_kpis(
     if keep:
         _drop_temp(conn, "kpi_claims_all")
         conn.execute(f"CREATE OR REPLACE TEMP VIEW kpi_claims_all AS SELECT * FROM {keep}")
-        cohort_view(conn, keep)
+    if keep or whole:
+        cohort_view(conn, keep or "kpi_claims_all")
     else:
         _drop_temp(conn, "kpi_claims")
         conn.execute(
