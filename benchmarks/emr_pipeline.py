@@ -7,10 +7,16 @@ ids, and a few rows with bad dates and unknown statuses. Then it runs ``claimflo
 separate process on a fresh warehouse and reports wall time, peak RSS of the child, and the
 conservation counts, checking that they add up.
 
+With ``--floor`` it also times, on the same files, what any design holding these outputs must
+do at least, each alone in a fresh DuckDB file database with the run's settings (2 threads, the
+1 GB budget): reading the files, reading and storing them once as typed tables, storing every
+record's raw text (bronze), and that with each record's sha256 lineage hash.
+
 Usage::
 
     python benchmarks/emr_pipeline.py                 # 1,000,000 and 5,000,000 rows
     python benchmarks/emr_pipeline.py --rows 200000   # one size
+    python benchmarks/emr_pipeline.py --rows 1000000 --floor
 """
 
 from __future__ import annotations
@@ -162,10 +168,70 @@ def run_once(workdir: Path) -> dict[str, object]:
     }
 
 
+FLOOR = {
+    "read the files (count the records)": [
+        "SELECT count(*) FROM read_csv({alpha}, all_varchar = true)",
+        "SELECT count(*) FROM read_json_objects({beta}, format = 'array')",
+    ],
+    "read and store them once, typed": [
+        "CREATE TABLE a AS SELECT * FROM read_csv({alpha})",
+        "CREATE TABLE b AS SELECT * FROM read_json({beta})",
+    ],
+    "store each record's raw text": [
+        "CREATE TABLE a AS SELECT to_json(s)::VARCHAR AS raw FROM read_csv({alpha},"
+        " all_varchar = true) AS s",
+        "CREATE TABLE b AS SELECT json::VARCHAR AS raw FROM read_json_objects({beta},"
+        " format = 'array')",
+    ],
+    "... and its sha256 lineage hash": [
+        "CREATE TEMP TABLE ra AS SELECT to_json(s)::VARCHAR AS raw FROM read_csv({alpha},"
+        " all_varchar = true) AS s",
+        "CREATE TABLE a AS SELECT raw, sha256('f:' || rowid || ':' || raw) AS h FROM ra",
+        "CREATE TEMP TABLE rb AS SELECT json::VARCHAR AS raw FROM read_json_objects({beta},"
+        " format = 'array')",
+        "CREATE TABLE b AS SELECT raw, sha256('f:' || rowid || ':' || raw) AS h FROM rb",
+    ],
+}
+"""The floor measurements: label → statements ({alpha}, {beta}: the files' quoted paths)."""
+
+
+def floor(workdir: Path, repeat: int = 3) -> list[tuple[str, float, float]]:
+    """Time each :data:`FLOOR` step (median of ``repeat``): (label, wall s, CPU s)."""
+    from claimflow.warehouse.connection import DEFAULT_MEMORY_LIMIT
+
+    paths = {
+        "alpha": "'" + str(workdir / "inbox" / "alpha.csv") + "'",
+        "beta": "'" + str(workdir / "inbox" / "beta.json") + "'",
+    }
+    results = []
+    for label, statements in FLOOR.items():
+        walls, cpus = [], []
+        for _ in range(repeat):
+            db = workdir / "floor.duckdb"
+            for leftover in (db, db.with_suffix(".duckdb.wal")):
+                leftover.unlink(missing_ok=True)
+            conn = duckdb.connect(str(db))
+            conn.execute("SET threads = 2")
+            conn.execute(f"SET memory_limit = '{DEFAULT_MEMORY_LIMIT}'")
+            start, cpu = time.perf_counter(), time.process_time()
+            for sql in statements:
+                conn.execute(sql.format(**paths))
+            conn.execute("CHECKPOINT")
+            walls.append(time.perf_counter() - start)
+            cpus.append(time.process_time() - cpu)
+            conn.close()
+        results.append((label, sorted(walls)[repeat // 2], sorted(cpus)[repeat // 2]))
+    (workdir / "floor.duckdb").unlink(missing_ok=True)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, action="append", help="rows in all (repeatable)")
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per size")
+    parser.add_argument(
+        "--floor", action="store_true", help="also time the floor steps on the same files"
+    )
     args = parser.parse_args()
     sizes = args.rows or [1_000_000, 5_000_000]
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
@@ -189,6 +255,9 @@ def main() -> None:
                 stages = r["stages"]
                 assert isinstance(stages, dict)
                 print("           stages (s): " + ", ".join(f"{k} {v}" for k, v in stages.items()))
+            if args.floor:
+                for label, wall, cpu in floor(workdir):
+                    print(f"           floor: {label}: {wall:.2f} s wall, {cpu:.2f} CPU-s")
 
 
 if __name__ == "__main__":
