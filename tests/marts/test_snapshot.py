@@ -151,7 +151,7 @@ def test_an_emr_only_run_rebuilds_its_cohort_when_a_page_needs_it(tmp_path: Path
         start, end = _window(conn)
         assert snapshot.usable(conn, start=start, end=end)
         assert conn.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'mart_snapshot__cohort'"
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'mart_snapshot__cohort'"
         ).fetchone() == (0,)
         claims = conn.execute(
             "SELECT claim_id, source_system, submission_date FROM claims_header ORDER BY claim_id"

@@ -56,9 +56,9 @@ def build_snapshot(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
         conn.execute(f"DROP TABLE IF EXISTS {META}")
         if window is not None:
             start, end = window
-            # compute_kpis stores the cohort and leaves kpi_claims (a view of it) and kpi_window
-            # as prepare() would make them for this window: the reports read those (building
-            # the cohort twice cost seconds)
+            # compute_kpis builds the cohort once (stored when worth it) and leaves kpi_claims
+            # (a view of it) and kpi_window as prepare() would make them for this window: the
+            # reports read those (building the cohort twice cost seconds)
             store = _outcomes_joined(conn)
             kpis = compute_kpis(
                 conn, start=start, end=end, keep=COHORT if store else None, whole=True
