@@ -93,6 +93,31 @@ def test_broken_json_fails_the_file(workspace: Workspace) -> None:
     assert files["fine.json"]["status"] == "loaded"
 
 
+def test_json_values_that_are_not_objects_fail_the_file(workspace: Workspace) -> None:
+    # records must be objects; an array or NDJSON file holding other values fails whole, with
+    # how many there are (a pretty-printed object spanning lines is an object all the same)
+    ws = workspace
+    ws.put("mixed.json", '[{"id": "B1", "status": "denied"}, 7, ["B2"], "B3", null, true]')
+    ws.put("mixed.ndjson", '{"id": "B4", "status": "denied"}\n[1]\n')
+    ws.put("pretty.json", '[\n  {\n    "id": "B5",\n    "status": "denied"\n  }\n]\n')
+    source = {
+        "name": "beta",
+        "source_system": "beta",
+        "format": "json",
+        "pattern": "inbox/*json",
+        "columns": {"patient_control_number": "id", "claim_status": "status"},
+    }
+    ws.write_config([source])
+    assert ws.run().exit_code == 3
+    files = _files(ws)
+    assert files["mixed.json"]["status"] == "failed"
+    assert "5 JSON value(s) are not objects" in str(files["mixed.json"]["message"])
+    assert files["mixed.ndjson"]["status"] == "failed"
+    assert "1 JSON value(s) are not objects" in str(files["mixed.ndjson"]["message"])
+    assert files["pretty.json"]["status"] == "loaded"
+    assert ws.query("SELECT patient_control_number FROM claims_header") == [("B5",)]
+
+
 def test_rows_breaking_rules_go_to_quarantine_with_rule_and_value(workspace: Workspace) -> None:
     ws = workspace
     ws.put(
