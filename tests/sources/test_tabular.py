@@ -112,8 +112,10 @@ def test_json_values_that_are_not_objects_fail_the_file(workspace: Workspace) ->
     files = _files(ws)
     assert files["mixed.json"]["status"] == "failed"
     assert "5 JSON value(s) are not objects" in str(files["mixed.json"]["message"])
+    assert "the first is value 2, a number" in str(files["mixed.json"]["message"])
     assert files["mixed.ndjson"]["status"] == "failed"
     assert "1 JSON value(s) are not objects" in str(files["mixed.ndjson"]["message"])
+    assert "the first is value 2, an array" in str(files["mixed.ndjson"]["message"])
     assert files["pretty.json"]["status"] == "loaded"
     assert ws.query("SELECT patient_control_number FROM claims_header") == [("B5",)]
 

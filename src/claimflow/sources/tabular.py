@@ -218,6 +218,19 @@ def _stage_csv(
     )
 
 
+JSON_KINDS = {
+    "array": "an array",
+    "varchar": "a string",
+    "null": "null",
+    "boolean": "true or false",
+    "ubigint": "a number",
+    "bigint": "a number",
+    "double": "a number",
+    "hugeint": "a number",
+}
+"""How an error names a JSON value that is not an object, by DuckDB's ``json_type``."""
+
+
 def _stage_json(
     conn: duckdb.DuckDBPyConnection,
     path: Path,
@@ -241,7 +254,18 @@ def _stage_json(
         f"SELECT count(*) FROM {STAGE} WHERE NOT starts_with(__raw, '{{')"
     ).fetchone()
     if not_objects and not_objects[0]:
-        raise UnreadableFileError(str(path), f"{not_objects[0]} JSON value(s) are not objects")
+        # where the first one is and what it is (its type, never its text: it may be PHI)
+        first = conn.execute(
+            f"SELECT rowid - (SELECT min(rowid) FROM {STAGE}) + 1, lower(json_type(__raw))"
+            f" FROM {STAGE} WHERE NOT starts_with(__raw, '{{') ORDER BY rowid LIMIT 1"
+        ).fetchone()
+        assert first is not None
+        kind = JSON_KINDS.get(str(first[1]), str(first[1]))
+        raise UnreadableFileError(
+            str(path),
+            f"{not_objects[0]} JSON value(s) are not objects (expected one object per record;"
+            f" the first is value {first[0]}, {kind})",
+        )
     present = [
         row[0]
         for row in conn.execute(
