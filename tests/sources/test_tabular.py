@@ -9,6 +9,7 @@ import duckdb
 from tests.conftest import Workspace
 
 HEADER = "claim_id,patient_id,procedure_code,denial_reason,submitted_at,status\n"
+JSON_COLUMNS = {"patient_control_number": "id", "claim_status": "status"}
 
 
 def _files(ws: Workspace) -> dict[str, dict[str, object]]:
@@ -78,14 +79,7 @@ def test_broken_json_fails_the_file(workspace: Workspace) -> None:
     ws = workspace
     ws.put("broken.json", '[{"id": "B1", "status": "denied"}, {"id": "B2", "status": ')
     ws.put("fine.json", '[{"id": "B3", "status": "denied"}]')
-    source = {
-        "name": "beta",
-        "source_system": "beta",
-        "format": "json",
-        "pattern": "inbox/*.json",
-        "columns": {"patient_control_number": "id", "claim_status": "status"},
-    }
-    ws.write_config([source])
+    ws.write_config([ws.beta_source(columns=JSON_COLUMNS)])
     assert ws.run().exit_code == 3
     files = _files(ws)
     assert files["broken.json"]["status"] == "failed"
@@ -100,14 +94,7 @@ def test_json_values_that_are_not_objects_fail_the_file(workspace: Workspace) ->
     ws.put("mixed.json", '[{"id": "B1", "status": "denied"}, 7, ["B2"], "B3", null, true]')
     ws.put("mixed.ndjson", '{"id": "B4", "status": "denied"}\n[1]\n')
     ws.put("pretty.json", '[\n  {\n    "id": "B5",\n    "status": "denied"\n  }\n]\n')
-    source = {
-        "name": "beta",
-        "source_system": "beta",
-        "format": "json",
-        "pattern": "inbox/*json",
-        "columns": {"patient_control_number": "id", "claim_status": "status"},
-    }
-    ws.write_config([source])
+    ws.write_config([ws.beta_source("inbox/*json", columns=JSON_COLUMNS)])
     assert ws.run().exit_code == 3
     files = _files(ws)
     assert files["mixed.json"]["status"] == "failed"
