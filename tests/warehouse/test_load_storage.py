@@ -6,6 +6,7 @@ Expected values are written here by hand.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from importlib import resources
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def test_migration_0003_keeps_every_row_and_stores_hashes_with_zstd(tmp_path: Pa
         assert 3 in versions and max(versions) >= 3  # 0003 applied (and any later ones)
         assert conn.execute("SELECT * FROM bronze_emr_rows").fetchall() == [bronze]
         assert conn.execute("SELECT * FROM rejection_log").fetchall() == [log_row]
-        bronze_ddl, log_ddl = _ddl(conn, "bronze_emr_rows"), _ddl(conn, "rejection_log")
+        # since migration 0005 bronze's records are stored in bronze_emr_raw
+        bronze_ddl, log_ddl = _ddl(conn, "bronze_emr_raw"), _ddl(conn, "rejection_log")
     finally:
         conn.close()
     assert "raw_record VARCHAR USING COMPRESSION ZSTD" in bronze_ddl
@@ -53,6 +55,44 @@ def test_migration_0003_keeps_every_row_and_stores_hashes_with_zstd(tmp_path: Pa
     for column in ("claim_id", "patient_control_number", "lineage_hash"):
         assert f"{column} VARCHAR USING COMPRESSION ZSTD" in log_ddl
     assert "reason VARCHAR," in log_ddl
+
+
+def test_migration_0005_derives_bronze_hashes_and_keeps_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    folder = resources.files("claimflow.warehouse") / "migrations"
+    conn = duckdb.connect(str(path))
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER, name VARCHAR,"
+                 " applied_at TIMESTAMP DEFAULT current_timestamp)")  # fmt: skip
+    names = sorted(
+        p.name for p in folder.iterdir() if p.name[:4] in ("0001", "0002", "0003", "0004")
+    )
+    for version, name in enumerate(names, start=1):
+        conn.execute((folder / name).read_text(encoding="utf-8"))
+        conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+    record = '{"claim_id":"C1"}'
+    derived = hashlib.sha256(f"f1:1:{record}".encode()).hexdigest()
+    line_hash = hashlib.sha256(b"f1:line:3:C2,P2").hexdigest()
+    rows = [
+        ("f1", "alpha", 1, None, record, derived, "loaded", "r1"),
+        ("f1", "alpha", None, 3, '"C2,P2"', line_hash, "quarantined", "r1"),
+        ("f1", "alpha", 2, None, record, "cd" * 32, "duplicate", "r1"),  # not its derived hash
+    ]
+    for row in rows:
+        conn.execute("INSERT INTO bronze_emr_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(row))
+    conn.close()
+
+    conn = open_warehouse(path)
+    try:
+        assert conn.execute("SELECT * FROM bronze_emr_rows").fetchall() == rows
+        stored = conn.execute("SELECT lineage_hash FROM bronze_emr_raw").fetchall()
+        kind = conn.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = 'bronze_emr_rows'"
+        ).fetchone()
+    finally:
+        conn.close()
+    # a hash that is the row's function is derived, not stored; any other is kept
+    assert stored == [(None,), (line_hash,), ("cd" * 32,)]
+    assert kind == ("VIEW",)
 
 
 def test_an_emr_part_stores_its_ids_and_hash_with_zstd(workspace: Workspace) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
 import duckdb
 
@@ -115,6 +117,84 @@ def test_lineage_prints_file_position_and_raw_record(workspace: Workspace) -> No
     assert missing.exit_code == 1 and "no row" in missing.stderr
 
 
+def _bronze_hashes(path: Path) -> dict[str, tuple[str, int]]:
+    """Each record of an alpha CSV file by its lineage hash, computed here from the file alone:
+    a parsed record's (its fields as a JSON object, numbered among the parsed records) and an
+    unsplittable line's (its text, by line number)."""
+    file_id = hashlib.sha256(path.read_bytes()).hexdigest()
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    expected: dict[str, tuple[str, int]] = {}
+    row = 0
+    for number, line in enumerate(lines[1:], start=2):
+        fields = line.split(",")
+        if len(fields) != len(header):
+            text = f"{file_id}:line:{number}:{line}"
+            expected[hashlib.sha256(text.encode()).hexdigest()] = ("line", number)
+            continue
+        row += 1
+        raw = json.dumps(dict(zip(header, fields, strict=True)), separators=(",", ":"))
+        expected[hashlib.sha256(f"{file_id}:{row}:{raw}".encode()).hexdigest()] = ("record", row)
+    return expected
+
+
+def test_lineage_finds_every_record_loaded_quarantined_duplicate_or_unsplittable(
+    workspace: Workspace,
+) -> None:
+    ws = workspace
+    path = ws.put(
+        "l.csv",
+        HEADER_ALPHA
+        + ROW.format(id="C1")  # loaded
+        + ROW.format(id="C1").replace("PC1", "PX")  # duplicate of C1
+        + ROW.format(id="C3").replace("denied", "n/a")  # quarantined: no status
+        + "C4,P4\n"  # the reader cannot split it
+        + ROW.format(id="C5"),  # loaded
+    )
+    ws.write_config([ws.alpha_source()])
+    assert ws.run().exit_code == 3
+    expected = _bronze_hashes(path)
+    assert len(expected) == 5
+    bronze = ws.query("SELECT lineage_hash, disposition FROM bronze_emr_rows")
+    assert {h for h, _ in bronze} == set(expected)
+    dispositions = dict(bronze)
+    assert sorted(dispositions.values()) == [
+        "duplicate", "loaded", "loaded", "quarantined", "quarantined"
+    ]  # fmt: skip
+    for lineage_hash, (kind, number) in expected.items():
+        found = cli("lineage", lineage_hash[:16], "--warehouse", str(ws.warehouse), "--json")
+        assert found.exit_code == 0, found.stderr
+        record = found.json()
+        assert record["lineage_hash"] == lineage_hash
+        assert record["disposition"] == dispositions[lineage_hash]
+        assert record["row_number" if kind == "record" else "line"] == number
+
+
+def _undo_0005(conn: duckdb.DuckDBPyConnection) -> None:
+    """Store bronze as before migration 0005: one table, every record's hash in it."""
+    conn.execute("CREATE TABLE bronze_old AS SELECT * FROM bronze_emr_rows")
+    conn.execute("DROP VIEW bronze_emr_rows")
+    conn.execute("DROP TABLE bronze_emr_raw")
+    conn.execute("ALTER TABLE bronze_old RENAME TO bronze_emr_rows")
+
+
+def test_lineage_reads_a_warehouse_that_stored_every_bronze_hash(workspace: Workspace) -> None:
+    ws = workspace
+    path = ws.put("l.csv", HEADER_ALPHA + ROW.format(id="C1") + ROW.format(id="C1"))
+    ws.write_config([ws.alpha_source()])
+    ws.run()
+    conn = duckdb.connect(str(ws.warehouse))
+    try:  # as a claimflow before migration 0005 left it: the hash stored in a bronze table
+        _undo_0005(conn)
+        conn.execute("DELETE FROM schema_migrations WHERE version >= 5")
+    finally:
+        conn.close()
+    ((duplicate, _),) = [(h, k) for h, k in _bronze_hashes(path).items() if k == ("record", 2)]
+    found = cli("lineage", duplicate, "--warehouse", str(ws.warehouse), "--json")
+    assert found.exit_code == 0, found.stderr
+    assert found.json()["disposition"] == "duplicate"
+
+
 def test_migrated_warehouse_matches_schema_definitions(tmp_path: object) -> None:
     from pathlib import Path
 
@@ -173,6 +253,7 @@ def test_an_older_warehouse_is_named_as_such_when_read_and_updated_by_a_run(
     assert ws.run().exit_code == 0
     conn = duckdb.connect(str(ws.warehouse))
     try:  # as claimflow left it before migration 0002: no recommended fix, no teeth table
+        _undo_0005(conn)
         conn.execute("ALTER TABLE rejection_log DROP COLUMN recommended_fix")
         conn.execute("DROP TABLE claim_line_teeth")
         conn.execute("DROP TABLE claim_line_teeth__quarantine")

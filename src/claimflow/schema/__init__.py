@@ -151,7 +151,13 @@ def markdown() -> str:
         "",
     ]
     for table in all_tables():
-        kind = "view over parts" if table.partitioned else "table"
+        kind = (
+            "view over parts"
+            if table.partitioned
+            else f"view over `{table.stored_in}`"
+            if table.stored_in
+            else "table"
+        )
         lines.append(f"## `{table.name}` ({kind})")
         lines.append("")
         if table.doc:

@@ -57,6 +57,8 @@ class Table:
     quarantine: bool = False
     partitioned: bool = False
     doc: str = ""
+    stored_in: str = ""
+    """For a view over one physical table that is not partitioned: that table's name."""
 
     def column(self, name: str) -> Column:
         """Return the column called ``name``.

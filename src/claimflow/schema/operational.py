@@ -29,11 +29,18 @@ BRONZE_EMR_ROWS = Table(
         Column("source_row_number", INT, "1-based record position; NULL for unparseable lines"),
         Column("source_line", INT, "line number, where the reader knows it"),
         Column("raw_record", Kind.JSON, "the record as read: a JSON object of its fields"),
-        Column("lineage_hash", C),
+        Column(
+            "lineage_hash",
+            C,
+            "derived on read: sha256 over file id, row number and raw record (a line the"
+            " reader could not split: over its line number and text, stored)",
+        ),
         Column("disposition", C, "loaded, quarantined or duplicate"),
         Column("run_id", C),
     ),
-    doc="bronze: every EMR record exactly as read, and where it went.",
+    doc="bronze: every EMR record exactly as read, and where it went. `bronze_emr_raw` stores"
+    " each record once; this view derives its lineage hash (migration 0005).",
+    stored_in="bronze_emr_raw",
 )
 
 X12_TRANSACTIONS = Table(

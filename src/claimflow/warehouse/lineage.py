@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from claimflow.errors import LineageNotFoundError
-from claimflow.schema import SILVER_TABLES, quarantine_table
+from claimflow.schema import CLAIMS_HEADER, SILVER_TABLES, quarantine_table
 from claimflow.x12 import iter_segments
 
 _ROW_ENDS = frozenset(("SE", "GE", "IEA"))
@@ -36,9 +37,9 @@ class LineageRecord:
 def find_lineage(conn: duckdb.DuckDBPyConnection, lineage_hash: str) -> LineageRecord:
     """Look up a lineage hash (full, or a unique prefix of at least 8 characters).
 
-    EMR rows are found in ``bronze_emr_rows`` with their raw record. X12 rows are found in the
-    silver tables (or their quarantine); their raw segments are read back from the registered
-    file, after checking the file still has the bytes it was loaded from.
+    EMR rows are found in bronze (``bronze_emr_rows``) with their raw record. X12 rows are found
+    in the silver tables (or their quarantine); their raw segments are read back from the
+    registered file, after checking the file still has the bytes it was loaded from.
 
     Raises:
         LineageNotFoundError: No row, or more than one source, carries that hash (prefix).
@@ -46,26 +47,70 @@ def find_lineage(conn: duckdb.DuckDBPyConnection, lineage_hash: str) -> LineageR
     wanted = lineage_hash.strip().lower()
     if len(wanted) < 8:
         raise LineageNotFoundError("give at least 8 characters of the lineage hash")
-    rows = conn.execute(
-        "SELECT b.lineage_hash, b.source_file_id, f.path, b.source_system,"
-        " b.source_row_number, b.source_line, b.raw_record, b.disposition, b.run_id"
-        " FROM bronze_emr_rows AS b LEFT JOIN source_files AS f ON f.file_id = b.source_file_id"
-        " WHERE starts_with(b.lineage_hash, ?) LIMIT 2",
-        [wanted],
-    ).fetchall()
-    if len(rows) > 1:
-        raise LineageNotFoundError(f"{wanted} is the prefix of several lineage hashes; give more")
-    if rows:
-        (h, file_id, path, system, row_number, line, raw, disposition, run_id) = rows[0]
-        return LineageRecord(h, file_id, path, system, row_number, line, raw, disposition, run_id)
-    return _find_x12(conn, wanted)
-
-
-def _find_x12(conn: duckdb.DuckDBPyConnection, wanted: str) -> LineageRecord:
     # a warehouse opened read-only is not migrated: one written by an older claimflow lacks the
     # tables added since, and none of its rows can be in them
     present = {str(r[0]) for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     present |= {str(r[0]) for r in conn.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+    rows = _find_emr(conn, wanted, present)
+    if len({r[0] for r in rows}) > 1:
+        raise LineageNotFoundError(f"{wanted} is the prefix of several lineage hashes; give more")
+    if rows:
+        (h, file_id, path, system, row_number, line, raw, disposition, run_id) = rows[0]
+        return LineageRecord(h, file_id, path, system, row_number, line, raw, disposition, run_id)
+    return _find_x12(conn, wanted, present)
+
+
+_EMR_FIELDS = (
+    "b.source_file_id, f.path, b.source_system, b.source_row_number, b.source_line,"
+    " b.raw_record, b.disposition, b.run_id"
+)
+_DERIVED_HASH = "sha256(b.source_file_id || ':' || b.source_row_number || ':' || b.raw_record)"
+"""An EMR record's lineage hash from its bronze row (as ``bronze_emr_rows`` derives it)."""
+
+
+def _find_emr(
+    conn: duckdb.DuckDBPyConnection, wanted: str, present: set[str]
+) -> list[tuple[Any, ...]]:
+    """The EMR records whose lineage hash starts with ``wanted`` (at most two).
+
+    Bronze derives an EMR record's hash on read (migration 0005); hashing every record to find
+    one would read all of bronze, so the hash is looked up where it is stored — the claim's
+    silver or quarantine row, which gives file and row number — and derived only for the
+    records no silver table holds (duplicates, a few percent); a line the reader could not
+    split keeps its hash in bronze.
+    """
+    joined = "LEFT JOIN source_files AS f ON f.file_id = b.source_file_id"
+    if "bronze_emr_raw" not in present:  # before migration 0005 bronze stored every hash
+        return conn.execute(
+            f"SELECT b.lineage_hash, {_EMR_FIELDS} FROM bronze_emr_rows AS b {joined}"
+            " WHERE starts_with(b.lineage_hash, $h) LIMIT 2",
+            {"h": wanted},
+        ).fetchall()
+    stored = [
+        f"SELECT lineage_hash, source_file_id, source_row_number FROM {name}"
+        " WHERE source_row_number IS NOT NULL AND starts_with(lineage_hash, $h)"
+        for name in (CLAIMS_HEADER.name, quarantine_table(CLAIMS_HEADER).name)
+        if name in present
+    ]
+    in_silver = (
+        f"SELECT s.lineage_hash, {_EMR_FIELDS} FROM ({' UNION ALL '.join(stored)}) AS s"
+        " JOIN bronze_emr_raw AS b ON b.source_file_id = s.source_file_id"
+        f" AND b.source_row_number = s.source_row_number {joined} UNION ALL "
+        if stored
+        else ""
+    )
+    return conn.execute(
+        f"{in_silver}"
+        f"SELECT {_DERIVED_HASH}, {_EMR_FIELDS} FROM bronze_emr_raw AS b {joined}"
+        f" WHERE b.lineage_hash IS NULL AND b.disposition = 'duplicate'"
+        f" AND starts_with({_DERIVED_HASH}, $h)"
+        f" UNION ALL SELECT b.lineage_hash, {_EMR_FIELDS} FROM bronze_emr_raw AS b {joined}"
+        " WHERE b.lineage_hash IS NOT NULL AND starts_with(b.lineage_hash, $h) LIMIT 2",
+        {"h": wanted},
+    ).fetchall()
+
+
+def _find_x12(conn: duckdb.DuckDBPyConnection, wanted: str, present: set[str]) -> LineageRecord:
     selects = []
     for table in SILVER_TABLES:
         for name, disposition in (

@@ -1,7 +1,7 @@
 """Load a staged EMR file: type it, check it, deduplicate it, and write bronze and silver.
 
 Every staged record gets exactly one disposition — ``loaded``, ``quarantined`` or
-``duplicate`` — recorded beside its raw form in ``bronze_emr_rows``. Deduplication rule: within
+``duplicate`` — recorded beside its raw form in bronze (``bronze_emr_rows``). Deduplication rule: within
 a ``source_system`` the first record of a claim id wins (earlier files first, then file
 order); later records with the same claim id are counted as duplicates and loaded nowhere
 but bronze.
@@ -11,7 +11,9 @@ high-entropy strings — the claim id, the lineage hash, the raw record. Each of
 written once per table that must hold it: the typing query computes every value once into a
 temporary table, duplicates are marked by a second, small pass over it, and an EMR source's
 ``claims_line`` part is a view over its ``claims_header`` part (one line per claim) rather than
-another copy of the claim id, the lineage hash and a line id.
+another copy of the claim id, the lineage hash and a line id; bronze stores the raw record
+but not its lineage hash, which is a function of the file id, row number and raw record it
+already holds (``bronze_emr_rows`` derives it on read).
 """
 
 from __future__ import annotations
@@ -55,6 +57,12 @@ TYPED = "cf_typed"
 LINEAGE_HASH_SQL = "sha256"
 """The lineage hash: sha256 (hex) over file id, position and the raw record's bytes — the same
 function as an X12 row's, so one hash identifies a record whatever its source."""
+
+BRONZE = "bronze_emr_raw"
+"""Where bronze stores the records. ``bronze_emr_rows`` is a view over it that derives each
+record's lineage hash from its file id, row number and raw record (migration 0005); the
+stored ``lineage_hash`` is NULL except for lines the reader could not split, whose hash is over
+their line number instead."""
 
 ZSTD_COLUMNS = {
     name: "zstd" for name in ("claim_id", "patient_control_number", "member_id", "lineage_hash")
@@ -309,7 +317,7 @@ def _insert_rejected_lines(
     hash_sql = f"{LINEAGE_HASH_SQL}($file_id || ':line:' || r.line || ':' || r.raw)"
     execute(
         conn,
-        "INSERT INTO bronze_emr_rows SELECT $file_id, $source_system, NULL, r.line,"
+        f"INSERT INTO {BRONZE} SELECT $file_id, $source_system, NULL, r.line,"
         f" to_json(r.raw)::VARCHAR, {hash_sql}, 'quarantined', $run_id FROM cf_rejected AS r",
         params,
     )
@@ -361,8 +369,8 @@ def load_staged(
     _insert_claims(conn, mapped, _part_name(definition), params)
     execute(
         conn,
-        "INSERT INTO bronze_emr_rows SELECT $file_id, $source_system, t.__row, NULL,"
-        f" t.__raw, t.lineage_hash, t.disposition, $run_id FROM {TYPED} AS t",
+        f"INSERT INTO {BRONZE} SELECT $file_id, $source_system, t.__row, NULL,"
+        f" t.__raw, NULL, t.disposition, $run_id FROM {TYPED} AS t",
         params,
     )
     _insert_rejected_lines(conn, staged, params)
