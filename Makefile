@@ -7,7 +7,8 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo seed-demo test lint typecheck chromium bench clean
 
-$(STAMP): pyproject.toml setup.py src/claimflow/x12/_native.c
+$(STAMP): pyproject.toml setup.py src/claimflow/x12/_native.c src/claimflow/warehouse/_lineage_hash.c \
+          src/claimflow/native/sha256.h
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from claimflow.errors import WarehouseError
+from claimflow.warehouse import native
 
 DEFAULT_WAREHOUSE = Path("warehouse/claimflow.duckdb")
 DEFAULT_MEMORY_LIMIT = "1GB"
@@ -90,7 +91,7 @@ def open_warehouse(
                 raise WarehouseError(f"{path}: no warehouse here (run `claimflow run` first)")
             return duckdb.connect(str(path), read_only=True)
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = duckdb.connect(str(path))
+        conn = duckdb.connect(str(path), config=native.connect_config())
     except duckdb.Error as exc:
         raise WarehouseError(f"{path}: cannot open the warehouse: {exc}") from None
     conn.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
@@ -102,6 +103,7 @@ def open_warehouse(
         raise WarehouseError(f"CLAIMFLOW_MEMORY_LIMIT={limit!r}: {exc}") from None
     conn.execute(f"SET temp_directory = '{str(path) + '.tmp'}'")
     migrate(conn)
+    native.load(conn)
     return conn
 
 

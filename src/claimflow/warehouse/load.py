@@ -44,6 +44,7 @@ from claimflow.schema import (
     quarantine_table,
 )
 from claimflow.sources.tabular import STAGE, StagedFile
+from claimflow.warehouse.native import lineage_hash_sql
 from claimflow.warehouse.parts import (
     columns_of,
     ensure_derived_part,
@@ -56,7 +57,9 @@ TYPED = "cf_typed"
 
 LINEAGE_HASH_SQL = "sha256"
 """The lineage hash: sha256 (hex) over file id, position and the raw record's bytes — the same
-function as an X12 row's, so one hash identifies a record whatever its source."""
+function as an X12 row's, so one hash identifies a record whatever its source. A staged record's
+is computed by :func:`claimflow.warehouse.native.lineage_hash_sql` (the compiled function
+where it is loaded, the same value)."""
 
 BRONZE = "bronze_emr_raw"
 """Where bronze stores the records. ``bronze_emr_rows`` is a view over it that derives each
@@ -92,7 +95,9 @@ class FileCounts:
         self.rows_duplicate += other.rows_duplicate
 
 
-def _typed_query(staged: StagedFile, definition: SourceDefinition, rules: list[Expectation]) -> str:
+def _typed_query(
+    staged: StagedFile, definition: SourceDefinition, rules: list[Expectation], hash_sql: str
+) -> str:
     """One pass over the staged file: typed values, rule flags, lineage hash and claim id.
 
     Every row leaves it ``quarantined`` (a rule of severity error failed) or ``loaded``;
@@ -147,7 +152,7 @@ WITH trimmed AS (
   FROM checked
 )
 SELECT *,
-  {LINEAGE_HASH_SQL}($file_id || ':' || __row || ':' || __raw) AS lineage_hash,
+  {hash_sql} AS lineage_hash,
   md5($source_system || chr(31) || patient_control_number) AS claim_id,
   CASE WHEN dq_rule IS NULL THEN 'loaded' ELSE 'quarantined' END AS disposition
 FROM ruled
@@ -364,7 +369,8 @@ def load_staged(
         "ingested_at": ingested_at,
     }
     conn.execute(f"DROP TABLE IF EXISTS {TYPED}")
-    execute(conn, _typed_query(staged, definition, rules), params)
+    hash_sql = lineage_hash_sql(conn, "$file_id", "__row", "__raw")
+    execute(conn, _typed_query(staged, definition, rules, hash_sql), params)
     _mark_duplicates(conn, params)
     _insert_claims(conn, mapped, _part_name(definition), params)
     execute(
