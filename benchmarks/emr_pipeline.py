@@ -191,12 +191,22 @@ FLOOR = {
         " format = 'array')",
         "CREATE TABLE b AS SELECT raw, sha256('f:' || rowid || ':' || raw) AS h FROM rb",
     ],
+    "... the hash by the run's function (compiled, if built)": [
+        "CREATE TEMP TABLE ra AS SELECT to_json(s)::VARCHAR AS raw FROM read_csv({alpha},"
+        " all_varchar = true) AS s",
+        "CREATE TABLE a AS SELECT raw, {hash} AS h FROM ra",
+        "CREATE TEMP TABLE rb AS SELECT json::VARCHAR AS raw FROM read_json_objects({beta},"
+        " format = 'array')",
+        "CREATE TABLE b AS SELECT raw, {hash} AS h FROM rb",
+    ],
 }
-"""The floor measurements: label → statements ({alpha}, {beta}: the files' quoted paths)."""
+"""The floor measurements: label → statements ({alpha}, {beta}: the files' quoted paths;
+{hash}: the lineage hash as the run computes it, :func:`claimflow.warehouse.native.lineage_hash_sql`)."""
 
 
 def floor(workdir: Path, repeat: int = 3) -> list[tuple[str, float, float]]:
     """Time each :data:`FLOOR` step (median of ``repeat``): (label, wall s, CPU s)."""
+    from claimflow.warehouse import native
     from claimflow.warehouse.connection import DEFAULT_MEMORY_LIMIT
 
     paths = {
@@ -210,7 +220,9 @@ def floor(workdir: Path, repeat: int = 3) -> list[tuple[str, float, float]]:
             db = workdir / "floor.duckdb"
             for leftover in (db, db.with_suffix(".duckdb.wal")):
                 leftover.unlink(missing_ok=True)
-            conn = duckdb.connect(str(db))
+            conn = duckdb.connect(str(db), config=native.connect_config())
+            native.load(conn)
+            paths["hash"] = native.lineage_hash_sql(conn, "'f'", "rowid", "raw")
             conn.execute("SET threads = 2")
             conn.execute(f"SET memory_limit = '{DEFAULT_MEMORY_LIMIT}'")
             start, cpu = time.perf_counter(), time.process_time()
