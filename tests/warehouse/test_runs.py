@@ -170,6 +170,22 @@ def test_lineage_finds_every_record_loaded_quarantined_duplicate_or_unsplittable
         assert record["row_number" if kind == "record" else "line"] == number
 
 
+def test_a_run_shares_a_warehouse_this_process_already_holds_open(workspace: Workspace) -> None:
+    ws = workspace
+    path = ws.put("l.csv", HEADER_ALPHA + ROW.format(id="C1") + ROW.format(id="C2"))
+    ws.write_config([ws.alpha_source()])
+    ws.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    held = duckdb.connect(str(ws.warehouse))  # e.g. a notebook's, with DuckDB's defaults
+    try:
+        result = ws.run()
+        assert result.exit_code == 0, result.stderr
+        stored = held.execute("SELECT lineage_hash FROM claims_header").fetchall()
+    finally:
+        held.close()
+    # without the compiled hash (it cannot be loaded into that instance): the same hashes
+    assert {h for (h,) in stored} == set(_bronze_hashes(path))
+
+
 def _undo_0005(conn: duckdb.DuckDBPyConnection) -> None:
     """Store bronze as before migration 0005: one table, every record's hash in it."""
     conn.execute("CREATE TABLE bronze_old AS SELECT * FROM bronze_emr_rows")

@@ -91,7 +91,12 @@ def open_warehouse(
                 raise WarehouseError(f"{path}: no warehouse here (run `claimflow run` first)")
             return duckdb.connect(str(path), read_only=True)
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = duckdb.connect(str(path), config=native.connect_config())
+        try:
+            conn = duckdb.connect(str(path), config=native.connect_config())
+        except duckdb.ConnectionException:
+            # this process already holds the file open with DuckDB's defaults: share that
+            # instance (the compiled hash cannot be loaded into it; DuckDB's sha256 is used)
+            conn = duckdb.connect(str(path))
     except duckdb.Error as exc:
         raise WarehouseError(f"{path}: cannot open the warehouse: {exc}") from None
     conn.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
