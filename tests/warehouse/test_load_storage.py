@@ -22,15 +22,24 @@ def _ddl(conn: duckdb.DuckDBPyConnection, table: str) -> str:
     return str(row[0])
 
 
-def test_migration_0003_keeps_every_row_and_stores_hashes_with_zstd(tmp_path: Path) -> None:
-    path = tmp_path / "old.duckdb"
+def _warehouse_at(path: Path, last: int) -> duckdb.DuckDBPyConnection:
+    """A warehouse as a claimflow that shipped migrations 1..``last`` left it."""
     folder = resources.files("claimflow.warehouse") / "migrations"
     conn = duckdb.connect(str(path))
     conn.execute("CREATE TABLE schema_migrations (version INTEGER, name VARCHAR,"
                  " applied_at TIMESTAMP DEFAULT current_timestamp)")  # fmt: skip
-    for version, name in ((1, "0001_initial.sql"), (2, "0002_recommended_fix.sql")):
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
+    for name in names[:last]:
         conn.execute((folder / name).read_text(encoding="utf-8"))
-        conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [int(name[:4]), name]
+        )
+    return conn
+
+
+def test_migration_0003_keeps_every_row_and_stores_hashes_with_zstd(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    conn = _warehouse_at(path, 2)
     bronze = ("f1", "alpha", 1, None, '{"claim_id":"C1"}', "ab" * 32, "loaded", "r1")
     conn.execute("INSERT INTO bronze_emr_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(bronze))
     logged = dt.datetime(2025, 7, 30, 12, 0, 0)
@@ -59,16 +68,7 @@ def test_migration_0003_keeps_every_row_and_stores_hashes_with_zstd(tmp_path: Pa
 
 def test_migration_0005_derives_bronze_hashes_and_keeps_every_row(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
-    folder = resources.files("claimflow.warehouse") / "migrations"
-    conn = duckdb.connect(str(path))
-    conn.execute("CREATE TABLE schema_migrations (version INTEGER, name VARCHAR,"
-                 " applied_at TIMESTAMP DEFAULT current_timestamp)")  # fmt: skip
-    names = sorted(
-        p.name for p in folder.iterdir() if p.name[:4] in ("0001", "0002", "0003", "0004")
-    )
-    for version, name in enumerate(names, start=1):
-        conn.execute((folder / name).read_text(encoding="utf-8"))
-        conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+    conn = _warehouse_at(path, 4)
     record = '{"claim_id":"C1"}'
     derived = hashlib.sha256(f"f1:1:{record}".encode()).hexdigest()
     line_hash = hashlib.sha256(b"f1:line:3:C2,P2").hexdigest()

@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 
 from claimflow.errors import LineageNotFoundError
-from claimflow.schema import CLAIMS_HEADER, SILVER_TABLES, quarantine_table
+from claimflow.schema import BRONZE_EMR_ROWS, CLAIMS_HEADER, SILVER_TABLES, quarantine_table
 from claimflow.x12 import iter_segments
 
 _ROW_ENDS = frozenset(("SE", "GE", "IEA"))
@@ -80,7 +80,8 @@ def _find_emr(
     split keeps its hash in bronze.
     """
     joined = "LEFT JOIN source_files AS f ON f.file_id = b.source_file_id"
-    if "bronze_emr_raw" not in present:  # before migration 0005 bronze stored every hash
+    raw = BRONZE_EMR_ROWS.stored_in
+    if raw not in present:  # before migration 0005 bronze stored every hash
         return conn.execute(
             f"SELECT b.lineage_hash, {_EMR_FIELDS} FROM bronze_emr_rows AS b {joined}"
             " WHERE starts_with(b.lineage_hash, $h) LIMIT 2",
@@ -94,17 +95,17 @@ def _find_emr(
     ]
     in_silver = (
         f"SELECT s.lineage_hash, {_EMR_FIELDS} FROM ({' UNION ALL '.join(stored)}) AS s"
-        " JOIN bronze_emr_raw AS b ON b.source_file_id = s.source_file_id"
+        f" JOIN {raw} AS b ON b.source_file_id = s.source_file_id"
         f" AND b.source_row_number = s.source_row_number {joined} UNION ALL "
         if stored
         else ""
     )
     return conn.execute(
         f"{in_silver}"
-        f"SELECT {_DERIVED_HASH}, {_EMR_FIELDS} FROM bronze_emr_raw AS b {joined}"
+        f"SELECT {_DERIVED_HASH}, {_EMR_FIELDS} FROM {raw} AS b {joined}"
         f" WHERE b.lineage_hash IS NULL AND b.disposition = 'duplicate'"
         f" AND starts_with({_DERIVED_HASH}, $h)"
-        f" UNION ALL SELECT b.lineage_hash, {_EMR_FIELDS} FROM bronze_emr_raw AS b {joined}"
+        f" UNION ALL SELECT b.lineage_hash, {_EMR_FIELDS} FROM {raw} AS b {joined}"
         " WHERE b.lineage_hash IS NOT NULL AND starts_with(b.lineage_hash, $h) LIMIT 2",
         {"h": wanted},
     ).fetchall()

@@ -1,9 +1,9 @@
 """Load a staged EMR file: type it, check it, deduplicate it, and write bronze and silver.
 
 Every staged record gets exactly one disposition — ``loaded``, ``quarantined`` or
-``duplicate`` — recorded beside its raw form in bronze (``bronze_emr_rows``). Deduplication rule: within
-a ``source_system`` the first record of a claim id wins (earlier files first, then file
-order); later records with the same claim id are counted as duplicates and loaded nowhere
+``duplicate`` — recorded beside its raw form in bronze (``bronze_emr_rows``). Deduplication
+rule: within a ``source_system`` the first record of a claim id wins (earlier files first, then
+file order); later records with the same claim id are counted as duplicates and loaded nowhere
 but bronze.
 
 Cost model (see ``docs/benchmarks.md``): DuckDB spends most of an append on compressing
@@ -33,6 +33,7 @@ from claimflow.quality.expectations import (
     typed_sql,
 )
 from claimflow.schema import (
+    BRONZE_EMR_ROWS,
     CLAIMS_HEADER,
     CLAIMS_LINE,
     EMR_HEADER_FIELDS,
@@ -61,7 +62,7 @@ function as an X12 row's, so one hash identifies a record whatever its source. A
 is computed by :func:`claimflow.warehouse.native.lineage_hash_sql` (the compiled function
 where it is loaded, the same value)."""
 
-BRONZE = "bronze_emr_raw"
+BRONZE = BRONZE_EMR_ROWS.stored_in
 """Where bronze stores the records. ``bronze_emr_rows`` is a view over it that derives each
 record's lineage hash from its file id, row number and raw record (migration 0005); the
 stored ``lineage_hash`` is NULL except for lines the reader could not split, whose hash is over
