@@ -45,7 +45,6 @@ from claimflow.schema import (
     quarantine_table,
 )
 from claimflow.sources.tabular import STAGE, StagedFile
-from claimflow.warehouse.connection import unordered
 from claimflow.warehouse.native import lineage_hash_sql
 from claimflow.warehouse.parts import (
     columns_of,
@@ -374,14 +373,13 @@ def load_staged(
     hash_sql = lineage_hash_sql(conn, "$file_id", "__row", "__raw")
     execute(conn, _typed_query(staged, definition, rules, hash_sql), params)
     _mark_duplicates(conn, params)
-    with unordered(conn):  # each row carries its position (__row): the tables' order is free
-        _insert_claims(conn, mapped, _part_name(definition), params)
-        execute(
-            conn,
-            f"INSERT INTO {BRONZE} SELECT $file_id, $source_system, t.__row, NULL,"
-            f" t.__raw, NULL, t.disposition, $run_id FROM {TYPED} AS t",
-            params,
-        )
+    _insert_claims(conn, mapped, _part_name(definition), params)
+    execute(
+        conn,
+        f"INSERT INTO {BRONZE} SELECT $file_id, $source_system, t.__row, NULL,"
+        f" t.__raw, NULL, t.disposition, $run_id FROM {TYPED} AS t",
+        params,
+    )
     _insert_rejected_lines(conn, staged, params)
 
     counts = FileCounts(rows_read=staged.rows_read)
