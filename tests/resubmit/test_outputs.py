@@ -129,3 +129,30 @@ def test_files_are_in_claim_order_past_one_row_group(workspace: Workspace) -> No
     with (ws.out / "rejection_log.csv").open(newline="") as handle:
         logged = [(r["source_system"], r["claim_id"]) for r in csv.DictReader(handle)]
     assert logged == [("alpha", f"C{n:07d}") for n in range(300_000) if n % 4]
+
+
+def test_denial_texts_reach_both_files_exactly_whatever_their_characters(
+    workspace: Workspace,
+) -> None:
+    import io
+
+    ws = workspace
+    texts = {
+        "Q1": 'It\'s "unclear", see notes',
+        "Q2": "Réclamation refusée — voir l'avis",
+        "Q3": "back\\slash; semi, comma 'quote'",
+        "Q4": "Prior auth required",
+    }
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HEADER_ALPHA.strip().split(","))
+    for claim, text in texts.items():
+        writer.writerow([claim, f"P{claim}", "99213", text, "2025-07-01", "denied"])
+    ws.put("q.csv", buffer.getvalue())
+    ws.write_config([ws.alpha_source()])
+    assert ws.run().exit_code == 0
+    with (ws.out / "rejection_log.csv").open(newline="", encoding="utf-8") as handle:
+        logged = {row["claim_id"]: row["denial_reason"] for row in csv.DictReader(handle)}
+    candidates = {c["claim_id"]: c["denial_reason"] for c in ws.candidates()}
+    assert {**logged, **candidates} == texts
+    assert set(candidates) == {"Q4"}
