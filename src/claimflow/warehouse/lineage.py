@@ -11,6 +11,7 @@ import duckdb
 
 from claimflow.errors import LineageNotFoundError
 from claimflow.schema import BRONZE_EMR_ROWS, CLAIMS_HEADER, SILVER_TABLES, quarantine_table
+from claimflow.warehouse.native import lineage_hash_sql
 from claimflow.x12 import iter_segments
 
 _ROW_ENDS = frozenset(("SE", "GE", "IEA"))
@@ -64,8 +65,6 @@ _EMR_FIELDS = (
     "b.source_file_id, f.path, b.source_system, b.source_row_number, b.source_line,"
     " b.raw_record, b.disposition, b.run_id"
 )
-_DERIVED_HASH = "sha256(b.source_file_id || ':' || b.source_row_number || ':' || b.raw_record)"
-"""An EMR record's lineage hash from its bronze row (as ``bronze_emr_rows`` derives it)."""
 
 
 def _find_emr(
@@ -80,6 +79,8 @@ def _find_emr(
     split keeps its hash in bronze.
     """
     joined = "LEFT JOIN source_files AS f ON f.file_id = b.source_file_id"
+    # an EMR record's lineage hash from its bronze row, as the load computed it
+    derived = lineage_hash_sql(conn, "b.source_file_id", "b.source_row_number", "b.raw_record")
     raw = BRONZE_EMR_ROWS.stored_in
     if raw not in present:  # before migration 0005 bronze stored every hash
         return conn.execute(
@@ -102,9 +103,9 @@ def _find_emr(
     )
     return conn.execute(
         f"{in_silver}"
-        f"SELECT {_DERIVED_HASH}, {_EMR_FIELDS} FROM {raw} AS b {joined}"
+        f"SELECT {derived}, {_EMR_FIELDS} FROM {raw} AS b {joined}"
         f" WHERE b.lineage_hash IS NULL AND b.disposition = 'duplicate'"
-        f" AND starts_with({_DERIVED_HASH}, $h)"
+        f" AND starts_with({derived}, $h)"
         f" UNION ALL SELECT b.lineage_hash, {_EMR_FIELDS} FROM {raw} AS b {joined}"
         " WHERE b.lineage_hash IS NOT NULL AND starts_with(b.lineage_hash, $h) LIMIT 2",
         {"h": wanted},
