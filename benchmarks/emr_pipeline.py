@@ -10,7 +10,9 @@ conservation counts, checking that they add up.
 With ``--floor`` it also times, on the same files, what any design holding these outputs must
 do at least, each alone in a fresh DuckDB file database with the run's settings (2 threads, the
 1 GB budget): reading the files, reading and storing them once as typed tables, storing every
-record's raw text (bronze), and that with each record's sha256 lineage hash.
+record's raw text (bronze), and that with each record's sha256 lineage hash; then, end to end
+in a child process, ``emr_minimal_flow.py``: those stores, the decisions and the output files,
+and nothing else the run does (``--repeat`` times).
 
 Usage::
 
@@ -133,6 +135,24 @@ sources:
 """
 
 
+def _timed_child(cmd: list[str]) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
+    """Run ``cmd`` as a child process: its result, and its wall time, CPU seconds, peak RSS
+    (this process's children are only ever the one being timed) and the load average."""
+    load_before = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return proc, {
+        "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}",
+        "wall_s": round(wall, 2),
+        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        "cpu_s": round(cpu, 2),
+    }
+
+
 def run_once(workdir: Path) -> dict[str, object]:
     """Run ``claimflow run`` in a child process on a fresh warehouse; time it."""
     for leftover in ("warehouse", "out"):
@@ -143,24 +163,14 @@ def run_once(workdir: Path) -> dict[str, object]:
         "--warehouse", str(workdir / "warehouse" / "claimflow.duckdb"),
         "--out", str(workdir / "out"), "--reference-date", "2025-09-30", "--json",
     ]  # fmt: skip
-    load_before = os.getloadavg()[0]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    peak_kb = after.ru_maxrss
+    proc, timing = _timed_child(cmd)
     if proc.returncode not in (0, 3):
         raise SystemExit(f"claimflow run failed ({proc.returncode}):\n{proc.stderr}")
     metrics = json.loads(proc.stdout)
     c = metrics["conservation"]
     assert c["rows_read"] == c["rows_loaded"] + c["rows_quarantined"] + c["rows_duplicate"]
     return {
-        "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}",
-        "wall_s": round(wall, 2),
-        "peak_rss_mb": round(peak_kb / 1024, 1),
-        "cpu_s": round(cpu, 2),
+        **timing,
         "inner_s": metrics["duration_seconds"],
         **{k: c[k] for k in ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")},
         "flagged": metrics["flagged_for_resubmission"],
@@ -237,6 +247,17 @@ def floor(workdir: Path, repeat: int = 3) -> list[tuple[str, float, float]]:
     return results
 
 
+def minimal_flow(workdir: Path) -> dict[str, object]:
+    """Time ``emr_minimal_flow.py`` (the run's stores and writes, nothing else) as a child."""
+    script = Path(__file__).with_name("emr_minimal_flow.py")
+    proc, timing = _timed_child([sys.executable, str(script), str(workdir)])
+    if proc.returncode != 0:
+        raise SystemExit(f"the minimal flow failed ({proc.returncode}):\n{proc.stderr}")
+    shutil.rmtree(workdir / "minimal-out", ignore_errors=True)
+    (workdir / "minimal.duckdb").unlink(missing_ok=True)
+    return {**timing, "stages": json.loads(proc.stdout)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, action="append", help="rows in all (repeatable)")
@@ -270,6 +291,16 @@ def main() -> None:
             if args.floor:
                 for label, wall, cpu in floor(workdir):
                     print(f"           floor: {label}: {wall:.2f} s wall, {cpu:.2f} CPU-s")
+                for _ in range(args.repeat):
+                    m = minimal_flow(workdir)
+                    stages = m["stages"]
+                    assert isinstance(stages, dict)
+                    rss = stages.pop("peak_rss_mb")  # its own: RUSAGE_CHILDREN holds the run's
+                    print(
+                        f"           floor: the minimal flow (emr_minimal_flow.py): {m['wall_s']} s"
+                        f" wall, {m['cpu_s']} CPU-s, {rss} MB (load average {m['load']});"
+                        " stages (s): " + ", ".join(f"{k} {v}" for k, v in stages.items())
+                    )
 
 
 if __name__ == "__main__":
