@@ -37,14 +37,10 @@ started = time.perf_counter()
 import duckdb  # noqa: E402  (the import is part of what is timed)
 
 from claimflow.warehouse import native  # noqa: E402
-from claimflow.warehouse.connection import (  # noqa: E402
-    DEFAULT_MEMORY_LIMIT,
-    memory_budget_bytes,
-)
+from claimflow.warehouse.connection import DEFAULT_MEMORY_LIMIT, loads_fit  # noqa: E402
 
 NULLS = "('', 'n/a', 'na', 'nan', 'none', 'null')"
 FORMATS = "['%Y-%m-%d', '%m/%d/%Y', '%Y%m%d', '%Y-%m-%dT%H:%M:%SZ']"
-LANE_BYTES_PER_FILE_BYTE = 3  # the run's rule (claimflow.pipeline): lanes only when they fit
 
 SCHEMA = """
 CREATE TABLE bronze (file_id VARCHAR, row_number BIGINT, raw_record VARCHAR USING COMPRESSION zstd);
@@ -89,7 +85,8 @@ def load(conn: duckdb.DuckDBPyConnection, system: str, path: Path, hash_sql: str
     else:
         fields = [f's."{c}"' for c in columns]
         source = f"st_{system}"
-    claim, patient, procedure, reason, date, status = (_value(f) for f in fields)
+    picked = ", ".join(f"{f} AS f{i}" for i, f in enumerate(fields))
+    claim, patient, procedure, reason, date, status = (_value(f"f{i}") for i in range(6))
     file_id = "'" + system * 64 + "'"
     conn.execute("BEGIN TRANSACTION")
     conn.execute(f"CREATE TEMP TABLE st_{system} AS {reader.format(path=repr(str(path)))}")
@@ -101,7 +98,7 @@ def load(conn: duckdb.DuckDBPyConnection, system: str, path: Path, hash_sql: str
         CASE lower({status}) WHEN 'approve' THEN 'approved' WHEN 'deny' THEN 'denied'
           WHEN 'paid' THEN 'approved' ELSE lower({status}) END AS claim_status,
         {hash_sql.replace("$file_id", file_id)} AS lineage_hash
-        FROM (SELECT s.rowid + 1 AS row_number, {raw} AS raw, * FROM {source} AS s) AS s"""
+        FROM (SELECT s.rowid + 1 AS row_number, {raw} AS raw, {picked} FROM {source} AS s)"""
     )
     conn.execute(
         f"INSERT INTO claims_header SELECT md5('{system}' || chr(31) || patient_control_number),"
@@ -133,9 +130,7 @@ def main(workdir: Path) -> dict[str, float]:
 
     t = time.perf_counter()
     paths = {system: workdir / "inbox" / name for system, name in FILES.items()}
-    size = sum(p.stat().st_size for p in paths.values())
-    budget = memory_budget_bytes(conn)
-    if budget is not None and size * LANE_BYTES_PER_FILE_BYTE <= budget:
+    if loads_fit(conn, sum(p.stat().st_size for p in paths.values())):  # the run's rule
         lanes = [
             threading.Thread(target=lambda s=s: load(conn.cursor(), s, paths[s], hash_sql))
             for s in paths

@@ -41,7 +41,7 @@ from claimflow.resubmit.remits import (
     write_corrected_claims,
 )
 from claimflow.sources.tabular import FileFingerprint, fingerprint, stage_file
-from claimflow.warehouse.connection import memory_budget_bytes, open_warehouse
+from claimflow.warehouse.connection import loads_fit, open_warehouse
 from claimflow.warehouse.load import FileCounts, load_staged, prepare_parts
 from claimflow.warehouse.matching import match_claims
 from claimflow.warehouse.sql import execute, insert_rows
@@ -297,11 +297,6 @@ def _ingest_lanes(
     return done
 
 
-LANE_BYTES_PER_FILE_BYTE = 3
-"""A file being loaded holds about three times its size in DuckDB's memory (the staged text,
-then the typed copy with each record's raw form and hashes)."""
-
-
 def _lanes_fit(conn: duckdb.DuckDBPyConnection, files: list[FileFingerprint | OSError]) -> bool:
     """Whether the new files, loaded together, fit DuckDB's memory budget.
 
@@ -309,9 +304,7 @@ def _lanes_fit(conn: duckdb.DuckDBPyConnection, files: list[FileFingerprint | OS
     rows (91 MB) load in 3.0 s in two lanes against 3.9 s one after the other, but 5,000,000
     rows (450 MB) take 21.6 s in two lanes against 17.2 s one after the other.
     """
-    budget = memory_budget_bytes(conn)
-    size = sum(f.size_bytes for f in files if isinstance(f, FileFingerprint))
-    return budget is not None and size * LANE_BYTES_PER_FILE_BYTE <= budget
+    return loads_fit(conn, sum(f.size_bytes for f in files if isinstance(f, FileFingerprint)))
 
 
 def _fingerprint(definition: SourceDefinition, path: Path) -> FileFingerprint | OSError:

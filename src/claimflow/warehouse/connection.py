@@ -132,6 +132,17 @@ def memory_budget_bytes(conn: duckdb.DuckDBPyConnection) -> int | None:
         return None
 
 
+LOAD_BYTES_PER_FILE_BYTE = 3
+"""A file being loaded holds about three times its size in DuckDB's memory (the staged text,
+then the typed copy with each record's raw form and hashes)."""
+
+
+def loads_fit(conn: duckdb.DuckDBPyConnection, size_bytes: int) -> bool:
+    """Whether files of ``size_bytes`` in all, loaded at the same time, fit DuckDB's budget."""
+    budget = memory_budget_bytes(conn)
+    return budget is not None and size_bytes * LOAD_BYTES_PER_FILE_BYTE <= budget
+
+
 @contextlib.contextmanager
 def unordered(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Let DuckDB write in parallel, not in insertion order, inside the block.
