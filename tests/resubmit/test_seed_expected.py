@@ -67,6 +67,8 @@ def test_metrics_match_expected(tmp_path: Path) -> None:
     (metrics_file,) = (out / "metrics").glob("*.json")
     m = json.loads(metrics_file.read_text())
     assert (m["total_claims"], m["denied"], m["flagged_for_resubmission"]) == (9, 7, 4)
+    # the first design's keys, which monitoring built on its metrics reads
+    assert (m["total_denied"], m["total_flagged_for_resubmission"]) == (7, 4)
     assert m["denied_excluded"] == 3
     assert m["claims_by_source"] == {"alpha": 5, "beta": 4}
     assert m["flagged_by_source"] == {"alpha": 3, "beta": 1}

@@ -213,7 +213,12 @@ def _existing_header(target: Path) -> tuple[str, ...]:
 
 
 def decision_metrics(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """The decision counts of the run, as the first design reported them and a bit more."""
+    """The decision counts of the run, as the first design reported them and a bit more.
+
+    ``total_claims``, ``total_denied`` and ``total_flagged_for_resubmission`` are the first
+    design's keys (monitoring built on its metrics reads them); ``denied`` and
+    ``flagged_for_resubmission`` carry the same values under this design's names.
+    """
     counts = conn.execute(
         f"SELECT source_system, claims, denied FROM {CLAIM_COUNTS} ORDER BY 1"
     ).fetchall()
@@ -233,11 +238,14 @@ def decision_metrics(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     )
     if total > denied:
         reasons = dict(sorted({**reasons, "not_denied": total - denied}.items()))
+    flagged = int(row[0])
     return {
         "total_claims": total,
+        "total_denied": denied,
+        "total_flagged_for_resubmission": flagged,
         "denied": denied,
-        "flagged_for_resubmission": int(row[0]),
-        "denied_excluded": denied - int(row[0]),
+        "flagged_for_resubmission": flagged,
+        "denied_excluded": denied - flagged,
         "claims_by_source": {str(s): int(c) for s, c, _ in counts if c},
         "flagged_by_source": grouped(
             f"SELECT source_system, count(*) FROM {DECISIONS}"
