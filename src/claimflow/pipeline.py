@@ -20,6 +20,8 @@ from claimflow.denials.cache import classify_denial_texts
 from claimflow.denials.model import classifier_with_model
 from claimflow.denials.reference import ensure_reference
 from claimflow.errors import SourceError, WarehouseError
+from claimflow.ingest.counts import FileCounts
+from claimflow.ingest.emr import load_staged, prepare_parts
 from claimflow.marts.sla import notify, refresh_alerts
 from claimflow.marts.snapshot import build_snapshot
 from claimflow.resubmit.decide import decide
@@ -42,7 +44,6 @@ from claimflow.resubmit.remits import (
 )
 from claimflow.sources.tabular import FileFingerprint, fingerprint, stage_file
 from claimflow.warehouse.connection import loads_fit, open_warehouse
-from claimflow.warehouse.load import FileCounts, load_staged, prepare_parts
 from claimflow.warehouse.matching import match_claims
 from claimflow.warehouse.sql import execute, insert_rows
 
@@ -186,7 +187,7 @@ def _ingest_file(
     conn.execute("BEGIN TRANSACTION")
     try:
         if definition.format == "x12":
-            from claimflow.warehouse.load_x12 import load_parse_result
+            from claimflow.ingest.x12 import load_parse_result
 
             assert prefetch is not None
             parsed = prefetch.result(path, print_.file_id, definition.source_system)

@@ -21,8 +21,8 @@ from claimflow.schema import (
     CLAIMS_LINE,
     PAYMENTS,
 )
+from claimflow.warehouse.arrow import insert_dict_rows
 from claimflow.warehouse.connection import open_warehouse
-from claimflow.warehouse.load_x12 import insert_dict_rows
 from claimflow.warehouse.matching import match_claims
 from claimflow.warehouse.parts import ensure_part
 

@@ -72,7 +72,7 @@ def test_carc_that_needs_a_remark_is_reported_by_the_pair(warehouse: Path, tmp_p
     from decimal import Decimal
 
     from claimflow.schema import ADJUSTMENTS, REMARKS
-    from claimflow.warehouse.load_x12 import insert_dict_rows
+    from claimflow.warehouse.arrow import insert_dict_rows
 
     copy = tmp_path / "copy.duckdb"
     shutil.copy(warehouse, copy)

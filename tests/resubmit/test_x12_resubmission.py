@@ -132,8 +132,9 @@ def test_corrected_dental_and_institutional_claims_keep_their_teeth_and_procedur
     from claimflow.config import ResubmissionPolicy
     from claimflow.denials.classifier import DenialClassifier
     from claimflow.resubmit.remits import Plan, write_corrected_claims
+    from claimflow.sources.x12 import TABLES_BY_NAME
+    from claimflow.warehouse.arrow import insert_dict_rows
     from claimflow.warehouse.connection import open_warehouse
-    from claimflow.warehouse.load_x12 import TABLES_BY_NAME, insert_dict_rows
     from claimflow.warehouse.parts import ensure_part
     from claimflow.x12 import parse_bytes
 

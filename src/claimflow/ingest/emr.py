@@ -19,11 +19,11 @@ already holds (``bronze_emr_rows`` derives it on read).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 import duckdb
 
 from claimflow.config import SourceDefinition
+from claimflow.ingest.counts import FileCounts
 from claimflow.quality.expectations import (
     Expectation,
     clean_sql,
@@ -76,24 +76,6 @@ DuckDB's default analysis (dictionary, FSST) at a similar size, and reads them a
 
 HAS_LINE = Column("emr_has_line", Kind.BOOLEAN, "the record's file mapped a claims_line field")
 """Kept in an EMR ``claims_header`` part (not in the view): which records have a line."""
-
-
-@dataclass
-class FileCounts:
-    """What became of a file's records."""
-
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    rows_duplicate: int = 0
-    rule_failures: dict[tuple[str, str], int] = field(default_factory=dict)
-
-    def add(self, other: FileCounts) -> None:
-        """Accumulate another file's counts into this one."""
-        self.rows_read += other.rows_read
-        self.rows_loaded += other.rows_loaded
-        self.rows_quarantined += other.rows_quarantined
-        self.rows_duplicate += other.rows_duplicate
 
 
 def _typed_query(

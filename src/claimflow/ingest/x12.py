@@ -10,47 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
 
 import duckdb
 import pyarrow as pa
 
-from claimflow.schema import Table, quarantine_table
+from claimflow.ingest.counts import FileCounts
+from claimflow.schema import quarantine_table
 from claimflow.sources.x12 import TABLES_BY_NAME, SpooledParse, read_spool, spool_columns
-from claimflow.warehouse.arrow import rows_to_arrow
-from claimflow.warehouse.load import FileCounts
 from claimflow.warehouse.parts import ensure_part
 from claimflow.warehouse.sql import insert_rows
 from claimflow.x12 import ParseResult, TransactionInfo, X12ValidationError
 
-__all__ = ["TABLES_BY_NAME", "insert_dict_rows", "load_parse_result"]
+__all__ = ["load_parse_result"]
 
 Key = tuple[str | None, str | None, str | None]
-
-
-def insert_dict_rows(
-    conn: duckdb.DuckDBPyConnection,
-    table: Table,
-    target: str,
-    rows: Sequence[dict[str, object]],
-    extra: dict[str, object],
-) -> None:
-    """Insert dict rows into ``target`` (columns of ``table`` plus ``extra``), typed by the schema.
-
-    The rows go through one Arrow table (a columnar hand-off DuckDB reads without copying).
-    """
-    if not rows:
-        return
-    present = {k for row in rows for k in row}
-    columns = [c.name for c in table.columns if c.name in present or c.name in extra]
-    batch = rows_to_arrow(table, rows, columns, extra)
-    conn.register("cf_rows", batch)
-    try:
-        conn.execute(
-            f"INSERT INTO {target} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM cf_rows"
-        )
-    finally:
-        conn.unregister("cf_rows")
 
 
 def _sets_table(result: ParseResult) -> pa.Table:

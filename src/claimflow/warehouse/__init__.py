@@ -1,4 +1,7 @@
-"""The warehouse: an embedded DuckDB file, its migrations, loads and run records.
+"""The warehouse: an embedded DuckDB file, its migrations, parts and views, and storage helpers.
+
+Storage only: it imports the schema and the X12 engine, never a stage. The loaders that turn
+staged files into bronze and silver rows are a stage of their own, :mod:`claimflow.ingest`.
 
 ``open_warehouse`` and ``DEFAULT_WAREHOUSE`` are imported on first use, so that importing a
 submodule that does not need DuckDB (``claimflow.warehouse.arrow``, used by the X12 workers)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from claimflow.schema import Table
+
+if TYPE_CHECKING:  # annotations only: the X12 workers import this module without DuckDB
+    import duckdb
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "VARCHAR": pa.string(),
@@ -86,3 +90,28 @@ def rows_to_arrow(
 def arrow_schema(table: Table, columns: Sequence[str]) -> pa.Schema:
     """The Arrow schema :func:`rows_to_arrow` gives ``columns`` of ``table``."""
     return pa.schema([(c, arrow_type(table.column(c).sql_type)) for c in columns])
+
+
+def insert_dict_rows(
+    conn: duckdb.DuckDBPyConnection,
+    table: Table,
+    target: str,
+    rows: Sequence[dict[str, object]],
+    extra: dict[str, object],
+) -> None:
+    """Insert dict rows into ``target`` (columns of ``table`` plus ``extra``), typed by the schema.
+
+    The rows go through one Arrow table (a columnar hand-off DuckDB reads without copying).
+    """
+    if not rows:
+        return
+    present = {k for row in rows for k in row}
+    columns = [c.name for c in table.columns if c.name in present or c.name in extra]
+    batch = rows_to_arrow(table, rows, columns, extra)
+    conn.register("cf_rows", batch)
+    try:
+        conn.execute(
+            f"INSERT INTO {target} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM cf_rows"
+        )
+    finally:
+        conn.unregister("cf_rows")
