@@ -1,6 +1,6 @@
 """The ``claimflow`` command line: a thin layer over the pipeline and the warehouse.
 
-Exit codes: 0 success, 1 error, 2 usage, 3 finished with quarantined or failed input.
+Exit codes: 0 success, 1 error, 2 usage, 3 finished with quarantined or failed input, or warnings.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -158,7 +159,7 @@ def run(
 
     Writes OUT/resubmission_candidates.json, appends OUT/rejection_log.csv, and writes
     OUT/metrics/<run_id>.json. Files already loaded (same bytes) are skipped. Exits 3 when
-    any row was quarantined or any file failed.
+    any row was quarantined, any file failed or the run warns of something.
     """
     ref: dt.date | None = None
     if reference_date is not None:
@@ -414,6 +415,8 @@ def _print_summary(report: RunReport) -> None:
                 notes[:120],
             )  # fmt: skip
     out.print(files)
+    for warning in report.all_warnings():
+        out.print(f"[yellow]Warning:[/yellow] {escape(warning)}")
     new_rows = report.total("rows_read")
     if report.files and not new_rows and not report.files_with("failed"):
         out.print("Nothing new: every file was already loaded; the warehouse is unchanged.")

@@ -69,6 +69,7 @@ class FileReport:
     rows_quarantined: int = 0
     rows_duplicate: int = 0
     message: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -89,6 +90,17 @@ class RunReport:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     classifier_version: str = ""
     duration_seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    """The run's own warnings (a source that matched no file, ...); files carry theirs."""
+
+    def warn(self, message: str) -> None:
+        """Record a warning of the run (it ends ``finished_with_warnings``, exit 3)."""
+        log.warning("%s", message)
+        self.warnings.append(message)
+
+    def all_warnings(self) -> list[str]:
+        """The run's warnings, then each file's, named by its file."""
+        return self.warnings + [f"{Path(f.path).name}: {w}" for f in self.files for w in f.warnings]
 
     def total(self, attr: str) -> int:
         """Sum a row count over the files."""
@@ -100,9 +112,13 @@ class RunReport:
 
     @property
     def status(self) -> str:
-        """``ok``, or ``finished_with_quarantine`` when input was quarantined or failed."""
+        """``ok``; ``finished_with_quarantine`` when input was quarantined or a file failed;
+        else ``finished_with_warnings`` when something needs a look although every row was
+        placed (a source matched no file, an envelope error, an empty mapped column)."""
         if self.total("rows_quarantined") or self.files_with("failed"):
             return "finished_with_quarantine"
+        if self.all_warnings():
+            return "finished_with_warnings"
         return "ok"
 
     def metrics(self) -> dict[str, Any]:
@@ -111,6 +127,7 @@ class RunReport:
             "run_id": self.run_id,
             "status": self.status,
             "reference_date": self.reference_date.isoformat(),
+            "warnings": self.all_warnings(),
             **self.decisions,
             "rejection_log_appended": self.rejection_log_appended,
             "conservation": {
@@ -217,6 +234,8 @@ def _ingest_file(
     report.rows_loaded = counts.rows_loaded
     report.rows_quarantined = counts.rows_quarantined
     report.rows_duplicate = counts.rows_duplicate
+    report.warnings = counts.warnings
+    report.message = "; ".join(counts.warnings) or None
     _register(conn, report, definition, print_.size_bytes, run_id, now)
     _record_rules(conn, counts, definition, print_.file_id, run_id)
     conn.execute("COMMIT")

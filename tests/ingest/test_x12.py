@@ -158,3 +158,23 @@ def test_lineage_reads_a_warehouse_written_before_a_table_existed(workspace: Wor
     result = cli("lineage", lineage_hash, "--warehouse", str(ws.warehouse))
     assert result.exit_code == 0, result.stderr
     assert "CLP*PRECERTIFICATION*25" in result.stdout.replace("\n", "")
+
+
+def test_an_envelope_error_outside_the_sets_loads_the_sets_and_warns(workspace: Workspace) -> None:
+    ws = workspace
+    ws.inbox.mkdir(parents=True, exist_ok=True)
+    text = REMIT_835.read_bytes()
+    iea = text.rindex(b"IEA*")
+    (ws.inbox / "no_iea.x12").write_bytes(text[:iea])  # the interchange never closes
+    ws.write_config([_x12_source()])
+    result = ws.run("--json")
+    m = result.json()
+    # every row of the (valid) transaction set loads, none is quarantined ...
+    assert m["conservation"]["rows_quarantined"] == 0
+    assert ws.query("SELECT count(*) FROM adjudication") == [(3,)]
+    # ... but the run does not say "ok": it names the file and the envelope error, exit 3
+    assert result.exit_code == 3, result.stdout
+    assert m["status"] == "finished_with_warnings"
+    (warning,) = m["warnings"]
+    assert warning.startswith("no_iea.x12: 1 envelope error(s)") and "IEA" in warning
+    assert ws.query("SELECT status FROM runs") == [("finished_with_warnings",)]

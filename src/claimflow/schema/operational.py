@@ -98,7 +98,9 @@ RUNS = Table(
         Column("config_path", T),
         Column("config_hash", C, "sha256 of the validated configuration"),
         Column("reference_date", D),
-        Column("status", C, "running, ok, finished_with_quarantine, failed"),
+        Column(
+            "status", C, "running, ok, finished_with_warnings, finished_with_quarantine, failed"
+        ),
         *_cols(INT, "files_seen", "files_loaded", "files_skipped", "files_failed"),
         *_cols(INT, "rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate"),
         Column("duration_seconds", N),
