@@ -347,9 +347,10 @@ def _bench_file(kind: str, claims: int, args: argparse.Namespace, env: dict[str,
             seconds = median(peer_inner[peer].walls)
             print(f"  {peer_inner[peer].label:<52}{seconds:>8.2f}{size / seconds:>7.1f}")
     rest = median(whole.walls) - median(startup.walls) - median(inner.walls)
+    rest_cpu = median(whole.cpus) - median(startup.cpus) - median(inner.cpus)
     print(
-        f"  the rest of the whole process (its copy of the spool into the output files, exit):"
-        f" {rest:.2f} s (whole - start-up - in-process)"
+        "  the rest of the whole process (its copy of the spool into the output files, exit):"
+        f" {rest:.2f} s, {rest_cpu:.2f} CPU-s (whole - start-up - in-process)"
     )
     ratio = median(whole.walls) / median(inner.walls)
     cpu_ratio = median(whole.cpus) / median(inner.cpus)
