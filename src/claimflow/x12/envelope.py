@@ -7,9 +7,11 @@ from claimflow.x12.extract.base import Extractor, Handler
 from claimflow.x12.result import GroupInfo, ParseResult, TransactionInfo
 from claimflow.x12.spec import LoopBuilder, TransactionSpec
 from claimflow.x12.specs import spec_for_guide, spec_for_kind
-from claimflow.x12.tokens import Delimiters
+from claimflow.x12.tokens import Delimiters, escape_text
 
 ENVELOPE_IDS = frozenset(("ISA", "IEA", "GS", "GE", "ST", "SE"))
+BAD_VALUE_MAX = 99
+"""An error keeps at most this many characters of the offending value (IK404's maximum)."""
 _CONTENT_KIND = {"835": "835", "999": "999"}
 _CLAIM_SEGMENTS = frozenset(("CLM", "CLP"))
 _CLAIM_LOOPS = frozenset(("23", "24", "21"))
@@ -59,7 +61,8 @@ class EnvelopeHandler:
     extractor: Extractor | None
     handlers: dict[str, Handler]
     level: ErrorLevel
-    last_element_error: tuple[int | None, int | None, str | None]
+    last_element_error: tuple[int | None, int | None]
+    garbled: dict[int, list[tuple[int, int | None, str]]]
     pending: list[tuple[str, list[str], int]] | None
     delims: Delimiters
 
@@ -88,6 +91,13 @@ class EnvelopeHandler:
             else:
                 kind = ErrorKind.ENVELOPE
         index, position, sid, here = at if at else (self.index, self.position, self.sid, "")
+        if kind is ErrorKind.ELEMENT and self.garbled and code != "element_invalid_character":
+            garbled = self.garbled.get(index)
+            if garbled is not None and any(pos == element for pos, _, _ in garbled):
+                return  # the element's bad characters are its error (reported once placed)
+        if value is not None:
+            value = escape_text(value)[:BAD_VALUE_MAX]
+        message = escape_text(message, keep_unicode=True)
         txn = self.txn
         seg_code = elem_code = txn_code = group_code = None
         if kind is ErrorKind.STRUCTURE:
@@ -131,9 +141,9 @@ class EnvelopeHandler:
         if severity != "error":
             self.result.warnings.append(error)
             return
-        dedupe = (error.segment_index, error.element_position, error.element_error_code)
+        dedupe = (error.segment_index, error.element_position)
         if kind is ErrorKind.ELEMENT and dedupe == self.last_element_error:
-            return
+            return  # one error per element: a value too long is not also "not an amount"
         self.last_element_error = dedupe
         if self.level is ErrorLevel.STRICT:
             raise exception_for(error)
@@ -145,6 +155,9 @@ class EnvelopeHandler:
         raise NotImplementedError
 
     def _keep(self, sid: str, els: list[str]) -> None:
+        raise NotImplementedError
+
+    def _report_garbled(self, index: int, position: int | None = None) -> None:
         raise NotImplementedError
 
     def _envelope(self, sid: str, els: list[str], text: str) -> None:
@@ -363,6 +376,8 @@ class EnvelopeHandler:
             handler = extractor.handlers.get(els[0])
             if handler is not None:
                 handler(els, self.loop_id, index, text)
+            if index in self.garbled:
+                self._report_garbled(index)
             if self.keep_segments:
                 self._keep(els[0], els)
         self.index, self.sid = here, sid

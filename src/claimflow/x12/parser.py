@@ -13,7 +13,7 @@ from claimflow.x12.extract import extractor_for
 from claimflow.x12.extract.base import Extractor, Handler, RowContext
 from claimflow.x12.result import GroupInfo, ParseResult, Row, TransactionInfo
 from claimflow.x12.spec import CompiledSpec, LoopBuilder, TransactionSpec
-from claimflow.x12.tokens import CHUNK_SIZE, Delimiters, SegmentReader
+from claimflow.x12.tokens import CHUNK_SIZE, Delimiters, SegmentReader, allowed_in, escape_text
 
 RowSink = Callable[[str, list[Row]], None]
 """``on_rows(table name, rows)``: receives rows in batches when streaming."""
@@ -63,7 +63,8 @@ class _Parser(EnvelopeHandler):
         self.els: list[str] = []
         self.handlers: dict[str, Handler] = {}
         self.compiled: dict[str, CompiledSpec] = {}
-        self.last_element_error: tuple[int | None, int | None, str | None] = (None, None, None)
+        self.last_element_error: tuple[int | None, int | None] = (None, None)
+        self.garbled: dict[int, list[tuple[int, int | None, str]]] = {}
 
     # ------------------------------------------------------------------ errors
 
@@ -83,9 +84,13 @@ class _Parser(EnvelopeHandler):
             self.delims = delims
             separator = delims.element
             component = delims.component
+            # file positions of the segments holding characters outside X12's set (rarely any)
+            unclean = {self.index + 1 + i for i in reader.unclean} if reader.unclean else None
             for text in texts:
                 self.index = index = self.index + 1
                 els = text.split(separator)
+                if unclean and index in unclean:
+                    self._scrub(els, index)
                 sid = self.sid = els[0]
                 if builder is not None and sid not in ENVELOPE_IDS:
                     self.position += 1
@@ -94,11 +99,20 @@ class _Parser(EnvelopeHandler):
                     handler = handlers.get(sid)
                     if handler is not None:
                         handler(els, loop_id, index, text)
+                    if unclean and index in unclean:
+                        self._report_garbled(index)
                 elif self.pending is not None and sid not in ENVELOPE_IDS:
                     self.pending.append((text, els, index))
                     continue  # kept (and counted) when the set's guide is known
                 else:
+                    if unclean and index in unclean and sid == "SE" and self.txn is not None:
+                        # reported inside the set the SE closes (pending segments go first)
+                        self.loop_id = ""
+                        at = self.position + 1 + len(self.pending or ())
+                        self._report_garbled(index, position=at)
                     self._envelope(sid, els, text)
+                    if unclean and index in unclean:
+                        self._report_garbled(index)
                     builder = self.builder
                     handlers = self.handlers
                 if keep:
@@ -110,6 +124,48 @@ class _Parser(EnvelopeHandler):
         if self.on_rows is not None:
             self._flush(force=True)
         return self.result
+
+    def _scrub(self, els: list[str], index: int) -> None:
+        """Show the values of an unclean segment escaped, and note them for the error sink.
+
+        Every element holding a character outside X12's character set (see ``tokens``) is
+        replaced, in ``els``, by its escaped form, so nothing downstream (rows, errors, the
+        999) holds raw bytes; each becomes one element error, reported by
+        :meth:`_report_garbled` once the segment is placed. A bad character in the segment id
+        is not an element error: the id is then unknown, which the loop builder reports.
+        """
+        outside = allowed_in(self.delims)[1].search
+        component = self.delims.component
+        found: list[tuple[int, int | None, str]] = []
+        for pos, value in enumerate(els):
+            if outside(value) is None:
+                continue
+            shown = els[pos] = escape_text(value)
+            if pos == 0:
+                continue
+            part = None
+            if component in value:
+                part = next(
+                    (n for n, p in enumerate(value.split(component), 1) if outside(p)), None
+                )
+            found.append((pos, part, shown))
+        if found:
+            self.garbled[index] = found
+
+    def _report_garbled(self, index: int, position: int | None = None) -> None:
+        """Report the element errors :meth:`_scrub` noted for segment ``index``."""
+        for pos, part, shown in self.garbled.pop(index, ()):
+            where = f"{self.sid}{pos:02d}" + (f"-{part}" if part else "")
+            self.report(
+                "element_invalid_character",
+                "6",
+                f"{where} holds '{shown[:40]}': characters outside the X12 character set "
+                f"(printable ASCII), shown here as \\xNN.",
+                element=pos,
+                component_pos=part,
+                value=shown,
+                at=(index, position, self.sid, "") if position is not None else None,
+            )
 
     def _flush(self, *, force: bool) -> None:
         """Hand buffered rows to ``on_rows`` (only rows that no extractor will touch again)."""

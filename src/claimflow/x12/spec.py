@@ -534,9 +534,11 @@ def check_elements(
 
 
 _NUMBER = {
-    R: re.compile(r"-?(?:\d+\.?\d*|\.\d+)").fullmatch,
-    N0: re.compile(r"-?\d+").fullmatch,
-    N2: re.compile(r"-?\d+").fullmatch,
+    # ASCII digits only, and no pattern that backtracks: "\d+\.?\d*" took minutes (quadratic)
+    # to reject a value of 100,000 digits followed by a letter
+    R: re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)").fullmatch,
+    N0: re.compile(r"-?[0-9]+").fullmatch,
+    N2: re.compile(r"-?[0-9]+").fullmatch,
 }
 
 

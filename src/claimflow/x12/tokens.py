@@ -4,6 +4,13 @@ The reader learns the delimiters from each ISA, so one file may hold several int
 different delimiters. It decodes UTF-8 (with or without BOM) and UTF-16, accepts any line
 endings or none, a newline as the segment terminator, and leading whitespace. It reads the
 input in large chunks and splits each chunk with ``str.split``; memory holds one chunk at a time.
+
+X12 5010's basic and extended character sets are printable ASCII. A segment holding anything
+else (a byte that is not UTF-8, a UTF-8 character outside ASCII, a control character that is
+not one of the interchange's delimiters) is *unclean*: the reader names it in
+:attr:`SegmentReader.unclean` and the parser reports each element holding such characters,
+shown with :func:`escape_text`. Line breaks inside a segment (files wrapped at a fixed width)
+are not data and are dropped.
 """
 
 from __future__ import annotations
@@ -20,9 +27,14 @@ ISA_LENGTH = 106
 _SEEK_LIMIT = 1 << 16
 _WHITESPACE = " \t\r\n\x0b\x0c"
 _NEWLINES = "\r\n"
-_ENVELOPE_START = re.compile(r"(?:^|[\s~'\x1c\x1d\x85])(GS|ST)([^A-Za-z0-9\s])")
+_ENVELOPE_START = re.compile(r"(?:^|[\s~'\x1c\x1d\x85])(GS|ST)([\x00-\x08\x0e-\x1f!-/:-@\[-`{-~])")
 _COMPONENT_GUESSES = (":", ">", "|", "^", "\\")
 _TERMINATOR_GUESSES = ("~", "'", "\x1c", "\x1d", "\x85", "\n")
+_PRINTABLE = bytes(range(0x20, 0x7F))
+_OUTSIDE_SET = re.compile(r"[^\x20-\x7e]")
+"""A character outside X12's basic and extended character sets (outside printable ASCII)."""
+_UNSAFE_IN_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Characters no message may carry raw: controls and undecodable bytes (lone surrogates)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +74,60 @@ class ReaderIssue:
     value: str
 
 
+_ALLOWED: dict[Delimiters, tuple[bytes, re.Pattern[str]]] = {}
+
+
+def escape_text(value: str, *, keep_unicode: bool = False) -> str:
+    r"""``value`` safe to show, store and encode: characters outside printable ASCII as ``\xNN``.
+
+    A byte that did not decode (held as a lone surrogate) is shown as that byte, any other
+    character outside printable ASCII as its UTF-8 bytes, and a backslash is doubled, so the
+    shown text tells exactly what the file held: ``SEGUROS M\xc9DICOS``. Values without such
+    characters come back unchanged.
+
+    Args:
+        value: The text to show.
+        keep_unicode: Keep printable characters beyond ASCII (for messages, which may hold
+            ``…``); only control characters and undecodable bytes are escaped.
+    """
+    pattern = _UNSAFE_IN_TEXT if keep_unicode else _OUTSIDE_SET
+    if pattern.search(value) is None:
+        return value
+    out: list[str] = []
+    for char in value:
+        if pattern.match(char) is None:
+            out.append("\\\\" if char == "\\" else char)
+        elif "\udc80" <= char <= "\udcff":  # a byte that did not decode (surrogateescape)
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        else:
+            raw = char.encode("utf-8", "surrogatepass")
+            out.append("".join(f"\\x{b:02x}" for b in raw))
+    return "".join(out)
+
+
+def allowed_in(delims: Delimiters) -> tuple[bytes, re.Pattern[str]]:
+    """What may stand inside a segment of an interchange with these delimiters.
+
+    That is printable ASCII and the delimiters themselves (some interchanges use control
+    characters, such as ``0x1D``, as delimiters).
+
+    Returns:
+        The bytes plain text consists of (with the terminator, which stands between segments;
+        line breaks are counted apart) and a pattern that finds a character not allowed inside
+        a segment.
+    """
+    cached = _ALLOWED.get(delims)
+    if cached is None:
+        extra = [c for c in (delims.element, delims.component, delims.repetition) if c]
+        ascii_extra = "".join(c for c in extra if c.isascii())
+        between = delims.segment if delims.segment.isascii() and delims.segment != "\n" else ""
+        keep = _PRINTABLE + (ascii_extra + between).encode("ascii")
+        hexes = "".join(f"\\x{ord(c):02x}" for c in ascii_extra)
+        outside = re.compile(f"[^\\x20-\\x7e{hexes}]")
+        cached = _ALLOWED[delims] = (keep, outside)
+    return cached
+
+
 def parse_isa(text: str) -> tuple[Delimiters, int] | None:
     """Learn the delimiters from an ISA segment at the start of ``text``.
 
@@ -75,7 +141,7 @@ def parse_isa(text: str) -> tuple[Delimiters, int] | None:
     if len(text) < 4 or not text.startswith("ISA"):
         return None
     element = text[3]
-    if element.isalnum() or element in _WHITESPACE:
+    if element.isalnum() or element in _WHITESPACE or not element.isascii():
         return None
     pos = 3
     for _ in range(16):
@@ -89,6 +155,8 @@ def parse_isa(text: str) -> tuple[Delimiters, int] | None:
     segment = text[pos + 2]
     if segment.isalnum() or segment == " " or component.isalnum() or component == element:
         return None
+    if not (segment.isascii() and component.isascii()):
+        return None  # a delimiter must be ASCII (it may appear in values the tables keep)
     if segment in _NEWLINES:
         segment = "\n"
     fields = text[: pos + 2].split(element)
@@ -97,6 +165,7 @@ def parse_isa(text: str) -> tuple[Delimiters, int] | None:
         repetition is None
         or len(repetition) != 1
         or repetition.isalnum()
+        or not repetition.isascii()
         or repetition in (" ", element, component, segment)
     ):
         repetition = None
@@ -158,6 +227,9 @@ class SegmentReader:
         self.issues: list[ReaderIssue] = []
         self._yielded = 0
         self._pending_delimiters: Delimiters | None = None
+        self.unclean: list[int] = []
+        """Positions, in the batch last yielded, of the segments that hold characters outside
+        X12's character set (see the module's docstring); ascending, usually empty."""
 
     def _issue(self, code: str, message: str, value: str) -> None:
         self.issues.append(ReaderIssue(code, message, self._yielded + 1, value[:60]))
@@ -208,14 +280,29 @@ class SegmentReader:
                 if cr_held:
                     buf = buf[:-1]
                 buf = buf.replace("\r\n", "\n").replace("\r", "\n")
+            # One pass over the buffer tells whether any segment needs a closer look: a
+            # character outside the set, or a line break that may stand inside a segment.
+            keep, outside = allowed_in(delims)
+            if buf.isascii():
+                rest = buf.encode("ascii").translate(None, keep)  # what is not plain text
+                breaks = rest.count(b"\n") + rest.count(b"\r")
+                dirty = len(rest) != breaks
+                wrapped = breaks > 0 and term != "\n"  # segments are then looked at one by one
+            else:
+                dirty = True
+                wrapped = term != "\n"
             parts = buf.split(term)
             buf = "" if eof else parts.pop()
             batch: list[str] = []
             append = batch.append
+            unclean: list[int] = []
             for i, part in enumerate(parts):
                 seg = part.strip(_WHITESPACE)
                 if not seg:
                     continue
+                if wrapped and ("\n" in seg or "\r" in seg):
+                    seg = seg.replace("\r", "").replace("\n", "")  # wrapped at a fixed width
+                bad = dirty and outside.search(seg) is not None
                 if seg[0] == "I":
                     if seg.startswith("ISA") and not fresh:
                         # A new interchange before this one ended: learn its delimiters afresh.
@@ -224,16 +311,21 @@ class SegmentReader:
                         need_more = False
                         break
                     if seg.startswith("IEA") and (len(seg) == 3 or seg[3] == delims.element):
+                        if bad:
+                            unclean.append(len(batch))
                         append(seg)
                         buf = term.join(parts[i + 1 :] + ([buf] if not eof else []))
                         seeking = True
                         need_more = False
                         break
                 fresh = False
+                if bad:
+                    unclean.append(len(batch))
                 append(seg)
             if batch:
                 self._yielded += len(batch)
                 self.delimiters = delims
+                self.unclean = unclean
                 yield delims, batch
             if eof and (not seeking or not buf.strip(_WHITESPACE)):
                 return
@@ -294,11 +386,16 @@ def iter_segments(
 
     Yields:
         ``(segment id, elements)`` where ``elements[0]`` is the segment id and the rest are the
-        element values as written (composites are not split).
+        element values as written (composites are not split); values holding characters
+        outside X12's character set are shown as :func:`escape_text` shows them.
     """
     source = io.BytesIO(stream) if isinstance(stream, bytes) else stream
-    for delims, texts in SegmentReader(source, chunk_size).batches():
+    reader = SegmentReader(source, chunk_size)
+    for delims, texts in reader.batches():
         separator = delims.element
-        for text in texts:
+        unclean = set(reader.unclean)
+        for i, text in enumerate(texts):
             elements = text.split(separator)
+            if i in unclean:
+                elements = [escape_text(e) for e in elements]
             yield elements[0], elements

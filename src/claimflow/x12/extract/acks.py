@@ -8,6 +8,7 @@ from claimflow.x12.extract.base import (
     composite,
     date_range,
     element,
+    integer,
     money,
     number,
     parse_date,
@@ -83,7 +84,7 @@ class Ack999Extractor(Extractor):
             "ack_error_id": surrogate_key(ack["ack_id"], index, 0),
             "ack_id": ack["ack_id"],
             "segment_id": element(els, 1),
-            "segment_position": int(els[2]) if element(els, 2) and els[2].isdigit() else None,
+            "segment_position": integer(self.ctx, element(els, 2), 2),
             "loop_id": element(els, 3),
             "segment_error_code": element(els, 4),
             "element_position": None,
@@ -111,8 +112,7 @@ class Ack999Extractor(Extractor):
         position = composite(els, 1, self.ctx.component)
 
         def number(i: int) -> int | None:
-            value = part(position, i)
-            return int(value) if value and value.isdigit() else None
+            return integer(self.ctx, part(position, i), 1)
 
         error["element_position"] = number(1)
         error["component_position"] = number(2)
@@ -136,8 +136,7 @@ class Ack999Extractor(Extractor):
 
     def _ak9(self, els: list[str], loop_id: str, index: int, raw: str) -> None:
         def count(pos: int) -> int | None:
-            value = element(els, pos)
-            return int(value) if value and value.isdigit() else None
+            return integer(self.ctx, element(els, pos), pos)
 
         for row in self.rows:
             row["group_ack_code"] = element(els, 1)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from claimflow.x12.result import Row
 
@@ -109,57 +110,114 @@ def part(parts: list[str], i: int) -> str | None:
         return None
 
 
+_DECIMAL = re.compile(r"(-?)(?=\.?[0-9])([0-9]*)(?:\.([0-9]*))?").fullmatch
+"""X12's R form: an optional minus, digits with an optional decimal point, at least one digit
+(no exponent, no plus, no spaces). Linear in the value's length (no backtracking blow-up)."""
+MAX_DIGITS = 18
+"""Most significant digits a number may have: the longest numeric element of the guides (R
+1/18); quantities keep them as doubles, integers as BIGINT."""
+MAX_AMOUNT_DIGITS = 16
+"""Most digits an amount may have before its decimal point: money is DECIMAL(18,2)."""
+
+
+def _digits(value: str) -> tuple[str, str, str] | None:
+    """``(sign, whole digits, fraction digits)`` of an R-form value, leading zeros of the whole
+    part and trailing zeros of the fraction dropped; None when the value is not in that form.
+
+    Only the text is looked at (no Decimal arithmetic), so a value of any length costs one
+    pass and cannot overflow.
+    """
+    match = _DECIMAL(value)
+    if match is None:
+        return None
+    sign, whole, fraction = match.groups("")
+    return sign, whole.lstrip("0"), fraction.rstrip("0")
+
+
+def _bad_number(ctx: RowContext, pos: int, value: str, code: str, why: str) -> None:
+    shown = value if len(value) <= 30 else f"{value[:20]}… ({len(value)} characters)"
+    ctx.report(
+        "element_invalid",
+        code,
+        f"Element {pos:02d} holds '{shown}', {why}.",
+        element=pos,
+        value=value,
+    )
+
+
 def number(ctx: RowContext, els: list[str], pos: int) -> Decimal | None:
-    """Element ``pos`` as a Decimal (units, weights, fractions); reports a bad number."""
+    """Element ``pos`` as a Decimal (units, weights, fractions); reports a bad number.
+
+    The value must be in X12's R form with at most :data:`MAX_DIGITS` significant digits;
+    anything else is reported (IK403 6 not a number, 5 too long) and read as None.
+    """
     try:
         value = els[pos]
     except IndexError:
         return None
     if not value:
         return None
-    try:
-        amount = Decimal(value)
-        if amount.is_finite():
-            return amount
-    except InvalidOperation:
-        pass
-    ctx.report(
-        "element_invalid",
-        "6",
-        f"Element {pos:02d} holds '{value[:30]}', which is not an amount.",
-        element=pos,
-        value=value,
-    )
-    return None
-
-
-_CENTS = Decimal("0.01")
-_MAX_AMOUNT = Decimal(10) ** 16
+    parts = _digits(value)
+    if parts is None:
+        _bad_number(ctx, pos, value, "6", "which is not a number")
+        return None
+    sign, whole, fraction = parts
+    if len(whole) + len(fraction) > MAX_DIGITS:
+        _bad_number(ctx, pos, value, "5", f"more than the {MAX_DIGITS} digits a number may have")
+        return None
+    if len(value) <= 2 * MAX_DIGITS:
+        return Decimal(value)
+    return Decimal(f"{sign}{whole or 0}.{fraction or 0}")  # padded with zeros: keep it small
 
 
 def money(ctx: RowContext, els: list[str], pos: int) -> Decimal | None:
     """Element ``pos`` as an amount of money: dollars and cents, as the tables keep it.
 
-    An amount with non-zero digits past the cents, or of 10^16 dollars or more, is reported
-    (not rounded) and read as None.
+    An amount that is not a number (in X12's R form), with non-zero digits past the cents, or
+    of 10^16 dollars or more (more than DECIMAL(18,2) holds) is reported (not rounded) and read
+    as None. The checks look at the text only, so no value, however long, costs more than a pass
+    over it or overflows a Decimal.
     """
-    amount = number(ctx, els, pos)
-    if amount is None:
+    try:
+        value = els[pos]
+    except IndexError:
         return None
-    value = els[pos]
+    if not value:
+        return None
     dot = value.find(".")
-    if len(value) <= 16 and (dot < 0 or len(value) - dot <= 3) and "e" not in value.lower():
-        return amount  # the common case, told by the text alone (Decimal arithmetic is slow)
-    if abs(amount) < _MAX_AMOUNT and amount == amount.quantize(_CENTS):
-        return amount
-    ctx.report(
-        "element_invalid",
-        "6",
-        f"Element {pos:02d} holds '{value[:30]}', which is not an amount in dollars and cents.",
-        element=pos,
-        value=value,
-    )
-    return None
+    if len(value) <= 16 and (dot < 0 or len(value) - dot <= 3) and _DECIMAL(value) is not None:
+        return Decimal(value)  # the common case, told by the text alone
+    parts = _digits(value)
+    if parts is None:
+        _bad_number(ctx, pos, value, "6", "which is not an amount")
+        return None
+    sign, whole, fraction = parts
+    if len(whole) > MAX_AMOUNT_DIGITS:
+        _bad_number(
+            ctx,
+            pos,
+            value,
+            "5",
+            f"which has {len(whole)} digits before the decimal point; an amount has at most "
+            f"{MAX_AMOUNT_DIGITS}",
+        )
+        return None
+    if len(fraction) > 2:
+        _bad_number(ctx, pos, value, "6", "which is not an amount in dollars and cents")
+        return None
+    return Decimal(f"{sign}{whole or 0}.{fraction.ljust(2, '0')}")
+
+
+def integer(ctx: RowContext, value: str | None, pos: int) -> int | None:
+    """A count or position (BIGINT): digits only, as the guides' N0 values are; None when
+    absent or not digits (the spec's rules report those), reported when longer than
+    :data:`MAX_DIGITS` digits."""
+    if not value or not (value.isascii() and value.isdigit()):
+        return None
+    if len(value) > MAX_DIGITS:
+        _bad_number(ctx, pos, value, "5", f"more than the {MAX_DIGITS} digits a number may have")
+        return None
+    return int(value)
 
 
 def parse_date(ctx: RowContext, value: str | None, pos: int) -> datetime.date | None:

@@ -13,6 +13,7 @@ from claimflow.x12.extract.base import (
     composite,
     date_range,
     element,
+    integer,
     money,
     number,
     parse_date,
@@ -35,11 +36,10 @@ _NPI_BY_ENTITY = {
 }
 
 
-def _pointers(line: Row, pointers: list[str]) -> None:
+def _pointers(ctx: RowContext, line: Row, pointers: list[str], pos: int) -> None:
     """Diagnosis pointers (SV107 / SV311): positions in the claim's HI codes, 1-based."""
     for i in range(1, 5):
-        value = part(pointers, i)
-        line[f"dx_pointer_{i}"] = int(value) if value and value.isdigit() else None
+        line[f"dx_pointer_{i}"] = integer(ctx, part(pointers, i), pos)
 
 
 class ClaimExtractor(Extractor):
@@ -285,7 +285,7 @@ class ClaimExtractor(Extractor):
         line: Row = {
             "claim_line_id": surrogate_key(claim["claim_id"], number),
             "claim_id": claim["claim_id"],
-            "line_number": int(number) if number and number.isdigit() else None,
+            "line_number": integer(self.ctx, number, 1),
             **_LINE_DEFAULTS,
         }
         line.update(self.ctx.lineage(index, raw))
@@ -308,7 +308,7 @@ class ClaimExtractor(Extractor):
         line["unit_basis"] = element(els, 3)
         line["units"] = number(self.ctx, els, 4)
         line["place_of_service_code"] = element(els, 5)
-        _pointers(line, composite(els, 7, comp))
+        _pointers(self.ctx, line, composite(els, 7, comp), 7)
         line["emergency_indicator"] = element(els, 9)
 
     def _sv2(self, els: list[str], loop_id: str, index: int, raw: str) -> None:
@@ -330,7 +330,7 @@ class ClaimExtractor(Extractor):
         line["line_charge"] = money(self.ctx, els, 2)
         line["place_of_service_code"] = element(els, 3)
         line["units"] = number(self.ctx, els, 6)
-        _pointers(line, composite(els, 11, self.ctx.component))
+        _pointers(self.ctx, line, composite(els, 11, self.ctx.component), 11)
 
     def _too(self, els: list[str], loop_id: str, index: int, raw: str) -> None:
         line = self.line
