@@ -10,6 +10,7 @@ import importlib
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -356,13 +357,13 @@ def dashboard(
 
     if not warehouse.exists():
         raise _fail(f"{warehouse}: no warehouse here (run `claimflow run` first)")
-    app_path = Path(__file__).parent / "dashboard" / "app.py"
     env = {
         **os.environ,
         "CLAIMFLOW_WAREHOUSE": str(warehouse.resolve()),
         "CLAIMFLOW_ROLE": role,
         "CLAIMFLOW_PHI_ROLES": phi_roles,
     }
+    app_path = Path(__file__).parent / "dashboard" / "app.py"
     command = [
         sys.executable, "-m", "streamlit", "run", str(app_path),
         "--server.headless", "true", "--server.port", str(port), "--server.address", host,
@@ -417,6 +418,15 @@ def _print_summary(report: RunReport) -> None:
     out.print(files)
     for warning in report.all_warnings():
         out.print(f"[yellow]Warning:[/yellow] {escape(warning)}")
+    for dead in report.interrupted:
+        out.print(
+            f"Run {dead.run_id} was interrupted before it committed; it had loaded"
+            f" {dead.files_loaded} file(s): {dead.rows_read} rows read, {dead.rows_loaded} loaded,"
+            f" {dead.rows_quarantined} quarantined, {dead.rows_duplicate} duplicate"
+            f"{f', {dead.files_failed} file(s) failed' if dead.files_failed else ''}."
+        )
+    for run_id in report.published_for:
+        out.print(f"Put in place the outputs of run {run_id} (committed, then stopped).")
     new_rows = report.total("rows_read")
     if report.files and not new_rows and not report.files_with("failed"):
         out.print("Nothing new: every file was already loaded; the warehouse is unchanged.")
@@ -522,5 +532,23 @@ def kpi(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Ctrl-C and SIGTERM end the command at once with one line and exit 128 + the signal (130
+    for Ctrl-C), never a traceback. Nothing is unwound: what a run had not committed is
+    discarded by DuckDB, as after a kill, and the next run marks the run interrupted, removes
+    what it staged and puts in place what it committed — one path for every way a run can
+    end early. Worker processes end with it (:mod:`claimflow.sources.workers`).
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop)
     app()
+
+
+def _stop(signum: int, _frame: object) -> None:
+    name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    if sys.stderr.isatty():
+        sys.stderr.write("\x1b[?25h\n")  # the progress spinner hid the cursor
+    sys.stderr.write(f"claimflow: stopped ({name}).\n")
+    sys.stderr.flush()
+    os._exit(128 + signum)

@@ -29,11 +29,12 @@ from claimflow.resubmit.outputs import (
     CANDIDATES_FILE,
     CORRECTED_CLAIMS_FILE,
     REJECTION_LOG_FILE,
-    append_rejection_log,
     decision_metrics,
+    stage_rejection_log,
     write_candidates,
     write_json,
 )
+from claimflow.resubmit.publish import Output, publish, record_outputs, recover, staging_dir
 from claimflow.resubmit.remits import (
     Plan,
     plan_resubmissions,
@@ -45,6 +46,7 @@ from claimflow.resubmit.remits import (
 from claimflow.sources.tabular import FileFingerprint, fingerprint, stage_file
 from claimflow.warehouse.connection import loads_fit, open_warehouse
 from claimflow.warehouse.matching import match_claims
+from claimflow.warehouse.runs import InterruptedRun, close_interrupted_runs
 from claimflow.warehouse.sql import execute, insert_rows
 
 if TYPE_CHECKING:  # the X12 engine and pyarrow are imported only when a run has X12 files
@@ -92,6 +94,13 @@ class RunReport:
     duration_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     """The run's own warnings (a source that matched no file, ...); files carry theirs."""
+    interrupted: list[InterruptedRun] = field(default_factory=list)
+    """Runs stopped before they committed, marked by this one: their files are skipped here
+    (already loaded), so their counts are reported here."""
+    published_for: list[str] = field(default_factory=list)
+    """Runs that committed but were stopped before their outputs were in place: this run put
+    them in place first."""
+    outputs: list[dict[str, object]] = field(default_factory=list)
 
     def warn(self, message: str) -> None:
         """Record a warning of the run (it ends ``finished_with_warnings``, exit 3)."""
@@ -115,7 +124,8 @@ class RunReport:
         """``ok``; ``finished_with_quarantine`` when input was quarantined or a file failed;
         else ``finished_with_warnings`` when something needs a look although every row was
         placed (a source matched no file, an envelope error, an empty mapped column)."""
-        if self.total("rows_quarantined") or self.files_with("failed"):
+        looks = any(r.needs_a_look for r in self.interrupted)
+        if self.total("rows_quarantined") or self.files_with("failed") or looks:
             return "finished_with_quarantine"
         if self.all_warnings():
             return "finished_with_warnings"
@@ -141,6 +151,8 @@ class RunReport:
                 "rows_duplicate": self.total("rows_duplicate"),
             },
             "files": [asdict(f) for f in self.files],
+            "interrupted_runs": [r.as_dict() for r in self.interrupted],
+            "outputs_published_for": self.published_for,
             "matching": self.matching,
             "x12_resubmissions": self.x12_resubmissions,
             "sla_alerts": self.sla,
@@ -152,6 +164,7 @@ class RunReport:
                 "warehouse": self.warehouse,
                 "candidates": str(Path(self.out_dir) / CANDIDATES_FILE),
                 "rejection_log": str(Path(self.out_dir) / REJECTION_LOG_FILE),
+                "files": self.outputs,
             },
         }
 
@@ -188,11 +201,13 @@ def _ingest_file(
     report = FileReport(str(path), definition.name, definition.source_system, None, "failed")
     if isinstance(print_, OSError):
         report.message = f"cannot read the file ({print_.strerror})"
+        _record_run_file(conn, run_id, report)
         return report
     report.file_id = print_.file_id
     if print_.problem:
         report.message = print_.problem
         _register(conn, report, definition, print_.size_bytes, run_id, now)
+        _record_run_file(conn, run_id, report)
         return report
     prior = conn.execute(
         "SELECT status FROM source_files WHERE file_id = ?", [print_.file_id]
@@ -200,6 +215,7 @@ def _ingest_file(
     if prior and prior[0] == "loaded":
         report.status = "skipped"
         report.message = "already loaded (same bytes)"
+        _record_run_file(conn, run_id, report)
         return report
     conn.execute("BEGIN TRANSACTION")
     try:
@@ -225,6 +241,7 @@ def _ingest_file(
         conn.execute("ROLLBACK")
         report.message = exc.reason
         _register(conn, report, definition, print_.size_bytes, run_id, now)
+        _record_run_file(conn, run_id, report)
         return report
     except Exception:
         conn.execute("ROLLBACK")
@@ -238,6 +255,7 @@ def _ingest_file(
     report.message = "; ".join(counts.warnings) or None
     _register(conn, report, definition, print_.size_bytes, run_id, now)
     _record_rules(conn, counts, definition, print_.file_id, run_id)
+    _record_run_file(conn, run_id, report)  # in the file's commit: a killed run's files count
     conn.execute("COMMIT")
     return report
 
@@ -445,15 +463,21 @@ def run(
         stage.update(name=message.split(" ")[0], since=now_s)
         notify_progress(message)
 
+    # before the run row: a configuration that cannot be followed leaves no run behind
+    jobs = discover(settings) if ingest else []
     conn = open_warehouse(warehouse)
     try:
         ensure_reference(conn)
+        # what killed runs left: no other run is alive while this process holds the warehouse
+        report.interrupted = close_interrupted_runs(conn)
+        for dead in report.interrupted:
+            log.warning("run %s was interrupted before it committed", dead.run_id)
+        report.published_for = recover(conn, out_dir)
         conn.execute(
             "INSERT INTO runs (run_id, started_at, config_path, config_hash, reference_date,"
             " status) VALUES (?, ?, ?, ?, ?, 'running')",
             [run_id, now, config_path, settings.config_hash(), ref],
         )
-        jobs = discover(settings) if ingest else []
         prints = _fingerprints(jobs)
         loaded = {
             r[0]
@@ -500,7 +524,6 @@ def run(
                 file_report.rows_duplicate,
             )
             report.files.append(file_report)
-            _record_run_file(conn, run_id, file_report)
         say("match acknowledgments and remittances to claims")
         conn.execute("BEGIN TRANSACTION")
         report.matching = asdict(match_claims(conn, run_id=run_id, now=now))
@@ -525,31 +548,78 @@ def run(
         stage_candidates(conn, plans)
         stage_worklist(conn, plans, run_id=run_id, now=now)
         report.x12_resubmissions = _plan_counts(plans)
+        report.sla["notified"] = notify(conn, settings.sla, now=now)
         say("write outputs")
         report.decisions = decision_metrics(conn)
-        write_candidates(conn, out_dir)
+        staging = staging_dir(out_dir, run_id)
+        outputs = _outputs(out_dir, staging, run_id)
+        write_candidates(conn, outputs["candidates"], run_id=run_id)
+        # one commit records the decisions' effects, the run and its outputs; the outputs are
+        # put in place after it (claimflow.resubmit.publish)
         conn.execute("BEGIN TRANSACTION")
-        report.rejection_log_appended = append_rejection_log(
-            conn, out_dir, run_id=run_id, logged_at=now
+        report.rejection_log_appended, log_size = stage_rejection_log(
+            conn,
+            outputs["rejection_log"],
+            out_dir / REJECTION_LOG_FILE,
+            run_id=run_id,
+            logged_at=now,
         )
         written = write_corrected_claims(
-            conn, plans, out_dir / CORRECTED_CLAIMS_FILE, when=now, policy=settings.resubmission
+            conn,
+            plans,
+            outputs["corrected_claims"],
+            published=out_dir / CORRECTED_CLAIMS_FILE,
+            when=now,
+            policy=settings.resubmission,
+            run_id=run_id,
         )
         record_resubmissions(conn, plans, run_id=run_id, now=now)
         report.x12_resubmissions["corrected_claims_written"] = written
-        conn.execute("COMMIT")
-        report.sla["notified"] = notify(conn, settings.sla, now=now)
         say("snapshot the dashboard's default view")
         build_snapshot(conn, run_id)
         say("done")
         report.duration_seconds = time.perf_counter() - started
+        report.outputs = record_outputs(
+            conn,
+            run_id,
+            [
+                Output("candidates", out_dir / CANDIDATES_FILE, outputs["candidates"]),
+                *(
+                    [Output("rejection_log", out_dir / REJECTION_LOG_FILE,
+                            outputs["rejection_log"], append_at=log_size)]
+                    if report.rejection_log_appended
+                    else []
+                ),
+                Output("corrected_claims", out_dir / CORRECTED_CLAIMS_FILE,
+                       outputs["corrected_claims"] if written else None),
+            ],
+        )  # fmt: skip
+        write_json(outputs["metrics"], report.metrics())
+        record_outputs(
+            conn, run_id, [Output("metrics", _metrics_file(out_dir, run_id), outputs["metrics"])]
+        )
         _finish_run(conn, report)
-        write_json(out_dir / "metrics" / f"{run_id}.json", report.metrics())
+        conn.execute("COMMIT")
+        publish(conn, run_id)
     except duckdb.Error as exc:
         raise WarehouseError(f"{warehouse}: {exc}") from None
     finally:
         conn.close()
     return report
+
+
+def _outputs(out_dir: Path, staging: Path, run_id: str) -> dict[str, Path]:
+    """Where the run stages each of its output files."""
+    return {
+        "candidates": staging / CANDIDATES_FILE,
+        "rejection_log": staging / REJECTION_LOG_FILE,
+        "corrected_claims": staging / CORRECTED_CLAIMS_FILE,
+        "metrics": staging / f"{run_id}.json",
+    }
+
+
+def _metrics_file(out_dir: Path, run_id: str) -> Path:
+    return out_dir / "metrics" / f"{run_id}.json"
 
 
 def _plan_counts(plans: list[Plan]) -> dict[str, Any]:

@@ -67,12 +67,17 @@ def test_denial_for_missing_modifier_becomes_a_corrected_claim(workspace: Worksp
         line["procedure_code"]: line["modifier_1"] for line in parsed.tables["claims_line"]
     }
     assert modifiers == {"99214": "25", "20610": None}
-    # the same inputs again: nothing new is resubmitted, logged or rewritten
-    before = corrected.read_bytes()
+    isa = corrected.read_bytes().split(b"~", 1)[0].split(b"*")
+    assert isa[13] == b"000000001"  # the first interchange from this sender to this receiver
+    # the same inputs again: nothing new is resubmitted or logged, and the last run's file is
+    # not left in place to be sent a second time; the warehouse remembers what it held
     again = ws.run("--json", reference_date="2025-03-11").json()
     assert again["x12_resubmissions"]["resubmitted"] == 0
-    assert corrected.read_bytes() == before
+    assert not corrected.exists()
     assert ws.query("SELECT count(*), max(attempt) FROM resubmissions") == [(1, 1)]
+    assert ws.query(
+        "SELECT control_number, transaction_set, claims, run_id FROM outbound_interchanges"
+    ) == [(1, "837P", 1, metrics["run_id"])]
 
 
 def test_pyx12_accepts_the_corrected_claim(workspace: Workspace) -> None:
@@ -189,9 +194,11 @@ def test_corrected_dental_and_institutional_claims_keep_their_teeth_and_procedur
         ]
         target = tmp_path / "corrected_claims.x12"
         when = dt.datetime(2025, 3, 1, 9, 0)
-        assert (
-            write_corrected_claims(conn, plans, target, when=when, policy=ResubmissionPolicy()) == 2
-        )
+        written = write_corrected_claims(
+            conn, plans, target, published=target, when=when, policy=ResubmissionPolicy(),
+            run_id="r1",
+        )  # fmt: skip
+        assert written == 2
     finally:
         conn.close()
     parsed = parse_bytes(target.read_bytes(), file_id="corrected")

@@ -21,17 +21,24 @@ def test_rerun_adds_nothing_and_says_so(workspace: Workspace) -> None:
     ws.write_config([ws.alpha_source(pattern="inbox/*.csv"), ws.beta_source()])
     first = ws.run()
     assert first.exit_code == 0
-    tables = [t.name for t in schema.all_tables() if t.name not in ("runs", "run_files")]
+    records = ("runs", "run_files", "run_outputs")  # what each run adds about itself
+    tables = [t.name for t in schema.all_tables() if t.name not in records]
     before = {t: ws.query(f"SELECT count(*) FROM {t}")[0][0] for t in tables}
     log_before = (ws.out / "rejection_log.csv").read_bytes()
-    candidates_before = (ws.out / "resubmission_candidates.json").read_bytes()
+    candidates_before = ws.candidates()
     second = ws.run()
     assert second.exit_code == 0
     assert "Nothing new" in second.stdout
     after = {t: ws.query(f"SELECT count(*) FROM {t}")[0][0] for t in tables}
     assert after == before
     assert (ws.out / "rejection_log.csv").read_bytes() == log_before
-    assert (ws.out / "resubmission_candidates.json").read_bytes() == candidates_before
+    # the same candidates, each naming the run that wrote it
+    candidates_after = ws.candidates()
+    (second_run,) = ws.query("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1")[0]
+    assert {c.pop("run_id") for c in candidates_after} == {second_run}
+    assert candidates_after == [
+        {k: v for k, v in c.items() if k != "run_id"} for c in candidates_before
+    ]
     runs = ws.query("SELECT status, files_skipped, rows_read FROM runs ORDER BY started_at")
     assert runs == [("ok", 0, 9), ("ok", 2, 0)]
 
@@ -273,6 +280,8 @@ def test_an_older_warehouse_is_named_as_such_when_read_and_updated_by_a_run(
         conn.execute("ALTER TABLE rejection_log DROP COLUMN recommended_fix")
         conn.execute("DROP TABLE claim_line_teeth")
         conn.execute("DROP TABLE claim_line_teeth__quarantine")
+        for table in ("run_outputs", "control_numbers", "outbound_interchanges"):  # 0006
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("DELETE FROM schema_migrations WHERE version >= 2")
     finally:
         conn.close()

@@ -49,34 +49,31 @@ def default_window(conn: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] |
 
 
 def build_snapshot(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Compute the default view and store it, tagged with ``run_id`` (one transaction)."""
+    """Compute the default view and store it, tagged with ``run_id``.
+
+    The caller owns the transaction: a run builds it in the commit that records its decisions,
+    so the view always agrees with them.
+    """
     window = default_window(conn)
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        conn.execute(f"DROP TABLE IF EXISTS {META}")
-        if window is not None:
-            start, end = window
-            # compute_kpis builds the cohort once (stored when worth it) and leaves kpi_claims
-            # (a view of it) and kpi_window as prepare() would make them for this window: the
-            # reports read those (building the cohort twice cost seconds)
-            store = _outcomes_joined(conn)
-            kpis = compute_kpis(
-                conn, start=start, end=end, keep=COHORT if store else None, whole=True
-            )
-            if not store:
-                conn.execute(f"DROP TABLE IF EXISTS {COHORT}")
-            for name in STORED:
-                conn.execute(f"CREATE OR REPLACE TABLE {report_table(name)} AS {REPORTS[name]}")
-            conn.execute(
-                f"CREATE TABLE {META} AS SELECT CAST(? AS VARCHAR) AS run_id,"
-                " CAST(? AS DATE) AS start_date, CAST(? AS DATE) AS end_date,"
-                " CAST(? AS VARCHAR) AS kpis",
-                [run_id, start, end, json.dumps(kpis)],
-            )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+    conn.execute(f"DROP TABLE IF EXISTS {META}")
+    if window is None:
+        return
+    start, end = window
+    # compute_kpis builds the cohort once (stored when worth it) and leaves kpi_claims (a view
+    # of it) and kpi_window as prepare() would make them for this window: the reports read
+    # those (building the cohort twice cost seconds)
+    store = _outcomes_joined(conn)
+    kpis = compute_kpis(conn, start=start, end=end, keep=COHORT if store else None, whole=True)
+    if not store:
+        conn.execute(f"DROP TABLE IF EXISTS {COHORT}")
+    for name in STORED:
+        conn.execute(f"CREATE OR REPLACE TABLE {report_table(name)} AS {REPORTS[name]}")
+    conn.execute(
+        f"CREATE TABLE {META} AS SELECT CAST(? AS VARCHAR) AS run_id,"
+        " CAST(? AS DATE) AS start_date, CAST(? AS DATE) AS end_date,"
+        " CAST(? AS VARCHAR) AS kpis",
+        [run_id, start, end, json.dumps(kpis)],
+    )
 
 
 def _outcomes_joined(conn: duckdb.DuckDBPyConnection) -> bool:

@@ -1,7 +1,8 @@
 """The run's outputs: candidates JSON, the append-only rejection log, and the metrics file.
 
-Whole files are written to a temporary file beside the target and renamed over it; the
-rejection log is only ever appended to, flushed and fsynced, with its header written once.
+Each is written into the run's staging folder and put in place once the run has committed
+(:mod:`claimflow.resubmit.publish`): whole files are renamed over their target; the rejection
+log is only ever appended to, flushed and fsynced, with its header written once.
 """
 
 from __future__ import annotations
@@ -9,9 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +52,13 @@ def write_json(target: Path, payload: Any) -> None:
         tmp.write_text(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
 
 
-def write_candidates(conn: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
+def write_candidates(conn: duckdb.DuckDBPyConnection, target: Path, *, run_id: str) -> int:
     """Write the resubmission candidates (every claim with no exclusion reason), in the order
-    of source system and claim id.
+    of source system and claim id, each naming the run that wrote it.
 
     The EMR candidates are written in :data:`DECISIONS`'s order, which is that one; with X12
     candidates beside them, the whole file is sorted.
     """
-    target = out_dir / CANDIDATES_FILE
     emr = f"""SELECT patient_control_number AS claim_id, member_id AS patient_id,
                      strftime(submission_date, '%Y-%m-%d') AS submitted_at, denial_reason,
                      classification, label, category, disposition,
@@ -72,30 +69,39 @@ def write_candidates(conn: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
     query = emr
     if x12_rows is not None:
         query = f"{emr} UNION ALL BY NAME SELECT * FROM cf_x12_candidates"
-    with atomic_path(target) as tmp:
-        if x12_rows:
-            query_in_order = f"SELECT * FROM ({query}) ORDER BY source_system, claim_id"
-        else:
-            query_in_order = query  # UNION ALL keeps the EMR candidates' order
-        _copy(conn, query_in_order, tmp, "FORMAT JSON, ARRAY true", {}, sort=bool(x12_rows))
+    if x12_rows:
+        query_in_order = f"SELECT * FROM ({query}) ORDER BY source_system, claim_id"
+    else:
+        query_in_order = query  # UNION ALL keeps the EMR candidates' order
+    with_run = f"SELECT *, CAST($run_id AS VARCHAR) AS run_id FROM ({query_in_order})"
+    _copy(
+        conn, with_run, target, "FORMAT JSON, ARRAY true", {"run_id": run_id}, sort=bool(x12_rows)
+    )
     row = conn.execute(f"SELECT count(*) FROM ({query})").fetchone()
     return int(row[0]) if row else 0
 
 
-def append_rejection_log(
-    conn: duckdb.DuckDBPyConnection, out_dir: Path, *, run_id: str, logged_at: dt.datetime
-) -> int:
+def stage_rejection_log(
+    conn: duckdb.DuckDBPyConnection,
+    staged: Path,
+    log_file: Path,
+    *,
+    run_id: str,
+    logged_at: dt.datetime,
+) -> tuple[int, int]:
     """Log every denied claim excluded for a reason a person must look at, once ever.
 
     The warehouse's ``rejection_log`` table remembers what was logged: the same decision
-    (claim, reason, classification, label) on the same claim is never logged twice. The lines
-    are in the order of source system, claim id, reason and label. When the run logs EMR lines
-    only, they are written straight from :data:`DECISIONS` (a filter of it, nothing joined),
-    whose order that is; with X12 lines beside them, the run's lines are read back from the
-    table and sorted, once the decisions are dropped (that sort gets their memory).
+    (claim, reason, classification, label) on the same claim is never logged twice. The run's
+    lines go to ``staged``, to be appended to ``log_file`` once the run commits: with the
+    header when the log is new or empty, else with the columns its header names. They are in
+    the order of source system, claim id, reason and label. When the run logs EMR lines only,
+    they are written straight from :data:`DECISIONS` (a filter of it, nothing joined), whose
+    order that is; with X12 lines beside them, the run's lines are read back from the table and
+    sorted, once the decisions are dropped (that sort gets their memory).
 
     Returns:
-        The number of lines appended.
+        The number of lines (0: nothing is staged), and ``log_file``'s size before them.
     """
     fixes = [
         str(r[0]) for r in conn.execute(f"SELECT fix FROM {EMR_FIXES} ORDER BY fix_id").fetchall()
@@ -126,41 +132,22 @@ def append_rejection_log(
     if x12_count:
         conn.execute(f"DROP TABLE {DECISIONS}")
     count += x12_count
+    size = log_file.stat().st_size if log_file.exists() else 0
     if count:
-        target = out_dir / REJECTION_LOG_FILE
-        target.parent.mkdir(parents=True, exist_ok=True)
-        needs_header = not target.exists() or target.stat().st_size == 0
-        columns = REJECTION_LOG_COLUMNS if needs_header else _existing_header(target)
+        header = size == 0
+        columns = REJECTION_LOG_COLUMNS if header else _existing_header(log_file)
         cols = ", ".join(_log_column(c) for c in columns)
-
-        def copy_to(path: Path, header: bool) -> None:
-            options = (
-                f"FORMAT CSV, HEADER {str(header).lower()}, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S'"
-            )
-            if not x12_count:  # in the decisions' order, which is the CSV's
-                _copy(conn, f"SELECT {cols} FROM ({emr_lines})", path, options, params, sort=False)
-                return
+        options = f"FORMAT CSV, HEADER {str(header).lower()}, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S'"
+        if not x12_count:  # in the decisions' order, which is the CSV's
+            _copy(conn, f"SELECT {cols} FROM ({emr_lines})", staged, options, params, sort=False)
+        else:
             lines = (
                 f"SELECT {cols} FROM rejection_log WHERE run_id = $run_id"
                 " ORDER BY source_system, patient_control_number, reason, label"
             )
-            _copy(conn, lines, path, options, {"run_id": run_id}, sort=True)
-
-        if needs_header:
-            # a new log is written whole beside its place and renamed into it: no copy of
-            # its lines (143 MB at 1,000,000 claims) through this process
-            with atomic_path(target) as new_log:
-                copy_to(new_log, header=True)
-        else:
-            with tempfile.TemporaryDirectory(prefix=".claimflow-", dir=target.parent) as scratch:
-                chunk = Path(scratch) / "rows.csv"
-                copy_to(chunk, header=False)
-                with target.open("ab") as log, chunk.open("rb") as rows:
-                    shutil.copyfileobj(rows, log, 8 << 20)
-                    log.flush()
-                    os.fsync(log.fileno())
+            _copy(conn, lines, staged, options, {"run_id": run_id}, sort=True)
     conn.execute(f"DROP TABLE IF EXISTS {DECISIONS}")
-    return count
+    return count, size
 
 
 def _staged_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int | None:

@@ -21,12 +21,12 @@ from typing import Any
 
 import duckdb
 
-from claimflow.atomic import atomic_path
 from claimflow.config import ResubmissionPolicy
 from claimflow.denials.cache import classify_inputs, input_key
 from claimflow.denials.classifier import Classification, DenialClassifier, DenialInput
 from claimflow.denials.outcome import NEVER_AUTO
 from claimflow.resubmit.fixes import NpiFinding, check_npis, provider_roles, recommend
+from claimflow.warehouse.control_numbers import take_control_number
 from claimflow.warehouse.sql import fetch_dicts, insert_rows
 
 EM_CODES = frozenset(f"992{n:02d}" for n in range(2, 16)) | frozenset(
@@ -414,12 +414,22 @@ def _claim_type(header: dict[str, Any]) -> str:
 def write_corrected_claims(
     conn: duckdb.DuckDBPyConnection,
     plans: list[Plan],
-    target: Path,
+    staged: Path,
     *,
+    published: Path,
     when: dt.datetime,
     policy: ResubmissionPolicy,
+    run_id: str,
 ) -> int:
-    """Write the corrected 837s (one interchange per claim type) atomically; return the count."""
+    """Write the corrected 837s (one interchange per claim type) to ``staged``.
+
+    Call inside the transaction that commits the run: each interchange takes its control
+    number from the counter of the policy's sender and receiver, and is recorded in
+    ``outbound_interchanges`` (to be published at ``published``).
+
+    Returns:
+        The claims written (0: no file is written).
+    """
     headers, lines, diagnoses = corrected_claim_rows(conn, plans)
     if not headers:
         return 0
@@ -434,13 +444,16 @@ def write_corrected_claims(
         conn, "SELECT * FROM claim_line_teeth WHERE list_contains(?, claim_id)", [ids]
     )
     chunks = []
-    number = 0
-    for claim_type in ("professional", "institutional", "dental"):
+    for claim_type, kind in (
+        ("professional", "837P"),
+        ("institutional", "837I"),
+        ("dental", "837D"),
+    ):
         # an EMR claim without a claim type (or with another one) goes out as professional
         chosen = [h for h in headers if _claim_type(h) == claim_type]
         if not chosen:
             continue
-        number += 1
+        number = take_control_number(conn, policy.submitter_id, policy.receiver_id)
         of_these = {h["claim_id"] for h in chosen}
         chunks.append(
             write_837(
@@ -457,6 +470,11 @@ def write_corrected_claims(
                 tooth_rows=[row for row in teeth if row["claim_id"] in of_these],
             )
         )
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(b"".join(chunks))
+        insert_rows(
+            conn,
+            "outbound_interchanges",
+            [(policy.submitter_id, policy.receiver_id, number, kind, len(chosen), run_id,
+              str(published), when)],
+        )  # fmt: skip
+    staged.write_bytes(b"".join(chunks))
     return len(headers)

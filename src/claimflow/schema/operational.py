@@ -99,7 +99,10 @@ RUNS = Table(
         Column("config_hash", C, "sha256 of the validated configuration"),
         Column("reference_date", D),
         Column(
-            "status", C, "running, ok, finished_with_warnings, finished_with_quarantine, failed"
+            "status",
+            C,
+            "running, ok, finished_with_warnings, finished_with_quarantine, or interrupted (the"
+            " process ended before the run committed; the next run marks it)",
         ),
         *_cols(INT, "files_seen", "files_loaded", "files_skipped", "files_failed"),
         *_cols(INT, "rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate"),
@@ -195,6 +198,58 @@ REJECTION_LOG = Table(
     doc="Append-only: each (claim, decision) logged once, ever.",
 )
 
+RUN_OUTPUTS = Table(
+    "run_outputs",
+    (
+        Column("run_id", C),
+        Column("name", C, "candidates, rejection_log, corrected_claims or metrics"),
+        Column("path", T, "where the file is published"),
+        Column(
+            "staged_path",
+            T,
+            "the file the run wrote before it committed; NULL: the run has none of this output,"
+            " and the previous run's file at `path` is removed",
+        ),
+        Column("size_bytes", INT, "of the staged file"),
+        Column("sha256", C, "of the staged file"),
+        Column(
+            "append_at",
+            INT,
+            "the rejection log's size before this run's lines: the log is cut back to it before"
+            " they are appended (NULL: the file replaces the one at `path`)",
+        ),
+        Column("published_at", TS, "NULL until the file is in place"),
+    ),
+    doc="Every output file of a run, recorded in the run's commit before the file is put in"
+    " place: a run killed between the two has its files put in place by the next run.",
+)
+
+CONTROL_NUMBERS = Table(
+    "control_numbers",
+    (
+        Column("sender_id", C, "ISA06"),
+        Column("receiver_id", C, "ISA08"),
+        Column("last_used", INT, "the last ISA13 (and GS06) given to an interchange between them"),
+    ),
+    doc="The interchange control number counter per sender and receiver: a number is given"
+    " once, in the commit of the run that writes the interchange, and never again.",
+)
+
+OUTBOUND_INTERCHANGES = Table(
+    "outbound_interchanges",
+    (
+        Column("sender_id", C, "ISA06"),
+        Column("receiver_id", C, "ISA08"),
+        Column("control_number", INT, "ISA13 = GS06"),
+        Column("transaction_set", C, "837P, 837I or 837D"),
+        Column("claims", INT),
+        Column("run_id", C, "the run that wrote it"),
+        Column("path", T, "the file it was written to"),
+        Column("created_at", TS),
+    ),
+    doc="Every interchange claimflow wrote, by control number: which run wrote it and where.",
+)
+
 OPERATIONAL_TABLES: tuple[Table, ...] = (
     SOURCE_FILES,
     BRONZE_EMR_ROWS,
@@ -206,4 +261,7 @@ OPERATIONAL_TABLES: tuple[Table, ...] = (
     DENIAL_TEXT_CLASSIFICATIONS,
     RESUBMISSIONS,
     REJECTION_LOG,
+    RUN_OUTPUTS,
+    CONTROL_NUMBERS,
+    OUTBOUND_INTERCHANGES,
 )

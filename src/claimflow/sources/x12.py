@@ -15,7 +15,6 @@ import multiprocessing
 import os
 import shutil
 import sys
-import tempfile
 import types
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -28,6 +27,7 @@ import pyarrow.parquet as pq
 from claimflow.errors import UnreadableFileError
 from claimflow.schema import SILVER_TABLES, Table
 from claimflow.sources import x12_fast as native
+from claimflow.sources.workers import die_with_parent, private_spool
 from claimflow.warehouse.arrow import rows_to_arrow
 from claimflow.warehouse.sql import sql_str
 from claimflow.x12 import ErrorLevel, ParseResult, X12Error, parse_file
@@ -256,7 +256,7 @@ class X12Prefetch:
         self.pool_min_bytes = pool_min_bytes
         self.queued_bytes = 0
         self.window = window
-        self.spool_dir = tempfile.mkdtemp(prefix="claimflow-x12-")
+        self.spool_dir = private_spool()
         self.queue: list[tuple[str, str, str]] = []
         self.running: dict[str, Future[SpooledParse]] = {}
 
@@ -269,7 +269,12 @@ class X12Prefetch:
             # spawn, not fork: the loader process holds DuckDB's and numpy's threads, and a
             # forked copy of a threaded process can crash (seen: a segfault in the child's GC)
             context = multiprocessing.get_context("spawn")
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self.pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=context,
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            )
         self._top_up()
 
     def _top_up(self) -> None:
