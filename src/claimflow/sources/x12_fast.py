@@ -5,7 +5,8 @@ ISA, checks the envelopes, places every segment with the loop-builder tables exp
 from the same compiled spec the Python builder walks, checks elements with the spec's rules,
 and extracts the rows into Arrow buffers. It never words an error: at the first
 thing the Python engine would report (an error or a warning) or anything outside its path
-(another transaction set or guide, non-ASCII bytes, a newline as terminator, ...) it gives up
+(another transaction set or guide, bytes outside ASCII, a control character inside a segment,
+a number longer than the engine takes, a newline as terminator, ...) it gives up
 and :func:`parse_fast` returns None, and the caller parses the file with the Python engine.
 So a file's rows, errors and quarantine never depend on whether the module was built.
 

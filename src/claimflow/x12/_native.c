@@ -5,8 +5,9 @@
  * spec-driven loop building and element checks, the same extraction) and writes the rows
  * straight into Arrow-layout column buffers. It never words an error: at the first thing the
  * Python engine would report (an error or a warning), or anything outside its path (another
- * transaction set, non-ASCII bytes, a newline terminator, ...), it stops and says why, and the
- * caller parses the file with the Python engine instead. The Python engine stays the reference;
+ * transaction set, non-ASCII bytes, a control character inside a segment, a newline
+ * terminator, ...), it stops and says why, and the caller parses the file with the Python
+ * engine instead. The Python engine stays the reference;
  * tests/sources/test_x12_fast.py holds this file to it row for row.
  *
  * The loop-builder tables (which slot a segment may fill from which loop, element rules) are
@@ -621,7 +622,11 @@ static int money(Row *r, int c, Str v, i128 *value, int *present) {
  * (Python's own correctly rounded, locale-independent conversion). Only the R form is taken. */
 static int quantity(Row *r, int c, Str v) {
     if (!v.len) { r->set[c] = 0; return 1; }
-    if (!is_decimal(v) || v.len > 63) return 0;
+    /* the engine takes at most 18 significant digits (extract.base.MAX_DIGITS); a value of
+     * more digits (even zeros that pad it) goes to the engine */
+    int digits = 0;
+    for (int i = 0; i < v.len; i++) digits += is_digit(v.p[i]);
+    if (!is_decimal(v) || digits > 18) return 0;
     char text[64];
     memcpy(text, v.p, (size_t)v.len);
     text[v.len] = 0;
@@ -1719,6 +1724,14 @@ static int segment(Parser *ps, Str text) {
     int n = 0, start = 0;
     char es = ps->es;
     for (int j = 0; j <= text.len; j++) {
+        if (j < text.len) {
+            unsigned char c = (unsigned char)text.p[j];
+            /* a control character: outside X12's character set (the engine reports it) unless
+             * it is the element separator, or a line break inside a segment (the engine drops
+             * it); bytes outside ASCII never get here (see feed) */
+            if ((c < 0x20 || c == 0x7f) && c != (unsigned char)es)
+                return bail(ps, "a control character inside a segment");
+        }
         if (j == text.len || text.p[j] == es) {
             if (n == MAXELS) return bail(ps, "a segment with too many elements");
             els[n].p = text.p + start;
