@@ -57,3 +57,73 @@ def test_parse_writes_one_file_per_table(tmp_path: Path) -> None:
     assert nd.exit_code == 0
     lines = (tmp_path / "nd" / "adjudication.ndjson").read_text().splitlines()
     assert len(lines) == 3 and json.loads(lines[0])["patient_control_number"] == "PRECERTIFICATION"
+
+
+# ------------------------------------------------------------------ bytes outside X12 (issue 23)
+
+SMALL_835 = (REPO / "tests" / "data" / "x12" / "valid" / "835_small.x12").read_bytes()
+
+
+def test_a_latin1_byte_is_reported_with_its_coordinates(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.835"
+    path.write_bytes(SMALL_835.replace(b"N1*PR*ACME HEALTH", b"N1*PR*SEGUROS M\xc9DICOS"))
+    checked = cli("x12", "validate", str(path), "--json")
+    assert checked.exit_code == 3, checked.stderr
+    (error,) = [json.loads(line) for line in checked.stdout.splitlines() if line.strip()]
+    assert (error["code"], error["segment_id"], error["loop_id"]) == (
+        "element_invalid_character",
+        "N1",
+        "1000A",
+    )
+    assert (error["segment_position"], error["element_position"]) == (5, 2)
+    assert error["element_error_code"] == "6" and "SEGUROS M\\xc9DICOS" in error["message"]
+    table = cli("x12", "validate", str(path))
+    assert table.exit_code == 3 and "1 error(s)" in table.stdout
+    parsed = cli("x12", "parse", str(path), "--out", str(tmp_path / "out"))
+    assert parsed.exit_code == 3
+    message = parsed.stderr.replace("\n", " ")
+    assert f"{path}: N102 holds 'SEGUROS M\\xc9DICOS'" in message
+    assert "segment 5 N1, loop 1000A, element 02" in message
+    conn = duckdb.connect()
+    names = conn.execute(f"SELECT payer_name FROM '{tmp_path / 'out' / 'payments.parquet'}'")
+    assert names.fetchall() == [("SEGUROS M\\xc9DICOS",)]
+    claims = conn.execute(f"SELECT count(*) FROM '{tmp_path / 'out' / 'adjudication.parquet'}'")
+    assert claims.fetchone() == (3,)
+
+
+def test_a_million_digit_amount_is_reported_not_raised(tmp_path: Path) -> None:
+    path = tmp_path / "amt.835"
+    path.write_bytes(SMALL_835.replace(b"AMT*B6*80.00", b"AMT*B6*" + b"9" * 1_000_000))
+    checked = cli("x12", "validate", str(path), "--json")
+    assert checked.exit_code == 3, checked.stderr
+    (error,) = [json.loads(line) for line in checked.stdout.splitlines() if line.strip()]
+    assert (error["segment_id"], error["element_position"], error["element_error_code"]) == (
+        "AMT",
+        2,
+        "5",
+    )
+    assert len(checked.stdout) < 2_000  # the value is not printed whole
+    parsed = cli("x12", "parse", str(path), "--out", str(tmp_path / "out"))
+    assert parsed.exit_code == 3 and "Traceback" not in parsed.stderr
+    assert "segment 17 AMT, loop 2110, element 02" in parsed.stderr.replace("\n", " ")
+
+
+def test_values_that_look_like_markup_are_printed_as_they_are(tmp_path: Path) -> None:
+    path = tmp_path / "markup.835"
+    path.write_bytes(SMALL_835.replace(b"CLP*PCN001*1*", b"CLP*PCN001*[/bold]*"))
+    for args in (("validate", str(path)), ("validate", str(path), "--json")):
+        checked = cli("x12", *args)
+        assert checked.exit_code == 3, checked.stderr
+        assert "[/bold]" in checked.stdout
+    parsed = cli("x12", "parse", str(path), "--out", str(tmp_path / "[red]out"))
+    assert parsed.exit_code == 3 and "[red]out" in parsed.stdout
+
+
+def test_an_unreadable_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "nothing.x12"
+    path.write_bytes(b"\x00\xff not X12 at all \xc9")
+    parsed = cli("x12", "parse", str(path), "--out", str(tmp_path / "out"))
+    assert parsed.exit_code == 1
+    assert str(path) in parsed.stderr.replace("\n", "") and "not readable as X12" in parsed.stderr
+    checked = cli("x12", "validate", str(path))
+    assert checked.exit_code == 3 and "0 transaction set(s)" in checked.stdout
