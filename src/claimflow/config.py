@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import hashlib
 import json
@@ -44,6 +45,20 @@ class CsvOptions(_Frozen):
     escape: str = Field('"', description="escape character inside quotes")
     header: bool = Field(True, description="first line names the columns")
 
+    @model_validator(mode="after")
+    def _splittable(self) -> CsvOptions:
+        if len(self.delimiter) != 1 and self.delimiter != "\\t":
+            raise ValueError("csv.delimiter must be one character")
+        for name in ("quote", "escape"):
+            if len(getattr(self, name)) > 1:
+                raise ValueError(f"csv.{name} must be one character")
+        used = {"delimiter": self.delimiter, "quote": self.quote}
+        if any(c in "\r\n" for c in used.values() if c):
+            raise ValueError("csv.delimiter and csv.quote cannot be a line break")
+        if self.delimiter == self.quote:
+            raise ValueError(f"csv.delimiter and csv.quote are both {self.quote!r}")
+        return self
+
 
 class SourceDefinition(_Frozen):
     """One EMR export layout: where its files are and how they map to the canonical model."""
@@ -51,7 +66,10 @@ class SourceDefinition(_Frozen):
     name: str = Field(description="unique name of this source definition")
     source_system: str = Field(description="value of `source_system` on every row it loads")
     format: Literal["csv", "json", "ndjson", "parquet", "x12"]
-    pattern: str = Field(description="glob of the files, relative to the config file")
+    pattern: str = Field(
+        min_length=1,
+        description="glob of the files, relative to the config file's folder unless absolute",
+    )
     encoding: str = Field("utf-8", description="text encoding (csv/json)")
     csv: CsvOptions = CsvOptions()
     columns: dict[str, str] = Field(
@@ -68,6 +86,20 @@ class SourceDefinition(_Frozen):
     )
     null_tokens: tuple[str, ...] = DEFAULT_NULL_TOKENS
     date_formats: tuple[str, ...] = DEFAULT_DATE_FORMATS
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str) -> str:
+        try:
+            text = getattr(codecs.lookup(encoding), "_is_text_encoding", True)
+        except LookupError:
+            text = False
+        if not text:
+            raise ValueError(
+                f"unknown text encoding {encoding!r}; use a Python codec name such as utf-8,"
+                " latin-1, cp1252 or utf-16"
+            )
+        return encoding
 
     @field_validator("columns")
     @classmethod
@@ -100,8 +132,6 @@ class SourceDefinition(_Frozen):
                     raise ValueError(
                         f"value_maps.claim_status maps to {bad}; allowed: {list(CLAIM_STATUSES)}"
                     )
-        if len(self.csv.delimiter) != 1 and self.csv.delimiter != "\\t":
-            raise ValueError("csv.delimiter must be one character")
         return self
 
     @property
@@ -172,6 +202,11 @@ class Settings(_Frozen):
     )
     base_dir: Path = Field(Path("."), description="directory source patterns are relative to")
 
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _none_is_empty(cls, sources: object) -> object:
+        return () if sources is None else sources  # `sources:` with nothing under it
+
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
         names = [s.name for s in self.sources]
@@ -208,9 +243,18 @@ def load_settings(path: str | Path) -> Settings:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        at = exc.start + (3 if data.startswith(codecs.BOM_UTF8) else 0)
+        line = data.count(b"\n", 0, at) + 1
+        raise ConfigError(
+            f"{path}: not UTF-8: byte 0x{data[at]:02x} at byte offset {at} (line {line}) is"
+            " not valid UTF-8; a configuration file must be UTF-8 (save it as UTF-8)"
+        ) from None
     try:
         raw: Any = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:

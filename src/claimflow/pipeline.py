@@ -19,7 +19,7 @@ from claimflow.config import Settings, SourceDefinition
 from claimflow.denials.cache import classify_denial_texts
 from claimflow.denials.model import classifier_with_model
 from claimflow.denials.reference import ensure_reference
-from claimflow.errors import SourceError, WarehouseError
+from claimflow.errors import ConfigError, SourceError, WarehouseError
 from claimflow.ingest.counts import FileCounts
 from claimflow.ingest.emr import load_staged, prepare_parts
 from claimflow.marts.sla import notify, refresh_alerts
@@ -178,13 +178,40 @@ def new_run_id(now: dt.datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
 
 
-def discover(settings: Settings) -> list[tuple[SourceDefinition, Path]]:
-    """The files each source's pattern matches, sorted, in source order."""
-    found = []
+def discover(
+    settings: Settings, warn: Callable[[str], None] | None = None
+) -> list[tuple[SourceDefinition, Path]]:
+    """The files each source's pattern matches, sorted, in source order.
+
+    A pattern is relative to the configuration's folder unless it is absolute (``~`` is the
+    user's home). A configuration without sources, and a source whose pattern matches no
+    file, are told to ``warn`` (the run then ends ``finished_with_warnings``).
+
+    Raises:
+        ConfigError: A pattern cannot be used as a glob, or its folder cannot be read.
+    """
+    say = warn or (lambda _message: None)
+    if not settings.sources:
+        say(
+            "the configuration defines no sources, so nothing was read: add one under"
+            " `sources:` (see configs/claimflow.example.yaml)"
+        )
+    found: list[tuple[SourceDefinition, Path]] = []
     for definition in settings.sources:
-        for path in sorted(settings.base_dir.glob(definition.pattern)):
-            if path.is_file():
-                found.append((definition, path))
+        pattern = os.path.expanduser(definition.pattern)
+        anchor = Path(pattern).anchor  # pathlib globs only relative patterns
+        base = Path(anchor) if anchor else settings.base_dir
+        try:
+            paths = sorted(p for p in base.glob(pattern[len(anchor) :]) if p.is_file())
+        except (ValueError, NotImplementedError, OSError) as exc:
+            raise ConfigError(
+                f"source {definition.name}: pattern {definition.pattern!r} cannot be used: {exc}"
+                " (a pattern is a glob: *, ?, [abc], and ** as a whole folder name)"
+            ) from None
+        if not paths:
+            where = "" if anchor else f" (relative to {settings.base_dir})"
+            say(f"source {definition.name}: pattern {definition.pattern} matched no file{where}")
+        found.extend((definition, path) for path in paths)
     return found
 
 
@@ -464,7 +491,7 @@ def run(
         notify_progress(message)
 
     # before the run row: a configuration that cannot be followed leaves no run behind
-    jobs = discover(settings) if ingest else []
+    jobs = discover(settings, report.warn) if ingest else []
     conn = open_warehouse(warehouse)
     try:
         ensure_reference(conn)
