@@ -353,7 +353,7 @@ def dashboard(
 
     Ctrl-C, SIGTERM or SIGHUP stops it together with its Streamlit server.
     """
-    from claimflow.dashboard.serve import run_child
+    from claimflow.dashboard.serve import run_child, streamlit_command
 
     if not warehouse.exists():
         raise _fail(f"{warehouse}: no warehouse here (run `claimflow run` first)")
@@ -363,12 +363,7 @@ def dashboard(
         "CLAIMFLOW_ROLE": role,
         "CLAIMFLOW_PHI_ROLES": phi_roles,
     }
-    app_path = Path(__file__).parent / "dashboard" / "app.py"
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(app_path),
-        "--server.headless", "true", "--server.port", str(port), "--server.address", host,
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+    command = streamlit_command(host, port)  # served mode: the viewer's toolbar only
     out.print(f"claimflow dashboard on http://{host}:{port} (Ctrl-C to stop)")
     # Streamlit stops with us: SIGTERM/SIGINT/SIGHUP are passed on to it, and it is waited for
     raise typer.Exit(run_child(command, env))

@@ -59,6 +59,7 @@ _ALLOWED = Term("Allowed", "money")
 _PROVIDER = Term("Billing provider (NPI)")
 _WEEK = Term("Week", "date")
 _FREQUENCY = Term("Frequency code")
+_KIND = Term("Kind", "enum")
 
 TERMS: dict[str, Term] = {
     # the claims
@@ -161,7 +162,12 @@ TERMS: dict[str, Term] = {
     "recovered_amount": Term("Recovered", "money"),
     "outcome": Term("Outcome", "enum"),
     "answered_on": Term("Answered on", "date"),
-    # the rejection log and SLA alerts
+    "trigger": Term("Trigger", "enum"),
+    # the rejection log, SLA alerts, what matched nothing
+    "reason": Term("Reason", "enum"),
+    "kind": _KIND,
+    "left_kind": _KIND,
+    "left_id": Term("835 or acknowledgment ID"),
     "disposition": Term("Disposition", "enum"),
     "classification": Term("Classification", "enum"),
     "confidence": Term("Confidence", "rate"),

@@ -1,11 +1,14 @@
-"""The dashboard in a real headless Chromium: every page loads, shows the warehouse's numbers,
-and never a traceback. Screenshots go to the test's temporary folder (and, with
+"""The dashboard as ``claimflow dashboard`` serves it, in a real headless Chromium: every page
+loads at its own URL, shows the warehouse's numbers under human labels, and never a traceback;
+no developer tool is offered. Screenshots go to the test's temporary folder (and, with
 CLAIMFLOW_SCREENSHOTS=DIR, to DIR: that is how docs/screenshots is refreshed)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -16,10 +19,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from claimflow.dashboard import PAGES
+from claimflow.dashboard.pages import REGISTRY, url_path
 from tests.conftest import REPO, Workspace
 from tests.resubmit.test_x12_resubmission import _submit_837
 
@@ -60,31 +64,33 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     ])  # fmt: skip
     assert ws.run(reference_date="2025-03-10").exit_code == 0
     port = _free_port()
-    env = {**os.environ, "CLAIMFLOW_WAREHOUSE": str(ws.warehouse), "CLAIMFLOW_ROLE": "analyst"}
-    app = REPO / "src" / "claimflow" / "dashboard" / "app.py"
+    # as a user starts it: `claimflow dashboard` (served mode), in a process group of its own
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "claimflow", "dashboard", "--warehouse", str(ws.warehouse),
+         "--port", str(port), "--role", "analyst"],
+        env={**os.environ, "HOME": str(ws.root)},  # no ~/.streamlit of the developer's
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the dashboard did not start within 90 s")
+        yield url, ws.warehouse
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)  # claimflow passes it on to Streamlit
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the dashboard did not start within 90 s")
-    yield url, ws.warehouse
-    proc.terminate()
-    proc.wait(timeout=20)
-    if proc.stdout:
-        proc.stdout.close()
+            proc.wait(timeout=30)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_path: Path) -> None:
@@ -109,14 +115,15 @@ def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        texts = {}
-        for name in PAGES:
-            page.goto(f"{url}/?page={name.replace(' ', '+')}")
+        texts, headers = {}, {}
+        for entry in REGISTRY:  # each page at its own URL
+            name = entry.title
+            page.goto(f"{url}/{url_path(entry)}")
             page.get_by_role("heading", name=name, exact=False).first.wait_for(timeout=60000)
             page.wait_for_function(DONE, timeout=60000)
             page.wait_for_timeout(500)
             text = page.inner_text("body")
-            assert "Traceback" not in text, name
+            assert "Traceback" not in text and "Page not found" not in text, name
             assert page.locator("[data-testid='stException']").count() == 0, name
             texts[name] = text
             for folder in shots:
@@ -124,10 +131,11 @@ def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_
                 page.screenshot(
                     path=str(folder / f"{name.lower().replace(' ', '_')}.png"), full_page=True
                 )
+            headers[name] = [_headers(table) for table in page.get_by_test_id("stDataFrame").all()]
         browser.close()
     assert claims and f"Claims submitted\n\n{claims[0]}" in texts["Overview"]
     assert exceptions and f"Exceptions for a person\n\n{exceptions[0]}" in texts["Rejection log"]
-    assert "coding" in texts["Denials"]  # the 835's CO-4 denial
+    assert "Coding" in texts["Denials"]  # the 835's CO-4 denial, its category in words
     assert run_id in texts["Runs"]
     assert groups and f"{groups[0]:,} day × payer × provider × source rows" in texts["Overview"]
     assert "Final denial write-offs" in texts["Overview"]
@@ -136,6 +144,79 @@ def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_
     assert "Back-test on past weeks" in texts["Cash forecast"]
     # patient ids are masked for an analyst
     assert "P001" not in "".join(texts.values())
+    # every table has headers in words: no column name (snake_case), no index column (an
+    # index shows as a first header with no text)
+    assert set(headers) == set(PAGES) and all(headers.values())  # a table on every page
+    for name, tables in headers.items():
+        for columns in tables:
+            assert columns and "" not in columns, (name, columns)
+            assert not [c for c in columns if "_" in c or c != c.strip()], (name, columns)
+
+
+def test_a_table_reads_in_words_with_no_index_column(served: tuple[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, _ = served
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/denials")
+        page.get_by_role("heading", name="Denials").first.wait_for(timeout=60000)
+        page.wait_for_function(DONE, timeout=60000)
+        table = page.get_by_test_id("stDataFrame").first  # denials by category
+        assert _headers(table) == ["Category", "Claims", "Denied amount"]
+        rows = table.locator("tbody [role=row]")
+        first_cells = [rows.nth(i).locator("[role=gridcell]").first.inner_text()
+                       for i in range(rows.count())]  # fmt: skip
+        assert "Coding" in first_cells and "coding" not in first_cells  # a category in words
+        browser.close()
+
+
+def test_no_developer_tool_is_offered(served: tuple[str, Path]) -> None:
+    """Streamlit's toolbar in served mode: no Deploy button, no Rerun or Clear cache in its
+    menu (on a developer's `streamlit run` both are there: the same selectors find them)."""
+    from playwright.sync_api import sync_playwright
+
+    url, _ = served
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/runs")
+        page.get_by_role("heading", name="Runs").first.wait_for(timeout=60000)
+        page.wait_for_function(DONE, timeout=60000)
+        assert page.get_by_test_id("stAppDeployButton").count() == 0
+        assert page.get_by_role("button", name="Deploy").count() == 0
+        page.get_by_test_id("stMainMenu").click()
+        menu = page.get_by_test_id("stMainMenuPopover")
+        menu.wait_for(timeout=10000)
+        items = menu.inner_text()
+        assert "Print" in items  # the viewer's options stay
+        assert "Rerun" not in items and "Clear cache" not in items
+        browser.close()
+
+
+def test_a_link_of_the_single_page_dashboard_still_opens_its_page(
+    served: tuple[str, Path],
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, _ = served
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/?page=Cash+forecast")
+        page.get_by_role("heading", name="Cash forecast").first.wait_for(timeout=60000)
+        page.wait_for_function(DONE, timeout=60000)
+        assert page.url == f"{url}/cash-forecast"
+        browser.close()
+
+
+def _headers(table: Locator) -> list[str]:
+    """The column headers of a table (``st.dataframe``) as its grid lists them for screen
+    readers: the grid draws on a canvas, and lists a table's cells once it is in view."""
+    table.scroll_into_view_if_needed()
+    table.locator("[role=columnheader]").first.wait_for(state="attached", timeout=10000)
+    return table.locator("[role=columnheader]").all_inner_texts()
 
 
 def _choose(page: Page, box: str, option: str) -> str:
@@ -187,7 +268,7 @@ def test_a_figure_and_a_row_of_a_table_open_the_rows_behind_them(
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/?page=Overview")
+        page.goto(url)
         page.get_by_role("heading", name="Overview").first.wait_for(timeout=60000)
         caption = _choose(page, "Rows behind a figure", "Claims submitted")
         assert f"Rows behind Claims submitted: {claims[0]:,} rows" in caption
@@ -197,10 +278,10 @@ def test_a_figure_and_a_row_of_a_table_open_the_rows_behind_them(
         exported = Path(download.value.path()).read_text("utf-8").splitlines()
         assert len(exported) == claims[0] + 1 and exported[0].startswith("claim_id,")
         page.screenshot(path=str(tmp_path / "overview_rows_behind.png"))
-        page.goto(f"{url}/?page=Denials")
+        page.goto(f"{url}/denials")
         page.get_by_role("heading", name="Denials").first.wait_for(timeout=60000)
-        caption = _choose(page, "Rows behind a row of this table", "coding")
-        assert f"Rows behind coding: {coding[0]:,} row" in caption
+        caption = _choose(page, "Rows behind a row of this table", "Coding")
+        assert f"Rows behind Coding: {coding[0]:,} row" in caption
         text = page.inner_text("body")
         assert "Traceback" not in text and "P001" not in text
         browser.close()

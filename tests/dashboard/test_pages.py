@@ -10,13 +10,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from claimflow.dashboard import PAGES
-from tests.conftest import REPO
+from claimflow.dashboard.serve import SCRIPT
 from tests.marts.conftest import build_outcomes
 
-APP = str(REPO / "src" / "claimflow" / "dashboard" / "app.py")
+APP = str(SCRIPT)
 
 
 def _page(name: str) -> AppTest:
+    """The page titled ``name``, opened as a link of the single-page dashboard would
+    (``?page=``): AppTest can switch only to pages that are files."""
     at = AppTest.from_file(APP, default_timeout=180)
     at.query_params["page"] = name
     return at.run()
@@ -40,14 +42,14 @@ def test_every_page_runs_on_the_outcomes_world(world: Path) -> None:
             captions = [c.value for c in at.caption]
     overview = metrics["Overview"]
     # the filter window is the submissions' (10 Jan - 1 Apr): C5 500 + C6 600 written off
-    assert overview["Final denial write-offs"] == "1,100.00"
+    assert overview["Final denial write-offs"] == "$1,100"
     assert overview["Resubmission success rate"] == "50.0%"  # C4 paid, C6 denied again
     # February and March have no three months of submissions before them: no HFMA month
     assert overview["Initial denial rate, HFMA 3-month"] == "—"
     assert "10 day × payer × provider × source rows (filters apply)" in captions
     worklist = metrics["Worklist"]
     assert worklist["Answered by the payer"] == "2 of 3"
-    assert worklist["Recovered"] == "300.00"
+    assert worklist["Recovered"] == "$300"
     # 13 back-test weeks: Σ|error| ÷ Σ actual, with the forecast of each week worked out in
     # test_outcomes for two of them; here only that the figure is shown as a percentage
     assert metrics["Cash forecast"]["Back-test error (Σ|forecast − actual| ÷ Σ actual)"].endswith(
@@ -71,22 +73,22 @@ def test_provider_and_source_filters_reach_every_figure(world: Path) -> None:
     tiles = {m.label: m.value for m in at.metric}
     # N2's claims: C4 400, C5 500, C7 700, C8 800, C4R 400 (worked out in tests/marts/test_daily)
     assert tiles["Claims submitted"] == "5"
-    assert tiles["Billed"] == "2,800.00"
-    assert tiles["Paid"] == "940.00"  # C8 640 + C4R 300
+    assert tiles["Billed"] == "$2,800"
+    assert tiles["Paid"] == "$940"  # C8 640 + C4R 300
     assert tiles["Initial denial rate"] == "40.0%"  # C4 and C5
-    assert tiles["Final denial write-offs"] == "500.00"  # C5 (C6 is N1's)
+    assert tiles["Final denial write-offs"] == "$500"  # C5 (C6 is N1's)
     assert tiles["Resubmission success rate"] == "100.0%"  # C4 paid; C7 pending
     # the 835 lines are on payments of 7 April (RL8) and 5 May (RL10): none in the window
     assert tiles["835 auto-posting rate"] == "—"
     # the window is 10 Jan - 1 Apr (the submissions'): A/R as of 1 Apr is every N2 claim's
     # charge, C4 and C5 denied, C7 unanswered, C8 and C4R settled only on 7 and 10 April
-    assert tiles["A/R"] == "2,800.00"
+    assert tiles["A/R"] == "$2,800"
     captions = [c.value for c in at.caption]
     # C4, C5, C4R (3 days, N2/ch) and C7 + C8 (10 Mar, N2/ch2)
     assert "4 day × payer × provider × source rows (filters apply)" in captions
     both = {**provider, "Source system": "ch"}
     tiles = {m.label: m.value for m in _filtered("Overview", **both).metric}
-    assert (tiles["Claims submitted"], tiles["Billed"]) == ("3", "1,300.00")  # C4, C5, C4R
+    assert (tiles["Claims submitted"], tiles["Billed"]) == ("3", "$1,300")  # C4, C5, C4R
     # the rejection log holds C5 (N2), C6 and C9 (N1)
     log = _filtered("Rejection log", **provider)
     assert {m.label: m.value for m in log.metric}["Exceptions for a person"] == "1"

@@ -26,13 +26,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Caption, Dataframe
 
+from claimflow.dashboard.serve import SCRIPT
 from claimflow.marts import snapshot
 from claimflow.schema import ACK_999
 from claimflow.warehouse.matching import match_claims
-from tests.conftest import REPO
 from tests.marts.conftest import _put, build_outcomes
 
-APP = str(REPO / "src" / "claimflow" / "dashboard" / "app.py")
+APP = str(SCRIPT)
 
 
 def _world(path: Path, *, stored: bool) -> Path:
@@ -174,16 +174,16 @@ BY_HAND: dict[str, set[str]] = {
 
 # aggregates shown beside the count, worked out by hand
 SUMS = {
-    "Billed": "Σ total_charge: 5,900.00",  # 100 + 200 + … + 1000, C4R 400 included
-    "Paid": "Σ paid_amount: 2,210.00",  # 80 + 150 + 240 + 640 + 300 + 800
+    "Billed": "Σ total charge: $5,900",  # 100 + 200 + … + 1000, C4R 400 included
+    "Paid": "Σ paid: $2,210",  # 80 + 150 + 240 + 640 + 300 + 800
     "999 rejection rate: claims of rejected transaction sets (numerator)": "transaction sets: 1",
     "999 rejection rate: claims of transaction sets with a 999 (denominator)": (
         "transaction sets: 3"  # GS 1, 3 and 5
     ),
-    "A/R: open claims": "Σ balance: 5,300.00",  # 400 + 500 + 600 + 700 + 800 + 400 + 900 + 1000
-    "A/R 0–30 days: open claims of that age": "Σ balance: 3,800.00",
-    "Final denial write-offs": "Σ written off: 1,100.00",
-    "Resubmission success rate: paid (numerator)": "Σ recovered: 300.00",
+    "A/R: open claims": "Σ balance: $5,300",  # 400 + 500 + 600 + 700 + 800 + 400 + 900 + 1000
+    "A/R 0–30 days: open claims of that age": "Σ balance: $3,800",
+    "Final denial write-offs": "Σ written off: $1,100",
+    "Resubmission success rate: paid (numerator)": "Σ recovered: $300",
 }
 
 
@@ -191,7 +191,7 @@ def test_the_rows_behind_each_kpi_tile_are_the_claims_counted_by_hand(world: Pat
     at = _page("Overview")
     assert not at.exception, [e.value for e in at.exception]
     tiles = {m.label: m.value for m in at.metric}
-    assert tiles["A/R"] == "5,300.00"  # the tile the A/R rows add up to
+    assert tiles["A/R"] == "$5,300"  # the tile the A/R rows add up to
     assert tiles["999 rejection rate"] == "33.3%"  # 1 of 3 transaction sets
     options = at.selectbox(key="figure").options
     # every tile has rows behind it
@@ -224,7 +224,7 @@ def test_the_rows_behind_follow_the_filters(world: Path) -> None:
     _, _, rows = _behind(at, "figure", "Initial denial rate: initially denied (numerator)")
     assert _ids(rows) == {"C4", "C5"}
     _, caption, rows = _behind(at, "figure", "A/R: open claims")
-    assert _ids(rows) == {"C4", "C5", "C7", "C8", "C4R"} and "Σ balance: 2,800.00" in caption
+    assert _ids(rows) == {"C4", "C5", "C7", "C8", "C4R"} and "Σ balance: $2,800" in caption
     # a window to the end of May takes in the 835 lines of 7 April (RL8, REF*6R: posted without
     # review) and 5 May (RL10, matched to no claim line, so no provider: not N2's)
     at = _page("Overview", **{"Submitted between": (dt.date(2025, 1, 10), dt.date(2025, 5, 31))})
@@ -268,11 +268,11 @@ def test_a_row_of_each_table_of_aggregates_leads_to_its_rows(world: Path) -> Non
     at = _page("Denials")
     # authorization: C4's and C9's CO-197 (400 + 900); missing information: C6's two CO-16
     count, caption, lines = _behind(
-        at, "drill_category", _row(at, "drill_category", "authorization")
+        at, "drill_category", _row(at, "drill_category", "Authorization")
     )
-    assert (count, _ids(lines)) == (2, {"C4", "C9"}) and "Σ denied: 1,300.00" in caption
+    assert (count, _ids(lines)) == (2, {"C4", "C9"}) and "Σ denied: $1,300" in caption
     count, caption, lines = _behind(
-        at, "drill_category", _row(at, "drill_category", "missing_information")
+        at, "drill_category", _row(at, "drill_category", "Missing information")
     )
     assert (count, _ids(lines)) == (2, {"C6"}) and "claims: 1" in caption
     count, _, lines = _behind(at, "drill_carc", _row(at, "drill_carc", "CO-29"))
@@ -288,7 +288,7 @@ def test_a_row_of_each_table_of_aggregates_leads_to_its_rows(world: Path) -> Non
     at = _page("Worklist")
     count, _, rows = _behind(at, "outcome_figure", "Answered by the payer")
     assert (count, _ids(rows)) == (2, {"C4", "C6"})
-    count, _, rows = _behind(at, "drill_outcomes", _row(at, "drill_outcomes", "coding"))
+    count, _, rows = _behind(at, "drill_outcomes", _row(at, "drill_outcomes", "Coding"))
     assert (count, _ids(rows)) == (1, {"C7"})  # C7's 277CA rejection, resubmitted as coding
 
     at = _page("Reconciliation")

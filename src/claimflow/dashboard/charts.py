@@ -1,0 +1,77 @@
+"""Chart conventions: Plotly graph objects (a tenth of the time of plotly.express for the same
+figure), human labels on axes, legends and hover labels, values formatted by their kind
+(:func:`.format.axis`), a legend only when there is more than one series (below the plot, so a
+chart in a half-width column keeps its width), the full width of its column."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from claimflow import display
+from claimflow.dashboard.format import axis
+
+LEGEND_BELOW: dict[str, Any] = {"orientation": "h", "x": 0, "y": -0.25}
+"""Where a legend goes when the series need room (below the plot, left-aligned)."""
+
+
+def categories(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The values of ``column`` as a chart's axis shows them (identifiers as words)."""
+    if display.term(column).kind == "enum":
+        return frame[column].map(lambda v: display.enum(v) if isinstance(v, str) else v)
+    return frame[column]
+
+
+def chart(
+    kind: Literal["line", "bar", "area"],
+    frame: pd.DataFrame,
+    x: str,
+    y: str | list[str],
+    title: str,
+    *,
+    hover: str = "",
+    y_title: str = "",
+    report: str | None = None,
+) -> None:
+    """A line, bar or stacked-area chart of ``frame``: one series per column of ``y`` named by
+    its label; ``hover`` a column shown beside each bar; ``y_title`` the value axis's title
+    when there are several series (one series: its label)."""
+    columns = [y] if isinstance(y, str) else y
+    xs = categories(frame, x)
+    traces: list[Any] = []
+    for column in columns:
+        name = display.label(column, report)
+        if kind == "bar":
+            text = (
+                frame[hover].map(
+                    lambda v: f"{display.label(hover, report)}: {display.show(hover, v)}"
+                )
+                if hover
+                else None
+            )
+            traces.append(go.Bar(x=xs, y=frame[column], name=name, hovertext=text))
+        else:
+            stack = "all" if kind == "area" else None
+            traces.append(
+                go.Scatter(x=xs, y=frame[column], name=name, mode="lines", stackgroup=stack)
+            )
+    figure = go.Figure(data=traces)
+    value_axis = axis(columns[0], report)
+    if len(columns) > 1:
+        value_axis["title"] = y_title
+    figure.update_layout(
+        title=title,
+        xaxis=axis(x, report),
+        yaxis=value_axis,
+        showlegend=len(columns) > 1,
+        legend=LEGEND_BELOW,
+    )
+    plot(figure)
+
+
+def plot(figure: go.Figure) -> None:
+    """Show a figure across the page."""
+    st.plotly_chart(figure, width="stretch")

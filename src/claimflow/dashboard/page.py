@@ -1,0 +1,27 @@
+"""What a page of the dashboard declares: its title, icon, URL path and how it renders.
+
+Each module of :mod:`claimflow.dashboard.pages` defines one ``PAGE``; the registry
+(:data:`claimflow.dashboard.pages.REGISTRY`) lists them in sidebar order and the app turns each
+into an ``st.Page`` of ``st.navigation``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from claimflow.dashboard.data import View
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page: ``title`` (the sidebar's label, the browser tab's title, what ``?page=`` names),
+    ``icon`` (an emoji or ``:material/name:``), ``slug`` (its URL path: ``/slug``), ``summary``
+    (the sidebar's tooltip: what the page shows) and ``render`` (draws it for the script run's
+    view of the warehouse)."""
+
+    title: str
+    icon: str
+    slug: str
+    summary: str
+    render: Callable[[View], None]

@@ -1,0 +1,43 @@
+"""Data quality: the rows quarantined by rule and file, and the files that failed."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from claimflow.dashboard.data import View, report
+from claimflow.dashboard.format import dataframe
+from claimflow.dashboard.page import Page
+from claimflow.dashboard.rows import Rows, drill, grouped, rows_behind
+
+QUARANTINE = Rows(
+    "SELECT q.*, f.path AS file FROM claims_header__quarantine AS q"
+    " LEFT JOIN source_files AS f ON f.file_id = q.source_file_id",
+    scope="warehouse",
+    order="file, source_row_number",
+)
+
+FAILED = Rows(
+    "SELECT path, kind, source_system, message FROM source_files WHERE status = 'failed'",
+    scope="warehouse",
+    order="path",
+)
+
+
+def render(view: View) -> None:
+    st.header("Data quality")
+    quarantine = report(view, "quarantine_by_rule")
+    dataframe(quarantine, "quarantine_by_rule")
+    keys = {"dq_rule": "dq_rule", "file": "file", "source_system": "source_system"}
+    drill(view, quarantine, "quarantine", grouped(QUARANTINE, keys), list(keys))
+    st.subheader("Failed files")
+    rows_behind(view, FAILED, "Failed files", "failed_files", listing=True)
+
+
+PAGE = Page(
+    title="Data quality",
+    icon=":material/rule:",
+    slug="data-quality",
+    summary="The rows held back by a data-quality rule, by rule and file, and the files that"
+    " could not be read.",
+    render=render,
+)
