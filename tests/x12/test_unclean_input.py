@@ -334,3 +334,29 @@ def test_a_huge_number_in_a_999_position_does_not_stop_the_parse() -> None:
     assert any(e.segment_id == "IK4" for e in result.errors)
     assert result.tables["ack_999_errors"][0]["element_position"] is None
     as_arrow(result)
+
+
+# ------------------------------------------------------------------ errors no set holds
+
+
+def test_errors_outside_sets_are_the_interchanges_own() -> None:
+    isa_byte = SMALL_835.replace(b"*ZZ*PAYER          *", b"*ZZ*PAYER\xc9         *")
+    result = parse_bytes(isa_byte, file_id="isa")
+    (error,) = result.errors
+    assert (error.code, error.segment_id, error.element_position) == (
+        "element_invalid_character",
+        "ISA",
+        6,
+    )
+    assert result.transactions[0].valid  # no set holds it: the loader would load every row
+    assert result.errors_outside_sets() == [error]
+    truncated = parse_bytes(SMALL_835.replace(b"IEA*1*000000002~\n", b""), file_id="t")
+    assert [e.code for e in truncated.errors_outside_sets()] == ["iea_missing"]
+    assert truncated.transactions[0].valid
+    inside = parse_bytes(LATIN1_835, file_id="l")
+    assert inside.errors_outside_sets() == []
+    # two interchanges reusing ISA13/GS06/ST02: the second's IEA error is outside its set
+    twice = SMALL_835 + SMALL_835.replace(b"IEA*1*000000002", b"IEA*2*000000002")
+    both = parse_bytes(twice, file_id="2")
+    assert [e.code for e in both.errors_outside_sets()] == ["iea_count"]
+    assert [t.valid for t in both.transactions] == [True, True]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from claimflow.x12.errors import X12ValidationError
@@ -163,3 +164,20 @@ class ParseResult:
             for e in self.errors
             if e.st02 == transaction.st02 and transaction.holds(e.segment_index)
         ]
+
+    def errors_outside_sets(self) -> list[X12ValidationError]:
+        """Return the errors that sit in no transaction set (as :meth:`errors_for` places them).
+
+        These are the interchange's and groups' own problems: an ISA of the wrong length, a
+        missing IEA or GE, counts and control numbers of IEA and GE, a bad byte in an ISA or GS
+        element, a file with no ISA. They invalidate no set, so a loader that quarantines
+        invalid sets loads every row of such a file; it must report them some other way.
+        """
+        sets = self.transactions  # in file order, one after the other
+        starts = [t.first_segment for t in sets]
+        outside = []
+        for e in self.errors:
+            i = bisect.bisect_right(starts, e.segment_index or 0) - 1  # the one set that may
+            if i < 0 or e.st02 != sets[i].st02 or not sets[i].holds(e.segment_index):
+                outside.append(e)
+        return outside
