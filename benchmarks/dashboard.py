@@ -3,10 +3,12 @@
 Usage::
 
     python benchmarks/dashboard.py --warehouse out/demo/claimflow.duckdb [--screenshots docs/screenshots]
-        [--app PATH]
+        [--app PATH [--query-links]]
 
-Starts ``claimflow dashboard`` on a free loopback port (or, with ``--app``, Streamlit on another
-version of ``app.py``, to compare), opens every page in Debian's Chromium (``/usr/bin/chromium``)
+Starts ``claimflow dashboard`` on a free loopback port (or, with ``--app``, Streamlit in the same
+served mode on another entry script, to compare: e.g. the single-page ``app.py`` of an earlier
+commit, whose pages are opened by ``?page=<title>`` with ``--query-links``), opens every page at
+its URL (``/denials``, ...) in Debian's Chromium (``/usr/bin/chromium``)
 through Playwright, and reports the seconds from navigation until the page is done: its heading
 is shown, Streamlit has run its script to the end (``stApp``'s script state is back to
 ``notRunning``), no element is still loading (no ``stSkeleton``: charts and tables load their
@@ -31,6 +33,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from claimflow.dashboard import PAGES
+from claimflow.dashboard.pages import REGISTRY, url_path
+from claimflow.dashboard.serve import streamlit_command
 
 DONE = """document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning'
     && !document.querySelector('[data-testid="stSkeleton"]')
@@ -51,6 +55,9 @@ def main() -> None:
     parser.add_argument("--warehouse", type=Path, required=True)
     parser.add_argument("--screenshots", type=Path)
     parser.add_argument("--app", type=Path, help="Streamlit script to serve instead")
+    parser.add_argument(
+        "--query-links", action="store_true", help="Open pages as ?page=<title> (older apps)"
+    )
     parser.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES))
     parser.add_argument("--repeat", type=int, default=1, help="Load each page this many times")
     args = parser.parse_args()
@@ -62,10 +69,8 @@ def main() -> None:
     # its own process group (claimflow and its Streamlit child): stopped as a whole at the end
     command = [str(exe), "dashboard", "--warehouse", str(args.warehouse), "--port", str(port)]
     env = os.environ.copy()
-    if args.app:  # what `claimflow dashboard` runs, on another app.py
-        command = [sys.executable, "-m", "streamlit", "run", str(args.app), "--server.headless",
-                   "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-                   "--browser.gatherUsageStats", "false"]  # fmt: skip
+    if args.app:  # what `claimflow dashboard` runs, on another entry script
+        command = streamlit_command("127.0.0.1", port, script=args.app.resolve())
         env.update(CLAIMFLOW_WAREHOUSE=str(args.warehouse.resolve()), CLAIMFLOW_ROLE="analyst")
     proc = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
@@ -86,10 +91,12 @@ def main() -> None:
             page.get_by_role("heading", name="Overview").first.wait_for(timeout=120000)
             page.wait_for_function(DONE, timeout=120000)  # let it finish before timing
             print(f"{'page':<16} seconds  cpu_seconds")
+            paths = {entry.title: url_path(entry) for entry in REGISTRY}
             for name in [p for p in args.pages for _ in range(args.repeat)]:
+                link = f"?page={name.replace(' ', '+')}" if args.query_links else paths[name]
                 cpu = cpu_seconds(proc.pid)
                 start = time.perf_counter()
-                page.goto(f"{url}/?page={name.replace(' ', '+')}")
+                page.goto(f"{url}/{link}")
                 page.get_by_role("heading", name=name, exact=False).first.wait_for(timeout=120000)
                 page.wait_for_function(DONE, timeout=120000)
                 seconds = time.perf_counter() - start
@@ -100,7 +107,7 @@ def main() -> None:
                     target = args.screenshots / f"{name.lower().replace(' ', '_')}.png"
                     page.screenshot(path=str(target), full_page=False)
             if args.screenshots:  # and one of the rows behind a figure, chosen on the Overview
-                page.goto(f"{url}/?page=Overview")
+                page.goto(url)
                 page.get_by_role("heading", name="Overview").first.wait_for(timeout=120000)
                 page.wait_for_function(DONE, timeout=120000)
                 page.get_by_test_id("stSelectbox").filter(has_text="Rows behind a figure").click()
