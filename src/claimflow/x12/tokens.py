@@ -93,16 +93,14 @@ def escape_text(value: str, *, keep_unicode: bool = False) -> str:
     pattern = _UNSAFE_IN_TEXT if keep_unicode else _OUTSIDE_SET
     if pattern.search(value) is None:
         return value
-    out: list[str] = []
-    for char in value:
-        if pattern.match(char) is None:
-            out.append("\\\\" if char == "\\" else char)
-        elif "\udc80" <= char <= "\udcff":  # a byte that did not decode (surrogateescape)
-            out.append(f"\\x{ord(char) - 0xDC00:02x}")
-        else:
-            raw = char.encode("utf-8", "surrogatepass")
-            out.append("".join(f"\\x{b:02x}" for b in raw))
-    return "".join(out)
+    return pattern.sub(_escape_char, value.replace("\\", "\\\\"))
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    if "\udc80" <= char <= "\udcff":  # a byte that did not decode (surrogateescape)
+        return f"\\x{ord(char) - 0xDC00:02x}"
+    return "".join(f"\\x{b:02x}" for b in char.encode("utf-8", "surrogatepass"))
 
 
 def allowed_in(delims: Delimiters) -> tuple[bytes, re.Pattern[str]]:
@@ -118,6 +116,8 @@ def allowed_in(delims: Delimiters) -> tuple[bytes, re.Pattern[str]]:
     """
     cached = _ALLOWED.get(delims)
     if cached is None:
+        if len(_ALLOWED) >= 256:  # files with ever new delimiters cannot grow it without end
+            _ALLOWED.clear()
         extra = [c for c in (delims.element, delims.component, delims.repetition) if c]
         ascii_extra = "".join(c for c in extra if c.isascii())
         between = delims.segment if delims.segment.isascii() and delims.segment != "\n" else ""
