@@ -24,6 +24,7 @@ import duckdb
 
 from claimflow.config import SourceDefinition
 from claimflow.ingest.counts import FileCounts
+from claimflow.quality.coverage import coverage_checks, empty_column_warning
 from claimflow.quality.expectations import (
     Expectation,
     clean_sql,
@@ -44,7 +45,7 @@ from claimflow.schema import (
     part_table_name,
     quarantine_table,
 )
-from claimflow.sources.tabular import STAGE, StagedFile
+from claimflow.sources.tabular import STAGE, UNREADABLE_ROW_RULE, StagedFile
 from claimflow.warehouse.native import lineage_hash_sql
 from claimflow.warehouse.parts import (
     columns_of,
@@ -295,7 +296,11 @@ def _legacy_line_exprs(line: dict[str, str]) -> dict[str, str]:
 def _insert_rejected_lines(
     conn: duckdb.DuckDBPyConnection, staged: StagedFile, params: dict[str, object]
 ) -> None:
-    """Register lines the CSV reader could not split: bronze + quarantine, nothing lost."""
+    """Register records the CSV reader could not split: bronze + quarantine, nothing lost.
+
+    Bronze keeps each one's text at its first line (``source_line``); the quarantine has the
+    rule, and details naming the line, the field and what was expected, never the text.
+    """
     if not staged.rejected_lines:
         return
     conn.execute(
@@ -317,9 +322,9 @@ def _insert_rejected_lines(
         "lineage_hash": hash_sql,
         "run_id": "$run_id",
         "ingested_at": "$ingested_at",
-        "dq_rule": "'row.parse'",
+        "dq_rule": sql_str(UNREADABLE_ROW_RULE),
         "dq_severity": "'error'",
-        "dq_details": "'line ' || r.line || ': the reader could not split it into fields (' || r.reason || ')'",
+        "dq_details": "r.reason",
     }
     select = [values.get(c, "NULL") for c in q.column_names]
     execute(
@@ -364,13 +369,15 @@ def load_staged(
     )
     _insert_rejected_lines(conn, staged, params)
 
-    counts = FileCounts(rows_read=staged.rows_read)
-    flag_sums = ", ".join(f"count(*) FILTER (WHERE __f{i})" for i in range(len(rules)))
+    counts = FileCounts(rows_read=staged.rows_read, warnings=list(staged.warnings))
+    checks = coverage_checks(mapped)
+    sums = [f"count(*) FILTER (WHERE __f{i})" for i in range(len(rules))]
+    sums += [f"count({c.column})" for c in checks]
     row = conn.execute(
         "SELECT count(*) FILTER (WHERE disposition = 'loaded'),"
         " count(*) FILTER (WHERE disposition = 'quarantined'),"
         " count(*) FILTER (WHERE disposition = 'duplicate')"
-        + (f", {flag_sums}" if rules else "")
+        + "".join(f", {expr}" for expr in sums)
         + f" FROM {TYPED}"
     ).fetchone()
     assert row is not None
@@ -381,7 +388,22 @@ def load_staged(
         if row[3 + i]:
             counts.rule_failures[(rule.rule, rule.severity)] = int(row[3 + i])
     if staged.rejected_lines:
-        counts.rule_failures[("row.parse", "error")] = len(staged.rejected_lines)
+        counts.rule_failures[(UNREADABLE_ROW_RULE, "error")] = len(staged.rejected_lines)
+    at = 3 + len(rules)
+    for j, check in enumerate(checks):
+        if row[at + j]:
+            continue
+        rows = int(row[0]) + int(row[1]) + int(row[2])
+        if check.rows_where:
+            n = conn.execute(f"SELECT count(*) FROM {TYPED} WHERE {check.rows_where}").fetchone()
+            rows = int(n[0]) if n else 0
+        failed = any(  # values were there, and their rows were quarantined (which says so)
+            r.column == check.column and r.severity == "error" and row[3 + i]
+            for i, r in enumerate(rules)
+        )
+        warning = empty_column_warning(definition, check, rows, failed)
+        if warning:
+            counts.warnings.append(warning)
     conn.execute(f"DROP TABLE {TYPED}")
     conn.execute(f"DROP TABLE IF EXISTS {STAGE}")
     return counts
