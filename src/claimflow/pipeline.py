@@ -488,6 +488,7 @@ def run(
         spent = now_s - float(stage["since"])
         report.stage_seconds[name] = round(report.stage_seconds.get(name, 0.0) + spent, 3)
         stage.update(name=message.split(" ")[0], since=now_s)
+        log.info("%s", message)
         notify_progress(message)
 
     # before the run row: a configuration that cannot be followed leaves no run behind
