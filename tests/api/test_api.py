@@ -435,6 +435,21 @@ def test_bad_requests_get_a_json_error(
     assert response.json() == {"error": error}
 
 
+@pytest.mark.parametrize("path", ["/worklist", "/alerts", "/reports/run_history"])
+def test_an_offset_past_a_bigint_is_422_and_the_largest_one_an_empty_page(
+    analyst: Served, path: str
+) -> None:
+    # 2**63 reached DuckDB's OFFSET in /worklist (500); every paginated endpoint bounds it alike
+    response = analyst.get(path, offset=str(2**63))
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "query parameter offset: Input should be less than or equal to 9223372036854775807"
+    }
+    page = analyst.get(path, offset=str(2**63 - 1), limit="1000")
+    assert page.status_code == 200
+    assert page.json()["items"] == []
+
+
 def test_wrong_method_is_405_json(analyst: Served) -> None:
     response = analyst.client.post("/kpi")
     assert response.status_code == 405

@@ -72,6 +72,8 @@ log = logging.getLogger("claimflow.api")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 """Pagination of the list endpoints: ``limit`` is 1..MAX_LIMIT (default DEFAULT_LIMIT)."""
+MAX_OFFSET = 2**63 - 1
+"""``offset`` is 0..MAX_OFFSET, the largest BIGINT: a larger one is a 422, not a failed query."""
 MAX_TEXTS = 1000
 """At most this many texts in one ``POST /denials/classify``."""
 EARLIEST = dt.date(1900, 1, 1)
@@ -234,7 +236,7 @@ Served = Annotated[ApiSettings, Depends(_settings)]
 Limit = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (at most {MAX_LIMIT}).")
 ]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")]
 From = Annotated[dt.date, Query(alias="from", description="First submission date (default: all).")]
 To = Annotated[
     dt.date | None,
