@@ -83,6 +83,9 @@ def test_a_utf8_byte_order_mark_is_fine(tmp_path: Path) -> None:
         ({"encoding": "base64"}, "unknown text encoding 'base64'"),
         ({"csv": {"delimiter": '"'}}, "csv.delimiter and csv.quote are both"),
         ({"csv": {"quote": "''"}}, "csv.quote must be one character"),
+        # DuckDB refused it for every row, after the run row was written (left 'running')
+        ({"date_formats": ["%Q-%m"]}, "date format '%Q-%m' cannot be used"),
+        ({"date_formats": []}, "date_formats needs at least one format"),
     ],
 )
 def test_a_config_problem_exits_1_and_leaves_no_running_run(

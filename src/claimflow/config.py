@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
+import duckdb
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -100,6 +101,22 @@ class SourceDefinition(_Frozen):
                 " latin-1, cp1252 or utf-16"
             )
         return encoding
+
+    @field_validator("date_formats")
+    @classmethod
+    def _parseable_formats(cls, formats: tuple[str, ...]) -> tuple[str, ...]:
+        # DuckDB's strptime parses them (not Python's): it refuses an unknown directive for
+        # every row, so an unknown one is a configuration error, caught before a run starts
+        if not formats:
+            raise ValueError("date_formats needs at least one format")
+        with duckdb.connect() as conn:
+            for fmt in formats:
+                try:
+                    conn.execute("SELECT try_strptime('', ?)", [fmt])
+                except duckdb.Error as exc:
+                    reason = str(exc).splitlines()[0].split(": ", 1)[-1]
+                    raise ValueError(f"date format {fmt!r} cannot be used: {reason}") from None
+        return formats
 
     @field_validator("columns")
     @classmethod
