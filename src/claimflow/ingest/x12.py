@@ -8,7 +8,6 @@ coordinates, in ``x12_errors``. Nothing is dropped without a record.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from collections import defaultdict
 
@@ -133,28 +132,13 @@ def load_parse_result(
         conn.unregister("cf_sets")
     _record_transactions(conn, result, extracted, run_id)
     _record_errors(conn, result, run_id)
-    loose = _outside_sets(result)
+    loose = result.errors_outside_sets()
     if loose:
         counts.warnings.append(
             f"{len(loose)} envelope error(s) outside the transaction sets (recorded in"
             f" x12_errors; the sets themselves loaded), the first: {_describe(loose[0])}"
         )
     return counts
-
-
-def _outside_sets(result: ParseResult) -> list[X12ValidationError]:
-    """The errors of the file that no transaction set holds (ISA/IEA, GS/GE and between sets):
-    they quarantine nothing, so the run warns of them instead."""
-    spans = sorted((t.first_segment, t.last_segment) for t in result.transactions)
-    starts = [first for first, _ in spans]
-
-    def inside(segment_index: int | None) -> bool:
-        if segment_index is None:
-            return False
-        i = bisect.bisect_right(starts, segment_index) - 1
-        return i >= 0 and segment_index <= spans[i][1]
-
-    return [e for e in result.errors if not inside(e.segment_index)]
 
 
 def _describe(error: X12ValidationError) -> str:
