@@ -195,6 +195,40 @@ def test_no_developer_tool_is_offered(served: tuple[str, Path]) -> None:
         browser.close()
 
 
+def test_the_filters_stay_as_chosen_from_page_to_page(served: tuple[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, warehouse = served
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    payer, claims = conn.execute(
+        "SELECT payer_id, count(*) FROM claims_header WHERE payer_id IS NOT NULL"
+        " GROUP BY 1 ORDER BY 1 LIMIT 1"
+    ).fetchone() or ("", 0)
+    conn.close()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/payers")
+        page.get_by_role("heading", name="Payers").first.wait_for(timeout=60000)
+        page.wait_for_function(DONE, timeout=60000)
+        box = (
+            page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Payer")
+        )
+        box.first.click()
+        page.get_by_role("option", name=payer, exact=True).click()
+        page.wait_for_timeout(500)
+        page.wait_for_function(DONE, timeout=60000)
+        # to the Overview by the sidebar, as a user goes: the payer is still chosen
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Overview").click()
+        page.get_by_role("heading", name="Overview").first.wait_for(timeout=60000)
+        page.wait_for_timeout(500)
+        page.wait_for_function(DONE, timeout=60000)
+        assert page.url.rstrip("/") == url
+        assert box.first.get_by_role("combobox").input_value() == payer
+        assert f"Claims submitted\n\n{claims:,}" in page.inner_text("body")
+        browser.close()
+
+
 def test_a_link_of_the_single_page_dashboard_still_opens_its_page(
     served: tuple[str, Path],
 ) -> None:
