@@ -32,15 +32,24 @@ def test_validate_exit_codes_and_coordinates() -> None:
 
 
 def test_ack_writes_a_999_that_reads_back(tmp_path: Path) -> None:
-    for source, expected in ((GOOD_837, "A"), (BAD_837, "R")):
+    warehouse = str(tmp_path / "w.duckdb")
+    numbers = []
+    for source, expected in ((GOOD_837, "A"), (BAD_837, "R"), (GOOD_837, "A")):
         target = tmp_path / f"{source.stem}.999"
-        result = cli("x12", "ack", str(source), "-o", str(target))
+        result = cli("x12", "ack", str(source), "-o", str(target), "--warehouse", warehouse)
         assert result.exit_code == 0, result.stderr
         acks = parse_file(target, file_id="ack").tables["ack_999"]
         assert [a["transaction_ack_code"] for a in acks] == [expected]
         original = parse_file(source, file_id="orig").transactions[0]
         assert acks[0]["ack_st_control_number"] == original.st02
         assert acks[0]["ack_group_control_number"] == original.gs06
+        isa = target.read_text().split("~", 1)[0].split("*")
+        numbers.append((isa[6].strip(), isa[8].strip(), isa[13]))
+    # each 999 to the same sender takes the next number of the warehouse's counter
+    pairs = {(s, r) for s, r, _ in numbers}
+    for pair in pairs:
+        used = [int(n) for s, r, n in numbers if (s, r) == pair]
+        assert used == list(range(1, len(used) + 1)), numbers
 
 
 def test_parse_writes_one_file_per_table(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from claimflow.atomic import atomic_path
-from claimflow.errors import UnreadableFileError
+from claimflow.errors import ClaimflowError, UnreadableFileError
 from claimflow.sources.x12 import (
     TABLES_BY_NAME,
     SpooledParse,
@@ -24,6 +24,8 @@ from claimflow.sources.x12 import (
     spool_columns,
     spool_parse,
 )
+from claimflow.warehouse.connection import DEFAULT_WAREHOUSE, open_warehouse
+from claimflow.warehouse.control_numbers import take_control_number
 from claimflow.warehouse.sql import sql_str
 from claimflow.x12 import (
     ErrorLevel,
@@ -138,10 +140,41 @@ def validate(
 def ack(
     file: FileArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the 999.")],
-    control_number: Annotated[int, typer.Option(help="ISA13/GS06 of the 999.")] = 1,
+    warehouse: Annotated[
+        Path,
+        typer.Option(
+            "--warehouse",
+            "-w",
+            help="Whose control number counter to take ISA13 from.",
+            envvar="CLAIMFLOW_WAREHOUSE",
+        ),
+    ] = DEFAULT_WAREHOUSE,
+    control_number: Annotated[
+        int | None,
+        typer.Option(help="ISA13/GS06 to use instead of the warehouse's counter (yours to keep)."),
+    ] = None,
 ) -> None:
-    """Write the 999 a receiver would send for an inbound 837 (IK3/IK4/IK5/AK9, CTX)."""
+    """Write the 999 a receiver would send for an inbound 837 (IK3/IK4/IK5/AK9, CTX).
+
+    Its interchange control number is the next of the warehouse's counter for this sender and
+    receiver (taken, and committed, before the file is written: never given twice).
+    """
     result = _parse(file)
+    if not result.groups:
+        raise _fail(f"{file}: cannot acknowledge: there is no functional group (GS) in it")
+    if control_number is None:
+        first = result.groups[0]  # the 999 goes back: its sender is the 837's receiver
+        sender, receiver = first.isa_receiver_id or "RECEIVER", first.isa_sender_id or "SENDER"
+        try:
+            conn = open_warehouse(warehouse)
+        except ClaimflowError as exc:
+            raise _fail(str(exc)) from None
+        try:
+            control_number = take_control_number(conn, sender.strip(), receiver.strip())
+        except ClaimflowError as exc:
+            raise _fail(str(exc)) from None
+        finally:
+            conn.close()
     try:
         data = write_999(result, control_number=control_number)
     except X12Error as exc:
@@ -153,7 +186,8 @@ def ack(
         raise _fail(f"{output}: cannot be written: {exc.strerror or exc}") from None
     accepted = sum(1 for t in result.transactions if t.valid)
     out.print(
-        f"wrote {output}: {accepted} of {len(result.transactions)} transaction set(s) accepted",
+        f"wrote {output}: {accepted} of {len(result.transactions)} transaction set(s) accepted"
+        f" (interchange {control_number:09d})",
         markup=False,
         highlight=False,
     )
