@@ -56,9 +56,6 @@ AR_CLAIMS = f"""
   FROM claims AS c LEFT JOIN settled AS s USING (claim_id)
 """
 
-AR_LABELS = {"0_30": "0–30", "31_60": "31–60", "61_90": "61–90", "91_120": "91–120"}
-"""An A/R bucket's name as its tile's rows are named (``over 120`` otherwise)."""
-
 
 def ar(day: dt.date) -> Rows:
     """Every claim A/R looks at as of ``day``, with its balance and age."""

@@ -14,7 +14,6 @@ from claimflow import display
 from claimflow.dashboard.charts import LEGEND_BELOW, chart, plot
 from claimflow.dashboard.data import View, kpis, report
 from claimflow.dashboard.figures import (
-    AR_LABELS,
     AUTO_POSTING,
     FIRST_PASS_CLEAN,
     LAG,
@@ -74,7 +73,7 @@ def figures(view: View) -> dict[str, Callable[[], Rows]]:
         "rate",
     )
     ar_buckets: dict[str, Callable[[], Rows]] = {
-        f"A/R {AR_LABELS.get(bucket, 'over 120')} days: open claims of that age": (
+        name(f"ar_{bucket}", "open claims of that age"): (
             lambda bucket=bucket: open_ar(end, bucket)  # type: ignore[misc]
         )
         for bucket, _, _ in AR_BUCKETS
