@@ -50,8 +50,14 @@ typecheck: $(STAMP)
 test: lint typecheck chromium
 	$(BIN)/python -m pytest -q
 
+# Every benchmark but the dashboard's (it needs a 1,000,000-claim warehouse and Chromium:
+# docs/benchmarks.md); ≈ 10 min on an idle 2-core machine. x12_parse.py needs ../shared/tools.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/emr_pipeline.py
+	$(BIN)/python benchmarks/x12_parse.py
+	$(BIN)/python benchmarks/synth.py
+	$(BIN)/python benchmarks/denials_eval.py
+	$(BIN)/python benchmarks/denials_world.py
 
 clean:
 	rm -rf $(VENV) warehouse out .pytest_cache .mypy_cache .ruff_cache

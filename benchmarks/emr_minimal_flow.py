@@ -18,7 +18,9 @@ Usage (``emr_pipeline.py --floor`` runs it as a child process and times it)::
 
     python benchmarks/emr_minimal_flow.py WORKDIR     # WORKDIR/inbox/{alpha.csv,beta.json}
 
-Prints one JSON object: seconds per stage, and the process's peak RSS in MB.
+Prints one JSON object: seconds per stage (in-process, its own clock), and the process's peak
+RSS in MB. ``emr_pipeline.py --floor`` reports its wall, CPU seconds and peak RSS as a whole
+process (``os.wait4``), like ``claimflow run``'s.
 """
 
 from __future__ import annotations
