@@ -626,7 +626,11 @@ def _reject_reason(
         )
     if kind == "INVALID UNICODE":
         return f"{field_name} is not valid text in the file's encoding (set `encoding`)"
-    return f"{kind.lower()} in {field_name}: {safe_reason(Exception(message))}"
+    # DuckDB's message may quote the value (a cast): the kind of error is said, never the text
+    return (
+        f"{kind.lower()} in {field_name}; expected {width} fields separated by {delim!r}"
+        " that the reader can split"
+    )
 
 
 JSON_KINDS = {
