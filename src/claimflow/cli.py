@@ -27,7 +27,8 @@ from typer.core import TyperGroup
 from claimflow import __version__
 from claimflow.errors import ClaimflowError
 from claimflow.marts.reports import REPORTS
-from claimflow.warehouse.connection import DEFAULT_WAREHOUSE, open_warehouse, schema_lag
+from claimflow.warehouse.connection import DEFAULT_WAREHOUSE, schema_lag
+from claimflow.warehouse.serving import open_for_reading
 
 if TYPE_CHECKING:
     from claimflow.pipeline import RunReport
@@ -100,9 +101,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 
 @contextmanager
 def _reading(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse read-only; a claimflow error becomes a clean exit 1."""
+    """What the last run published of the warehouse (its serving snapshot, so that a run may
+    write meanwhile; the warehouse itself, read-only, before one has); a claimflow error
+    becomes a clean exit 1."""
     try:
-        conn = open_warehouse(warehouse, read_only=True)
+        conn = open_for_reading(warehouse)
     except ClaimflowError as exc:
         raise _fail(str(exc)) from None
     try:

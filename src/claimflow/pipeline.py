@@ -47,6 +47,7 @@ from claimflow.sources.tabular import FileFingerprint, fingerprint, stage_file
 from claimflow.warehouse.connection import loads_fit, open_warehouse
 from claimflow.warehouse.matching import match_claims
 from claimflow.warehouse.runs import InterruptedRun, close_interrupted_runs
+from claimflow.warehouse.serving import publish_if_stale, publish_snapshot
 from claimflow.warehouse.sql import execute, insert_rows
 
 if TYPE_CHECKING:  # the X12 engine and pyarrow are imported only when a run has X12 files
@@ -501,6 +502,7 @@ def run(
         for dead in report.interrupted:
             log.warning("run %s was interrupted before it committed", dead.run_id)
         report.published_for = recover(conn, out_dir)
+        publish_if_stale(conn, warehouse)  # a run stopped before publishing what readers read
         conn.execute(
             "INSERT INTO runs (run_id, started_at, config_path, config_hash, reference_date,"
             " status) VALUES (?, ?, ?, ?, ?, 'running')",
@@ -629,6 +631,7 @@ def run(
         _finish_run(conn, report)
         conn.execute("COMMIT")
         publish(conn, run_id)
+        publish_snapshot(conn, warehouse)  # what the CLI, the API and the dashboard read
     except duckdb.Error as exc:
         raise WarehouseError(f"{warehouse}: {exc}") from None
     finally:
