@@ -1,7 +1,11 @@
 """The HTTP API (FastAPI): the warehouse, read-only, through the same functions as the CLI.
 
-Every request opens the warehouse read-only (so a ``claimflow run`` can write between requests)
-and answers from :mod:`claimflow.marts`, :mod:`claimflow.warehouse.lineage` and
+The server reads the snapshot the last run published (:mod:`claimflow.warehouse.serving`),
+never the warehouse a run writes: one connection kept open, a cursor per request, and a new
+snapshot opened (and its default KPIs computed) beside the requests when a run publishes one.
+What a snapshot answers does not change, so the KPIs, the health counts and a report's rows
+are kept per snapshot and filters (:mod:`claimflow.api.cache`): the next page of a report is a
+slice of rows already computed. The requests answer from :mod:`claimflow.marts`, :mod:`claimflow.warehouse.lineage` and
 :mod:`claimflow.denials`; the API holds no query of its own except the claim lifecycle
 (:mod:`claimflow.api.lifecycle`). Patient identifiers are masked unless the server's role may
 see them (:mod:`claimflow.phi`, the dashboard's rule). Errors are ``{"error": "..."}``.
@@ -33,11 +37,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from claimflow import __version__
+from claimflow.api.cache import AnswerCache
 from claimflow.api.lifecycle import claim_lifecycle
 from claimflow.config import ResubmissionPolicy
 from claimflow.denials.classifier import DenialClassifier, DenialInput
 from claimflow.denials.model import classifier_with_model
 from claimflow.errors import ClaimflowError, LineageNotFoundError, WarehouseError
+from claimflow.marts import snapshot
 from claimflow.marts.kpis import compute_kpis
 from claimflow.marts.reports import REPORTS, prepare, run_report
 from claimflow.marts.sla import open_alerts
@@ -64,8 +70,9 @@ from claimflow.schema import (
     RUNS,
     SLA_ALERTS,
 )
-from claimflow.warehouse.connection import DEFAULT_WAREHOUSE, migration_files, open_warehouse
+from claimflow.warehouse.connection import DEFAULT_WAREHOUSE, migration_files
 from claimflow.warehouse.lineage import find_lineage
+from claimflow.warehouse.serving import Reader, Snapshot
 
 log = logging.getLogger("claimflow.api")
 
@@ -223,12 +230,113 @@ def _settings(request: Request) -> ApiSettings:
 
 
 def _connect(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse, read-only, for one request."""
-    conn = open_warehouse(_settings(request).warehouse, read_only=True)
-    try:
+    """A connection of the request's own to the published snapshot (or, before a run has
+    published one, to the warehouse itself, read-only, for this request)."""
+    reader: Reader = request.app.state.reader
+    with reader.reading() as (snap, conn):
+        request.state.snapshot = snap
         yield conn
-    finally:
-        conn.close()
+
+
+def _kept(request: Request, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """``compute()``, kept per snapshot and ``key`` (not kept when reading the warehouse)."""
+    snap: Snapshot = request.state.snapshot
+    if snap.version is None:
+        return compute()
+    answers: AnswerCache = request.app.state.answers
+    return answers.get((snap.version, *key), compute)
+
+
+def _health_body(conn: duckdb.DuckDBPyConnection, snap: Snapshot) -> dict[str, Any]:
+    """What ``/health`` says of the snapshot: its run, the schema version, the row counts."""
+    row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    counts = {}
+    for name in MAIN_TABLES:
+        found = conn.execute(f"SELECT count(*) FROM {name}").fetchone()
+        counts[name] = int(found[0]) if found else 0
+    published = None
+    if snap.version is not None:
+        published = {
+            "run_id": snap.run_id,
+            "published_at": dt.datetime.fromtimestamp(snap.published_at_ns / 1e9, dt.UTC)
+            .replace(tzinfo=None)
+            .isoformat(timespec="seconds"),
+        }
+    return {
+        "schema_version": row[0] if row else None,
+        "schema_expected": max(v for v, _, _ in migration_files()),
+        "tables": counts,
+        "snapshot": published,
+    }
+
+
+def _kpi_key(first: dt.date, last: dt.date, filters: dict[str, str | None]) -> tuple[Any, ...]:
+    return ("kpi", first, last, filters["payer"], filters["provider"], filters["source"])
+
+
+def _kpis(
+    conn: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date, filters: dict[str, str | None]
+) -> dict[str, object]:
+    """The KPIs: those the run stored when they are of its default view, else computed."""
+    if snapshot.usable(conn, start=first, end=last, **filters):
+        return snapshot.kpis(conn)
+    return compute_kpis(
+        conn,
+        start=first,
+        end=last,
+        payer=filters["payer"],
+        provider=filters["provider"],
+        source=filters["source"],
+    )
+
+
+def _report_rows(
+    conn: duckdb.DuckDBPyConnection,
+    name: str,
+    first: dt.date,
+    last: dt.date,
+    filters: dict[str, str | None],
+) -> list[dict[str, Any]]:
+    """Report ``name``'s rows: stored by the run when they are of its default view, else run."""
+    started = time.perf_counter()
+    if name in snapshot.STORED and snapshot.usable(conn, start=first, end=last, **filters):
+        rows = snapshot.report(conn, name)
+        how = "read from the run's snapshot"
+    else:
+        prepare(
+            conn,
+            start=first,
+            end=last,
+            payer=filters["payer"],
+            provider=filters["provider"],
+            source=filters["source"],
+        )
+        rows = run_report(conn, name)
+        how = "computed"
+    elapsed = (time.perf_counter() - started) * 1000
+    log.info("report %s: %d rows %s in %.1f ms", name, len(rows), how, elapsed)
+    return rows
+
+
+def _warm(answers: AnswerCache) -> Callable[[Snapshot], None]:
+    """What a new snapshot computes before it is served: the health answer and the default
+    ``/kpi`` (every date up to today, no filter), so that no request waits for them."""
+
+    def warm(snap: Snapshot) -> None:
+        assert snap.version is not None
+        conn = snap.cursor()
+        try:
+            answers.get((snap.version, "health"), lambda: _health_body(conn, snap))
+            first, last = EARLIEST, dt.date.today()
+            filters: dict[str, str | None] = {"payer": None, "provider": None, "source": None}
+            answers.get(
+                (snap.version, *_kpi_key(first, last, filters)),
+                lambda: _kpis(conn, first, last, filters),
+            )
+        finally:
+            conn.close()
+
+    return warm
 
 
 Conn = Annotated[duckdb.DuckDBPyConnection, Depends(_connect)]
@@ -282,6 +390,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         default_response_class=JsonResponse,
     )
     app.state.settings = settings
+    app.state.answers = AnswerCache()
+    app.state.reader = Reader(settings.warehouse, prepare=_warm(app.state.answers), background=True)
     app.state.classifier = _LazyClassifier(settings.threshold)
     _install_handlers(app)
     _install_routes(app)
@@ -358,20 +468,15 @@ def _install_handlers(app: FastAPI) -> None:
 
 def _install_routes(app: FastAPI) -> None:
     @app.get("/health", response_model=None, summary="Warehouse, schema version, row counts")
-    def health(conn: Conn, settings: Served) -> JsonResponse:
-        row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        counts = {}
-        for name in MAIN_TABLES:
-            found = conn.execute(f"SELECT count(*) FROM {name}").fetchone()
-            counts[name] = int(found[0]) if found else 0
+    def health(conn: Conn, settings: Served, request: Request) -> JsonResponse:
+        snap: Snapshot = request.state.snapshot
+        body = _kept(request, ("health",), lambda: _health_body(conn, snap))
         return JsonResponse(
             {
                 "status": "ok",
                 "version": __version__,
                 "warehouse": str(settings.warehouse),
-                "schema_version": row[0] if row else None,
-                "schema_expected": max(v for v, _, _ in migration_files()),
-                "tables": counts,
+                **body,
                 "role": settings.role,
                 "phi_visible": settings.show_phi,
                 "classifier_threshold": settings.threshold,
@@ -381,6 +486,7 @@ def _install_routes(app: FastAPI) -> None:
     @app.get("/kpi", response_model=None, summary="Revenue-cycle KPIs (as `claimflow kpi`)")
     def kpi(
         conn: Conn,
+        request: Request,
         start: From = EARLIEST,
         end: To = None,
         payer: Payer = None,
@@ -388,9 +494,9 @@ def _install_routes(app: FastAPI) -> None:
         source: Source = None,
     ) -> JsonResponse:
         first, last = _window(start, end)
-        return JsonResponse(
-            compute_kpis(conn, start=first, end=last, payer=payer, provider=provider, source=source)
-        )
+        filters = {"payer": payer, "provider": provider, "source": source}
+        key = _kpi_key(first, last, filters)
+        return JsonResponse(_kept(request, key, lambda: _kpis(conn, first, last, filters)))
 
     @app.get("/reports", response_model=None, summary="The names of the reports")
     def reports() -> JsonResponse:
@@ -401,6 +507,7 @@ def _install_routes(app: FastAPI) -> None:
         name: str,
         conn: Conn,
         settings: Served,
+        request: Request,
         start: From = EARLIEST,
         end: To = None,
         payer: Payer = None,
@@ -412,8 +519,12 @@ def _install_routes(app: FastAPI) -> None:
         if name not in REPORTS:
             raise ApiError(404, f"unknown report {name!r}; one of: {', '.join(REPORTS)}")
         first, last = _window(start, end)
-        prepare(conn, start=first, end=last, payer=payer, provider=provider, source=source)
-        rows = run_report(conn, name)
+        filters = {"payer": payer, "provider": provider, "source": source}
+        rows: list[dict[str, Any]] = _kept(
+            request,
+            ("report", name, first, last, payer, provider, source),
+            lambda: _report_rows(conn, name, first, last, filters),
+        )
         return _page(rows[offset : offset + limit], len(rows), limit, offset, settings)
 
     @app.get("/alerts", response_model=None, summary="Open acknowledgment SLA alerts")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -78,6 +79,11 @@ def api_command(
         highlight=False,
         soft_wrap=True,
     )
+    # uvicorn stops gracefully on Ctrl-C or SIGTERM, then raises the signal again for the
+    # handler it found: the command's (claimflow.cli.main) would end it with exit 130 after a
+    # clean stop. The server's stop is the command's: exit 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _signum, _frame: None)
     uvicorn.run(
         create_app(settings), host=host, port=port, access_log=False, log_level="info", ws="none"
     )

@@ -1,7 +1,8 @@
 """The claimflow dashboard (Streamlit + Plotly), read-only over the warehouse.
 
-:func:`main` is the whole app: the page configuration, one read-only connection for the script
-run, the sidebar filters, and Streamlit's navigation over the pages of the registry
+:func:`main` is the whole app: the page configuration, a read-only connection for the script
+run (to the snapshot the last run published, kept open by the server process), the sidebar
+filters, and Streamlit's navigation over the pages of the registry
 (:data:`claimflow.dashboard.pages.REGISTRY`), each at its own URL (``/denials``, ...; the first
 at ``/``). ``?page=<title>`` (the links of the single-page dashboard) still opens that page.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from claimflow.dashboard.data import View, connect, open_view, stamp, warehouse_path
+from claimflow.dashboard.data import View, open_view, reading, warehouse_path
 from claimflow.dashboard.filters import sidebar
 from claimflow.dashboard.page import Page
 from claimflow.dashboard.pages import REGISTRY, url_path
@@ -45,9 +46,8 @@ def main() -> None:
     """Draw the sidebar and run the page the URL names (``/slug``, or ``?page=<title>``)."""
     st.set_page_config(page_title=PRODUCT, layout="wide")
     path = warehouse_path()
-    conn = connect(path)
+    conn, version = reading(path)
     try:
-        version = stamp(conn, path)
         view = open_view(conn, path, version, sidebar(conn, path, version))
         pages = [_page(page, view) for page in REGISTRY]
         chosen = st.navigation({PRODUCT: pages}, expanded=True)

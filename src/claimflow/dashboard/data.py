@@ -1,5 +1,8 @@
-"""Reading the warehouse: one read-only connection per script run, the claim cohort built only
-when a query needs it, results cached per warehouse × latest run × filters.
+"""Reading the warehouse: the snapshot the last run published (:mod:`claimflow.warehouse.serving`),
+kept open by the server process, a cursor of its own per script run; the claim cohort built only
+when a query needs it, results cached per warehouse × snapshot × filters. The dashboard never
+opens the warehouse a run writes (before a run has published a snapshot, the warehouse itself,
+read-only, for one script run).
 
 The default view (every date, no payer/source/provider filter) is read from the snapshot the
 latest run stored (:mod:`claimflow.marts.snapshot`); any other filter is computed live. What a
@@ -10,7 +13,9 @@ computed twice. Every frame a page gets has patient identifiers masked (:mod:`.m
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
@@ -22,6 +27,7 @@ from claimflow.dashboard.masking import mask
 from claimflow.marts import snapshot
 from claimflow.marts.kpis import EARLIEST, LATEST, build_cohort, compute_kpis
 from claimflow.marts.reports import REPORTS, prepare
+from claimflow.warehouse.serving import Reader
 
 WAREHOUSE_ENV = "CLAIMFLOW_WAREHOUSE"
 DEFAULT_WAREHOUSE = "warehouse/claimflow.duckdb"
@@ -81,20 +87,33 @@ def warehouse_path() -> str:
     return os.environ.get(WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
 
 
+_READERS: dict[str, Reader] = {}
+_READERS_LOCK = threading.Lock()
+
+
+def _reader(path: str) -> Reader:
+    """The server process's reader of ``path`` (one, kept open across script runs)."""
+    with _READERS_LOCK:
+        found = _READERS.get(path)
+        if found is None:
+            found = _READERS[path] = Reader(Path(path))
+        return found
+
+
+def reading(path: str) -> tuple[duckdb.DuckDBPyConnection, tuple[str, int]]:
+    """A read-only connection of its own (close it when done) to what the last run published,
+    and its version: the snapshot's latest run and when it was published (the warehouse's
+    latest run and modification time, when no snapshot is published yet)."""
+    snap = _reader(path).snapshot()
+    if snap.version is not None:
+        return snap.cursor(), (snap.run_id or "", snap.published_at_ns)
+    return snap.conn, (snap.run_id or "", os.stat(path).st_mtime_ns)
+
+
 def connect(path: str) -> duckdb.DuckDBPyConnection:
-    """A read-only connection: the dashboard never blocks a run that writes."""
-    return duckdb.connect(path, read_only=True)
-
-
-def stamp(conn: duckdb.DuckDBPyConnection, path: str) -> tuple[str, int]:
-    """The warehouse's version: its latest run and the file's modification time."""
-    try:
-        row = conn.execute(
-            "SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1"
-        ).fetchone()
-    except duckdb.CatalogException:
-        row = None
-    return (str(row[0]) if row else "", os.stat(path).st_mtime_ns if os.path.exists(path) else 0)
+    """A read-only connection of its own (close it when done) to what the last run published:
+    the dashboard never blocks a run that writes."""
+    return reading(path)[0]
 
 
 def frame_of(cursor: duckdb.DuckDBPyConnection) -> pd.DataFrame:
