@@ -212,6 +212,7 @@ def main() -> None:
     threads: list[threading.Thread] = []
     runs: list[tuple[int, float, str]] = []
     pages: list[tuple[float, float]] = []
+    switches: list[float] = []
     try:
         wait_http(f"{api_url}/health", 120)
         with httpx.Client(base_url=api_url, timeout=600) as client:
@@ -242,6 +243,8 @@ def main() -> None:
         for t in threads:
             t.start()
         deadline = time.monotonic() + args.seconds
+        while not args.runs and time.monotonic() < deadline and stats.total() < args.requests:
+            time.sleep(0.5)  # --runs 0: polling alone, for --seconds
         with httpx.Client(base_url=api_url, timeout=600) as client:
             for n in range(args.runs):
                 if time.monotonic() > deadline or stats.total() >= args.requests:
@@ -260,11 +263,12 @@ def main() -> None:
                     continue
                 # once the API serves the new snapshot: a report no request asked before
                 run_id = json.loads(done.stdout)["run_id"]
-                wait_until = time.monotonic() + 300
-                while time.monotonic() < wait_until:
+                ended = time.monotonic()
+                while time.monotonic() < ended + 300:
                     if client.get("/health").json()["snapshot"]["run_id"] == run_id:
+                        switches.append(time.monotonic() - ended)
                         break
-                    time.sleep(0.1)
+                    time.sleep(0.05)
                 day = (first_day or dt.date(2025, 1, 1)) + dt.timedelta(days=n % 28)
                 t0 = time.perf_counter()
                 one = client.get(f"/reports/daily_ar?from={day}&limit=100")
@@ -299,6 +303,11 @@ def main() -> None:
         )
     for route, failures in stats.failures.items():
         print(f"  failures of {route}: {sorted(set(failures))[:5]}")
+    if switches:
+        print(
+            f"run's end to its snapshot served by the API: p50 {pct(switches, 0.5):.2f} s,"
+            f" max {max(switches):.2f} s (n={len(switches)})"
+        )
     if pages:
         first = [p[0] for p in pages]
         second = [p[1] for p in pages]
