@@ -62,8 +62,9 @@ def served(site: Path) -> Iterator[Served]:
 
 
 def test_a_run_writes_while_the_api_answers_and_then_the_api_serves_it(
-    site: Path, served: Served
+    site: Path, served: Served, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="claimflow.api")
     warehouse = site / "claimflow.duckdb"
     before = served.get("/health").json()
     statuses: Counter[int] = Counter()
@@ -119,7 +120,12 @@ def test_a_run_writes_while_the_api_answers_and_then_the_api_serves_it(
         time.sleep(0.1)
     assert health["tables"]["claims_header"] == claims
     assert health["tables"]["runs"] == 2
+    # the KPIs asked for before (the default and the payer's) were computed before the new
+    # snapshot was served: asking for them now computes nothing
+    swapped = len(caplog.records)
     kpi = served.get("/kpi").json()
+    assert served.get("/kpi", payer=payer).status_code == 200
+    assert [r for r in caplog.records[swapped:] if r.getMessage().startswith("kpi:")] == []
     assert kpi["claims_submitted"] == _count(
         warehouse,
         "SELECT count(*) FROM claims_header WHERE segment_index IS NOT NULL OR"

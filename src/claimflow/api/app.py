@@ -94,6 +94,9 @@ MAIN_TABLES: tuple[str, ...] = tuple(
     )
 )  # fmt: skip
 """The tables ``/health`` counts."""
+WARM_KPIS = 3
+"""A new snapshot computes, besides the default ``/kpi``, the last this many other ``/kpi``
+answers asked for (of any window and filters) before it is served."""
 
 
 @dataclass(frozen=True)
@@ -280,7 +283,8 @@ def _kpis(
     """The KPIs: those the run stored when they are of its default view, else computed."""
     if snapshot.usable(conn, start=first, end=last, **filters):
         return snapshot.kpis(conn)
-    return compute_kpis(
+    started = time.perf_counter()
+    kpis = compute_kpis(
         conn,
         start=first,
         end=last,
@@ -288,6 +292,8 @@ def _kpis(
         provider=filters["provider"],
         source=filters["source"],
     )
+    log.info("kpi: computed in %.1f ms", (time.perf_counter() - started) * 1000)
+    return kpis
 
 
 def _report_rows(
@@ -319,20 +325,26 @@ def _report_rows(
 
 
 def _warm(answers: AnswerCache) -> Callable[[Snapshot], None]:
-    """What a new snapshot computes before it is served: the health answer and the default
-    ``/kpi`` (every date up to today, no filter), so that no request waits for them."""
+    """What a new snapshot computes before it is served: the health answer, the default
+    ``/kpi`` (every date up to today, no filter) and the :data:`WARM_KPIS` other ``/kpi``
+    answers asked for last, so that no request waits for them."""
 
     def warm(snap: Snapshot) -> None:
         assert snap.version is not None
+        version = snap.version
+        default = _kpi_key(
+            EARLIEST, dt.date.today(), dict.fromkeys(("payer", "provider", "source"))
+        )
+        wanted = [default, *(k for k in answers.recent("kpi", WARM_KPIS + 1) if k != default)]
         conn = snap.cursor()
         try:
-            answers.get((snap.version, "health"), lambda: _health_body(conn, snap))
-            first, last = EARLIEST, dt.date.today()
-            filters: dict[str, str | None] = {"payer": None, "provider": None, "source": None}
-            answers.get(
-                (snap.version, *_kpi_key(first, last, filters)),
-                lambda: _kpis(conn, first, last, filters),
-            )
+            answers.get((version, "health"), lambda: _health_body(conn, snap))
+            for _, first, last, payer, provider, source in wanted[: WARM_KPIS + 1]:
+                filters = {"payer": payer, "provider": provider, "source": source}
+                answers.get(
+                    (version, *_kpi_key(first, last, filters)),
+                    lambda: _kpis(conn, first, last, filters),  # noqa: B023 (called at once)
+                )
         finally:
             conn.close()
 

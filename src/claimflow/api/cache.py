@@ -53,6 +53,19 @@ class AnswerCache:
                     self._computing.pop(key, None)
             return value
 
+    def recent(self, kind: str, limit: int) -> list[tuple[Any, ...]]:
+        """The keys (without their snapshot version) of the ``limit`` answers of ``kind`` (the
+        key's second item) used last, whatever their snapshot: what clients keep asking for."""
+        found: list[tuple[Any, ...]] = []
+        with self._lock:
+            for key in reversed(self._entries):
+                if isinstance(key, tuple) and len(key) > 1 and key[1] == kind:
+                    if key[1:] not in found:
+                        found.append(key[1:])
+                    if len(found) == limit:
+                        break
+        return found
+
     def __len__(self) -> int:
         return len(self._entries)
 
