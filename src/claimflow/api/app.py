@@ -232,22 +232,53 @@ def _settings(request: Request) -> ApiSettings:
     return settings
 
 
-def _connect(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection of the request's own to the published snapshot (or, before a run has
-    published one, to the warehouse itself, read-only, for this request)."""
+def _snapshot(request: Request) -> Iterator[Snapshot]:
+    """What the request reads: the published snapshot (or, before a run has published one, the
+    warehouse itself, read-only, opened for this request)."""
     reader: Reader = request.app.state.reader
-    with reader.reading() as (snap, conn):
-        request.state.snapshot = snap
-        yield conn
+    snap = reader.snapshot()
+    try:
+        yield snap
+    finally:
+        if snap.version is None:
+            snap.conn.close()
 
 
-def _kept(request: Request, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    """``compute()``, kept per snapshot and ``key`` (not kept when reading the warehouse)."""
-    snap: Snapshot = request.state.snapshot
+Snap = Annotated[Snapshot, Depends(_snapshot)]
+
+
+def _connect(snap: Snap) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection of the request's own to what it reads."""
     if snap.version is None:
-        return compute()
+        yield snap.conn
+        return
+    conn = snap.cursor()
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _kept(
+    request: Request,
+    snap: Snapshot,
+    key: tuple[Any, ...],
+    compute: Callable[[duckdb.DuckDBPyConnection], Any],
+) -> Any:
+    """``compute(conn)``, kept per snapshot and ``key`` (not kept when reading the warehouse);
+    a cursor is taken only when it is computed."""
+    if snap.version is None:
+        return compute(snap.conn)
+
+    def computed() -> Any:
+        conn = snap.cursor()
+        try:
+            return compute(conn)
+        finally:
+            conn.close()
+
     answers: AnswerCache = request.app.state.answers
-    return answers.get((snap.version, *key), compute)
+    return answers.get((snap.version, *key), computed)
 
 
 def _health_body(conn: duckdb.DuckDBPyConnection, snap: Snapshot) -> dict[str, Any]:
@@ -480,9 +511,8 @@ def _install_handlers(app: FastAPI) -> None:
 
 def _install_routes(app: FastAPI) -> None:
     @app.get("/health", response_model=None, summary="Warehouse, schema version, row counts")
-    def health(conn: Conn, settings: Served, request: Request) -> JsonResponse:
-        snap: Snapshot = request.state.snapshot
-        body = _kept(request, ("health",), lambda: _health_body(conn, snap))
+    def health(snap: Snap, settings: Served, request: Request) -> JsonResponse:
+        body = _kept(request, snap, ("health",), lambda conn: _health_body(conn, snap))
         return JsonResponse(
             {
                 "status": "ok",
@@ -497,7 +527,7 @@ def _install_routes(app: FastAPI) -> None:
 
     @app.get("/kpi", response_model=None, summary="Revenue-cycle KPIs (as `claimflow kpi`)")
     def kpi(
-        conn: Conn,
+        snap: Snap,
         request: Request,
         start: From = EARLIEST,
         end: To = None,
@@ -508,7 +538,9 @@ def _install_routes(app: FastAPI) -> None:
         first, last = _window(start, end)
         filters = {"payer": payer, "provider": provider, "source": source}
         key = _kpi_key(first, last, filters)
-        return JsonResponse(_kept(request, key, lambda: _kpis(conn, first, last, filters)))
+        return JsonResponse(
+            _kept(request, snap, key, lambda conn: _kpis(conn, first, last, filters))
+        )
 
     @app.get("/reports", response_model=None, summary="The names of the reports")
     def reports() -> JsonResponse:
@@ -517,7 +549,7 @@ def _install_routes(app: FastAPI) -> None:
     @app.get("/reports/{name}", response_model=None, summary="One named report's rows")
     def report(
         name: str,
-        conn: Conn,
+        snap: Snap,
         settings: Served,
         request: Request,
         start: From = EARLIEST,
@@ -534,8 +566,9 @@ def _install_routes(app: FastAPI) -> None:
         filters = {"payer": payer, "provider": provider, "source": source}
         rows: list[dict[str, Any]] = _kept(
             request,
+            snap,
             ("report", name, first, last, payer, provider, source),
-            lambda: _report_rows(conn, name, first, last, filters),
+            lambda conn: _report_rows(conn, name, first, last, filters),
         )
         return _page(rows[offset : offset + limit], len(rows), limit, offset, settings)
 
