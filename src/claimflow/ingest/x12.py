@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 
 import duckdb
 import pyarrow as pa
@@ -21,7 +22,7 @@ from claimflow.warehouse.parts import ensure_part
 from claimflow.warehouse.sql import insert_rows
 from claimflow.x12 import ParseResult, TransactionInfo, X12ValidationError
 
-__all__ = ["load_parse_result"]
+__all__ = ["load_parse_result", "load_parse_results"]
 
 Key = tuple[str | None, str | None, str | None]
 
@@ -67,78 +68,109 @@ def load_parse_result(
     run_id: str,
     ingested_at: dt.datetime,
 ) -> FileCounts:
-    """Move a spooled parse into the warehouse. The caller owns the transaction.
+    """Move one spooled parse into the warehouse (:func:`load_parse_results` of one file)."""
+    return load_parse_results(
+        conn, [parsed], source_system=source_system, run_id=run_id, ingested_at=ingested_at
+    )[0]
+
+
+def load_parse_results(
+    conn: duckdb.DuckDBPyConnection,
+    parses: Sequence[SpooledParse],
+    *,
+    source_system: str,
+    run_id: str,
+    ingested_at: dt.datetime,
+    parts: dict[str, str] | None = None,
+) -> list[FileCounts]:
+    """Move spooled parses of one source system into the warehouse. The caller owns the
+    transaction.
 
     Each row is placed by its segment position in the transaction set it came from: rows of
     valid sets go to the table, rows of sets with errors to its quarantine sibling, tagged with
-    the set's first error (``dq_rule``) and its errors (``dq_details``).
+    the set's first error (``dq_rule``) and its errors (``dq_details``). The parse counted
+    where its rows go (``SpooledParse.placed``): a table with nothing to quarantine is loaded
+    as it was spooled, one statement for all the files' spools, and only the tables of files
+    with something to quarantine are placed against their sets, file by file.
+
+    Args:
+        parts: Part tables known to exist with every column (table name → part), kept by
+            the caller across calls to skip the catalog lookups; filled here.
 
     Returns:
-        Counts in rows extracted: read = loaded + quarantined (X12 has no row duplicates; a
-        repeated file is caught by its sha256 before parsing).
+        Each file's counts, in order, in rows extracted: read = loaded + quarantined (X12 has
+        no row duplicates; a repeated file is caught by its sha256 before parsing).
     """
-    result = parsed.result
-    counts = FileCounts()
-    extracted: dict[int, int] = defaultdict(int)
-    conn.register("cf_sets", _sets_table(result))
+    known = {} if parts is None else parts
     run_values = [source_system, source_system, run_id, ingested_at]
-    try:
-        for name, paths in parsed.files.items():
-            table = TABLES_BY_NAME[name]
-            columns = [c for c in spool_columns(table) if c != "data_source"]
-            placed = (
-                f"SELECT r.*, s.set_no, coalesce(s.ok AND r.segment_index <= s.last_segment,"
-                f" false) AS ok, s.dq_rule, s.dq_details"
-                f" FROM {read_spool(paths)} AS r"
-                f" ASOF LEFT JOIN cf_sets AS s ON r.segment_index >= s.first_segment"
-            )
-            run_cols = "source_system, data_source, run_id, ingested_at"
-            run_params = "CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), ?"
-            target = table.name
-            if table.partitioned:
-                target = ensure_part(conn, table, f"x12_{source_system}", table.column_names)
-            select = ", ".join(columns)
-            conn.execute(
-                f"INSERT INTO {target} ({select}, {run_cols})"
-                f" SELECT {select}, {run_params} FROM ({placed}) WHERE ok",
-                run_values,
-            )
-            q = quarantine_table(table)
-            conn.execute(
-                f"INSERT INTO {q.name} ({select}, {run_cols}, dq_rule, dq_severity, dq_details)"
-                f" SELECT {select}, {run_params}, coalesce(dq_rule, 'x12.outside_transaction'),"
-                f" 'error', coalesce(dq_details, 'row outside any transaction set')"
-                f" FROM ({placed}) WHERE NOT ok",
-                run_values,
-            )
-            placed_counts = conn.execute(
-                f"SELECT set_no, ok, count(*) FROM ({placed}) GROUP BY ALL"
-            ).fetchall()
-            good = bad = 0
-            for set_no, ok, n in placed_counts:
-                if set_no is not None:
-                    extracted[int(set_no)] += n
-                if ok:
-                    good += n
-                else:
-                    bad += n
+    run_cols = "source_system, data_source, run_id, ingested_at"
+    run_params = "CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), ?"
+    all_counts = [FileCounts() for _ in parses]
+    names = sorted({name for parsed in parses for name in parsed.files})
+    for name in names:
+        table = TABLES_BY_NAME[name]
+        columns = ", ".join(c for c in spool_columns(table) if c != "data_source")
+        target = table.name
+        if table.partitioned:
+            key = f"{table.name}/x12_{source_system}"
+            if key not in known:
+                known[key] = ensure_part(conn, table, f"x12_{source_system}", table.column_names)
+            target = known[key]
+        clean: list[str] = []
+        dirty: list[SpooledParse] = []
+        for parsed, counts in zip(parses, all_counts, strict=True):
+            if name not in parsed.files:
+                continue
+            good, bad = parsed.placed[name]
             counts.rows_read += good + bad
             counts.rows_loaded += good
             counts.rows_quarantined += bad
             if bad:
-                key = (f"{name}.x12_transaction_invalid", "error")
-                counts.rule_failures[key] = counts.rule_failures.get(key, 0) + bad
-    finally:
-        conn.unregister("cf_sets")
-    _record_transactions(conn, result, extracted, run_id)
-    _record_errors(conn, result, run_id)
-    loose = result.errors_outside_sets()
-    if loose:
-        counts.warnings.append(
-            f"{len(loose)} envelope error(s) outside the transaction sets (recorded in"
-            f" x12_errors; the sets themselves loaded), the first: {_describe(loose[0])}"
-        )
-    return counts
+                key_ = (f"{name}.x12_transaction_invalid", "error")
+                counts.rule_failures[key_] = counts.rule_failures.get(key_, 0) + bad
+                dirty.append(parsed)
+            else:
+                clean.extend(parsed.files[name])
+        if clean:
+            conn.execute(
+                f"INSERT INTO {target} ({columns}, {run_cols})"
+                f" SELECT {columns}, {run_params} FROM {read_spool(clean)}",
+                run_values,
+            )
+        q = quarantine_table(table).name
+        for parsed in dirty:
+            placed = (
+                f"SELECT r.*, coalesce(s.ok AND r.segment_index <= s.last_segment, false) AS ok,"
+                f" s.dq_rule, s.dq_details FROM {read_spool(parsed.files[name])} AS r"
+                f" ASOF LEFT JOIN cf_sets AS s ON r.segment_index >= s.first_segment"
+            )
+            conn.register("cf_sets", _sets_table(parsed.result))
+            try:
+                conn.execute(
+                    f"INSERT INTO {target} ({columns}, {run_cols})"
+                    f" SELECT {columns}, {run_params} FROM ({placed}) WHERE ok",
+                    run_values,
+                )
+                conn.execute(
+                    f"INSERT INTO {q} ({columns}, {run_cols}, dq_rule, dq_severity, dq_details)"
+                    f" SELECT {columns}, {run_params},"
+                    f" coalesce(dq_rule, 'x12.outside_transaction'), 'error',"
+                    f" coalesce(dq_details, 'row outside any transaction set')"
+                    f" FROM ({placed}) WHERE NOT ok",
+                    run_values,
+                )
+            finally:
+                conn.unregister("cf_sets")
+    _record_transactions(conn, [p.result for p in parses], [p.set_rows for p in parses], run_id)
+    _record_errors(conn, [p.result for p in parses], run_id)
+    for parsed, counts in zip(parses, all_counts, strict=True):
+        loose = parsed.result.errors_outside_sets()
+        if loose:
+            counts.warnings.append(
+                f"{len(loose)} envelope error(s) outside the transaction sets (recorded in"
+                f" x12_errors; the sets themselves loaded), the first: {_describe(loose[0])}"
+            )
+    return all_counts
 
 
 def _describe(error: X12ValidationError) -> str:
@@ -150,8 +182,8 @@ def _describe(error: X12ValidationError) -> str:
 
 def _record_transactions(
     conn: duckdb.DuckDBPyConnection,
-    result: ParseResult,
-    extracted: dict[int, int],
+    results: Sequence[ParseResult],
+    extracted: Sequence[Sequence[int]],
     run_id: str,
 ) -> None:
     def status(t: TransactionInfo) -> str:
@@ -175,15 +207,18 @@ def _record_transactions(
                 t.last_segment,
                 t.error_count,
                 status(t),
-                extracted.get(i, 0),
+                rows[i] if i < len(rows) else 0,
                 run_id,
             )
+            for result, rows in zip(results, extracted, strict=True)
             for i, t in enumerate(result.transactions)
         ],
     )
 
 
-def _record_errors(conn: duckdb.DuckDBPyConnection, result: ParseResult, run_id: str) -> None:
+def _record_errors(
+    conn: duckdb.DuckDBPyConnection, results: Sequence[ParseResult], run_id: str
+) -> None:
     insert_rows(
         conn,
         "x12_errors",
@@ -209,6 +244,7 @@ def _record_errors(conn: duckdb.DuckDBPyConnection, result: ParseResult, run_id:
                 e.message,
                 run_id,
             )
+            for result in results
             for e in [*result.errors, *result.warnings]
         ],
     )

@@ -21,6 +21,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -64,18 +65,62 @@ class SpooledParse:
         files: Table name → its spool files, in row order (see :func:`read_spool`).
         rows: Table name → rows written.
         fast_path: True when the compiled fast path read the file (see ``x12_fast``).
+        placed: Table name → (rows to load, rows to quarantine), as :func:`place_rows`
+            places them: a table with nothing to quarantine is loaded without looking at
+            the transaction sets.
+        set_rows: Rows extracted from each transaction set (``result.transactions``'
+            order), all tables together.
     """
 
     result: ParseResult
     files: dict[str, list[str]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     fast_path: bool = False
+    placed: dict[str, tuple[int, int]] = field(default_factory=dict)
+    set_rows: list[int] = field(default_factory=list)
 
     def remove(self) -> None:
         """Delete the spool files."""
         for paths in self.files.values():
             for path in paths:
                 Path(path).unlink(missing_ok=True)
+
+
+def set_bounds(result: ParseResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each transaction set's first and last segment (its first when it has no SE) and
+    whether its rows load, in file order: what a row is placed by."""
+    txns = result.transactions
+    firsts = np.fromiter((t.first_segment for t in txns), np.int64, len(txns))
+    lasts = np.fromiter((t.last_segment or t.first_segment for t in txns), np.int64, len(txns))
+    oks = np.fromiter((t.valid for t in txns), np.bool_, len(txns))
+    return firsts, lasts, oks
+
+
+def place_rows(spooled: SpooledParse) -> None:
+    """Count where each spooled row goes (``placed``) and what each set holds (``set_rows``).
+
+    A row belongs to the last set that starts at or before its anchor segment; it loads when
+    that set is valid and the row lies within it, and is quarantined otherwise (also when no
+    set starts before it). Only the ``segment_index`` column of the spool is read back, one
+    spool file at a time.
+    """
+    firsts, lasts, oks = set_bounds(spooled.result)
+    per_set = np.zeros(len(firsts) + 1, np.int64)  # the last slot: rows before any set
+    for name, paths in spooled.files.items():
+        good = bad = 0
+        for path in paths:
+            column = pq.read_table(path, columns=["segment_index"]).column(0)
+            index = column.fill_null(-1).to_numpy().astype(np.int64, copy=False)
+            sets = np.searchsorted(firsts, index, side="right") - 1
+            inside = sets >= 0
+            ok = np.zeros(len(index), np.bool_)
+            ok[inside] = oks[sets[inside]] & (index[inside] <= lasts[sets[inside]])
+            per_set += np.bincount(np.where(inside, sets, len(firsts)), minlength=len(per_set))
+            n_ok = int(ok.sum())
+            good += n_ok
+            bad += len(index) - n_ok
+        spooled.placed[name] = (good, bad)
+    spooled.set_rows = [int(n) for n in per_set[: len(firsts)]]
 
 
 def read_spool(paths: list[str]) -> str:
@@ -185,6 +230,8 @@ def spool_parse(
                 spooled.result = fast
                 spooled.fast_path = True
                 spool.flush()
+                spool.close()
+                place_rows(spooled)
                 return spooled
             spool.discard()
             spooled.result = parse_file(
@@ -208,6 +255,11 @@ def spool_parse(
         spooled.remove()
         first = result.errors[0].message if result.errors else "no transaction set found"
         raise UnreadableFileError(path, f"not readable as X12: {first}")
+    try:
+        place_rows(spooled)
+    except BaseException:
+        spooled.remove()
+        raise
     return spooled
 
 
@@ -244,12 +296,14 @@ class X12Prefetch:
 
     Args:
         workers: Worker processes (1 parses in the caller, on demand).
-        window: Parses in flight at most.
+        window: Parses in flight at most (done ones waiting for the loader included): the
+            loader takes a batch of files at a time (``claimflow.pipeline``), and the workers
+            go on parsing while it loads.
         pool_min_bytes: See :data:`POOL_MIN_BYTES`.
     """
 
     def __init__(
-        self, workers: int | None = None, window: int = 4, pool_min_bytes: int = POOL_MIN_BYTES
+        self, workers: int | None = None, window: int = 8, pool_min_bytes: int = POOL_MIN_BYTES
     ) -> None:
         self.workers = workers or min(2, os.cpu_count() or 1)
         self.pool: ProcessPoolExecutor | None = None
