@@ -209,12 +209,18 @@ def parse(
         out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".claimflow-spool-", dir=out_dir) as spool:
             try:
-                parsed = spool_parse(str(file), file.name, "x12", spool)
+                # Parquet: the parse writes the tables themselves (no second pass, issue 23)
+                whole = fmt == "parquet"
+                parsed = spool_parse(str(file), file.name, "x12", spool, whole=whole)
             except UnreadableFileError as exc:
                 raise _fail(str(exc)) from None
             except OSError as exc:
                 raise _fail(f"{file}: cannot be read: {exc.strerror or exc}") from None
-            _write_tables(parsed, out_dir, fmt)
+            if whole:
+                for name, (path,) in parsed.files.items():
+                    Path(path).replace(out_dir / f"{name}.{fmt}")
+            else:
+                _write_tables(parsed, out_dir, fmt)
     except OSError as exc:
         raise _fail(f"{out_dir}: cannot write the tables: {exc.strerror or exc}") from None
     for name, n in parsed.rows.items():

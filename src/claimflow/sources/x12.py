@@ -29,7 +29,7 @@ from claimflow.errors import UnreadableFileError
 from claimflow.schema import SILVER_TABLES, Table
 from claimflow.sources import x12_fast as native
 from claimflow.sources.workers import die_with_parent, private_spool
-from claimflow.warehouse.arrow import rows_to_arrow
+from claimflow.warehouse.arrow import arrow_type, rows_to_arrow
 from claimflow.warehouse.sql import sql_str
 from claimflow.x12 import ErrorLevel, ParseResult, X12Error, parse_file
 from claimflow.x12.result import Row
@@ -132,8 +132,14 @@ class _SpoolWriter:
     """Writes a parse's row batches into Parquet spool files (see the constants above)."""
 
     def __init__(
-        self, spooled: SpooledParse, stem: Path, row_group_bytes: int, part_row_groups: int
+        self,
+        spooled: SpooledParse,
+        stem: Path,
+        row_group_bytes: int,
+        part_row_groups: int,
+        whole: bool = False,
     ) -> None:
+        self.whole = whole
         self.spooled = spooled
         self.stem = stem
         self.row_group_bytes = row_group_bytes
@@ -173,6 +179,17 @@ class _SpoolWriter:
         self.waiting_bytes = 0
 
     def _write(self, name: str, rows: pa.Table) -> None:
+        if self.whole:  # every column of the table, the run's own empty, in the table's order
+            table = TABLES_BY_NAME[name]
+            rows = pa.Table.from_arrays(
+                [
+                    rows.column(c.name)
+                    if c.name in rows.column_names
+                    else pa.nulls(rows.num_rows, arrow_type(c.sql_type))
+                    for c in table.columns
+                ],
+                names=list(table.column_names),
+            )
         writer = self.writers.get(name)
         if writer is not None and self.groups[name] >= self.part_row_groups:
             writer.close()
@@ -206,6 +223,7 @@ def spool_parse(
     *,
     row_group_bytes: int = ROW_GROUP_BYTES,
     part_row_groups: int = PART_ROW_GROUPS,
+    whole: bool = False,
 ) -> SpooledParse:
     """Parse one file, streaming its rows into Parquet files under ``spool_dir``.
 
@@ -216,12 +234,20 @@ def spool_parse(
         spool_dir: Where the spool files go.
         row_group_bytes: See :data:`ROW_GROUP_BYTES`.
         part_row_groups: See :data:`PART_ROW_GROUPS`.
+        whole: Write what ``claimflow x12 parse`` hands over instead of a spool for the
+            loader: one file per table (no roll-over: with 8 MB row groups a 1 GB file makes a
+            few hundred, whose metadata a writer holds easily), with every column of the table
+            (the run's own NULL); the rows are not placed (``placed``, ``set_rows`` empty).
 
     Raises:
         UnreadableFileError: The engine found no interchange it could read.
     """
     spooled = SpooledParse(ParseResult(file_id))
-    spool = _SpoolWriter(spooled, Path(spool_dir) / file_id, row_group_bytes, part_row_groups)
+    if whole:
+        part_row_groups = 1 << 62
+    spool = _SpoolWriter(
+        spooled, Path(spool_dir) / file_id, row_group_bytes, part_row_groups, whole
+    )
 
     try:
         try:
@@ -231,7 +257,8 @@ def spool_parse(
                 spooled.fast_path = True
                 spool.flush()
                 spool.close()
-                place_rows(spooled)
+                if not whole:
+                    place_rows(spooled)
                 return spooled
             spool.discard()
             spooled.result = parse_file(
@@ -256,7 +283,8 @@ def spool_parse(
         first = result.errors[0].message if result.errors else "no transaction set found"
         raise UnreadableFileError(path, f"not readable as X12: {first}")
     try:
-        place_rows(spooled)
+        if not whole:
+            place_rows(spooled)
     except BaseException:
         spooled.remove()
         raise
