@@ -588,10 +588,22 @@ def _install_routes(app: FastAPI) -> None:
 
     @app.get("/worklist", response_model=None, summary="Open exceptions, largest first")
     def worklist(
-        conn: Conn, settings: Served, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+        snap: Snap,
+        request: Request,
+        settings: Served,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
     ) -> JsonResponse:
-        total = count_open_worklist(conn)
-        rows = open_worklist(conn, limit=limit, offset=offset)
+        # a page of a snapshot's worklist does not change: kept like a report's rows
+        total, rows = _kept(
+            request,
+            snap,
+            ("worklist", limit, offset),
+            lambda conn: (
+                count_open_worklist(conn),
+                open_worklist(conn, limit=limit, offset=offset),
+            ),
+        )
         return _page(rows, total, limit, offset, settings)
 
     @app.get("/claims/{claim_id}", response_model=None, summary="A claim's lifecycle")
