@@ -101,16 +101,19 @@ def place_rows(spooled: SpooledParse) -> None:
 
     A row belongs to the last set that starts at or before its anchor segment; it loads when
     that set is valid and the row lies within it, and is quarantined otherwise (also when no
-    set starts before it). Only the ``segment_index`` column of the spool is read back, one
-    spool file at a time.
+    set starts before it). Only the ``segment_index`` column of the spool is read back, a
+    batch at a time (memory stays flat).
     """
     firsts, lasts, oks = set_bounds(spooled.result)
     per_set = np.zeros(len(firsts) + 1, np.int64)  # the last slot: rows before any set
     for name, paths in spooled.files.items():
         good = bad = 0
-        for path in paths:
-            column = pq.read_table(path, columns=["segment_index"]).column(0)
-            index = column.fill_null(-1).to_numpy().astype(np.int64, copy=False)
+        for batch in (
+            b
+            for path in paths
+            for b in pq.ParquetFile(path).iter_batches(columns=["segment_index"])
+        ):
+            index = batch.column(0).fill_null(-1).to_numpy().astype(np.int64, copy=False)
             sets = np.searchsorted(firsts, index, side="right") - 1
             inside = sets >= 0
             ok = np.zeros(len(index), np.bool_)
