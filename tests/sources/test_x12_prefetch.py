@@ -76,3 +76,53 @@ def test_spool_files_roll_over_and_keep_every_row_in_order(
         assert got == [(r["segment_index"], r["lineage_hash"]) for r in rows], name
     parsed.remove()
     assert list(spool.iterdir()) == []
+
+
+def test_workers_die_with_the_process_that_started_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A host that has its workers parsing, killed with SIGKILL (no cleanup runs): every
+    # process of its group is gone soon after, and no spool of patient data outlives it that
+    # the next spool does not remove.
+    import os
+    import signal
+    import subprocess
+    import time
+
+    host = tmp_path / "host.py"
+    host.write_text(
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from claimflow.sources.x12 import X12Prefetch\n"
+        "p = X12Prefetch(workers=2, pool_min_bytes=0)\n"
+        f"for n in range(6): p.add(Path({str(SMALL_835)!r}), f'f{{n}}', 'x12')\n"
+        "p.result(Path(" + repr(str(SMALL_835)) + "), 'f0', 'x12')\n"
+        "print(p.spool_dir, len(p.pool._processes), flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, str(host)], stdout=subprocess.PIPE, env=env, start_new_session=True
+    )
+    assert proc.stdout is not None
+    spool, workers = proc.stdout.readline().decode().split()
+    assert int(workers) == 2 and Path(spool).exists()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break  # no worker outlived the host
+        assert time.monotonic() < deadline, "a worker outlived the process that started it"
+        time.sleep(0.1)
+    import tempfile
+
+    from claimflow.sources.workers import private_spool
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    mine = private_spool()
+    assert not Path(spool).exists()
+    Path(mine).rmdir()
