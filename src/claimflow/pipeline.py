@@ -74,6 +74,16 @@ class FileReport:
     message: str | None = None
     warnings: list[str] = field(default_factory=list)
 
+    def loaded(self, counts: FileCounts) -> None:
+        """Mark the file loaded, with what became of its records and its warnings."""
+        self.status = "loaded"
+        self.rows_read = counts.rows_read
+        self.rows_loaded = counts.rows_loaded
+        self.rows_quarantined = counts.rows_quarantined
+        self.rows_duplicate = counts.rows_duplicate
+        self.warnings = counts.warnings
+        self.message = "; ".join(counts.warnings) or None
+
 
 @dataclass
 class RunReport:
@@ -274,13 +284,7 @@ def _ingest_file(
     except Exception:
         conn.execute("ROLLBACK")
         raise
-    report.status = "loaded"
-    report.rows_read = counts.rows_read
-    report.rows_loaded = counts.rows_loaded
-    report.rows_quarantined = counts.rows_quarantined
-    report.rows_duplicate = counts.rows_duplicate
-    report.warnings = counts.warnings
-    report.message = "; ".join(counts.warnings) or None
+    report.loaded(counts)
     _register(conn, report, definition, print_.size_bytes, run_id, now)
     _record_rules(conn, counts, definition, print_.file_id, run_id)
     _record_run_file(conn, run_id, report)  # in the file's commit: a killed run's files count
@@ -467,22 +471,10 @@ def _ingest_x12_batch(
                 ingested_at=now,
                 parts=parts,
             )
-            for (i, _), counts in zip(parses, all_counts, strict=True):
-                report = reports[i]
-                report.status = "loaded"
-                report.rows_read = counts.rows_read
-                report.rows_loaded = counts.rows_loaded
-                report.rows_quarantined = counts.rows_quarantined
-                report.rows_duplicate = counts.rows_duplicate
-                report.warnings = counts.warnings
-                report.message = "; ".join(counts.warnings) or None
-                rules = [
-                    (run_id, rule.split(".")[0], rule, severity, n, report.source_system,
-                     report.file_id)
-                    for (rule, severity), n in sorted(counts.rule_failures.items())
-                ]  # fmt: skip
-                insert_rows(conn, "dq_results", rules)
             definitions = {i: d for i, d, _, _ in batch}
+            for (i, _), counts in zip(parses, all_counts, strict=True):
+                reports[i].loaded(counts)
+                _record_rules(conn, counts, definitions[i], str(reports[i].file_id), run_id)
             _register_many(conn, [(reports[i], definitions[i], sizes[i]) for i in reports],
                            run_id, now)  # fmt: skip
             _record_run_files(conn, run_id, list(reports.values()))
