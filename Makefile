@@ -25,7 +25,8 @@ demo: $(STAMP)
 	@$(BIN)/claimflow report denials_by_category --warehouse $(DEMO)/claimflow.duckdb --to 2025-08-15
 	@echo
 	@echo "Quarantined rows are the mess planted on purpose (see $(DEMO)/inbox/truth/)."
-	@echo "Corrected claims:  $(DEMO)/corrected_claims.x12"
+	@if [ -f $(DEMO)/corrected_claims.x12 ]; then echo "Corrected claims:  $(DEMO)/corrected_claims.x12"; \
+	  else echo "Corrected claims:  none new this run (a claim is resubmitted once; see outbound_interchanges)"; fi
 	@echo "Worklist:          $(BIN)/claimflow worklist --warehouse $(DEMO)/claimflow.duckdb"
 	@echo "Trace a row:       $(BIN)/claimflow lineage <lineage_hash> --warehouse $(DEMO)/claimflow.duckdb"
 	@echo "Open the dashboard: $(BIN)/claimflow dashboard --warehouse $(DEMO)/claimflow.duckdb"
