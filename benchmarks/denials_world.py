@@ -19,14 +19,13 @@ import csv
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
 
+from child import timed
 from claimflow.denials.reference import CATEGORY_NAMES
 from claimflow.synth import generate_world
 from claimflow.x12 import parse_file
@@ -48,17 +47,10 @@ def main() -> None:
         ]  # fmt: skip
         load = os.getloadavg()[0]
         when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            start = time.perf_counter()
-            child = subprocess.Popen(cmd, stdout=out, stderr=err)
-            _, status, usage = os.wait4(child.pid, 0)
-            seconds = time.perf_counter() - start
-            child.returncode = os.waitstatus_to_exitcode(status)
-            out.seek(0)
-            err.seek(0)
-            if child.returncode not in (0, 3):
-                sys.exit(f"claimflow run failed ({child.returncode}): {err.read().decode()[-800:]}")
-            metrics = json.loads(out.read())
+        done = timed(cmd)
+        if done.returncode not in (0, 3):
+            sys.exit(f"claimflow run failed ({done.returncode}): {done.stderr[-800:]}")
+        metrics = json.loads(done.stdout)
         truth = list(csv.DictReader((root / "inbox" / "truth" / "claims.csv").open()))
         conn = duckdb.connect(str(root / "w.duckdb"), read_only=True)
         matched = dict(conn.execute(
@@ -99,8 +91,8 @@ def main() -> None:
         unsafe = [p for p in resubmitted if CATEGORY_NAMES.get(by_pcn[p]["denial_category"], "")
                   in {"duplicate", "timely_filing", "medical_necessity"}]  # fmt: skip
         print(
-            f"claims {args.claims:,}; `claimflow run`, whole process: {seconds:.1f} s wall,"
-            f" {usage.ru_utime + usage.ru_stime:.1f} CPU-s, {usage.ru_maxrss / 1024:.0f} MB peak RSS"
+            f"claims {args.claims:,}; `claimflow run`, whole process: {done.wall:.1f} s wall,"
+            f" {done.cpu:.1f} CPU-s, {done.rss_mb:.0f} MB peak RSS"
             f" (in-process duration_seconds {metrics['duration_seconds']:.1f} s; {when};"
             f" load average {load:.2f}-{os.getloadavg()[0]:.2f})"
         )

@@ -38,6 +38,8 @@ from pathlib import Path
 
 import duckdb
 
+from child import timed
+
 PHRASES = [
     "Missing modifier", "missing modifier 25", "Modifier missing on E/M", "Modifier 59 required",
     "Incorrect NPI", "Invalid NPI", "Rendering NPI does not match", "NPI check digit invalid",
@@ -138,26 +140,16 @@ sources:
 
 
 def _timed_child(cmd: list[str]) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
-    """Run ``cmd`` as a child process: its result, and its wall time (spawn to exit), CPU
-    seconds and peak RSS (``os.wait4``: that child alone, not every child so far) and the
-    load average before and after."""
+    """Run ``cmd`` as a child process (:func:`child.timed`): its result, and its wall time,
+    CPU seconds and peak RSS and the load average before and after."""
     load_before = os.getloadavg()[0]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        child = subprocess.Popen(cmd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        proc = subprocess.CompletedProcess(
-            cmd, child.returncode, out.read().decode(), err.read().decode()
-        )
+    done = timed(cmd)
+    proc = subprocess.CompletedProcess(cmd, done.returncode, done.stdout, done.stderr)
     return proc, {
         "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}",
-        "wall_s": round(wall, 2),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "wall_s": round(done.wall, 2),
+        "peak_rss_mb": round(done.rss_mb, 1),
+        "cpu_s": round(done.cpu, 2),
     }
 
 

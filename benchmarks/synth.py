@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from child import timed
+
 
 def child(claims: int, out: Path, workers: int) -> None:
     from claimflow.synth import generate_world
@@ -65,19 +67,13 @@ def whole_process(claims: int, out: Path) -> dict[str, float]:
         str(exe), "synth", "--claims", str(claims), "--seed", "7", "--start", "2025-01-01",
         "--months", "6", "--out", str(out),
     ]  # fmt: skip
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            err.seek(0)
-            sys.exit(f"claimflow synth failed ({proc.returncode}): {err.read().decode()[-500:]}")
+    done = timed(cmd)
+    if done.returncode != 0:
+        sys.exit(f"claimflow synth failed ({done.returncode}): {done.stderr[-500:]}")
     return {
-        "seconds": round(wall, 2),
-        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
-        "rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "seconds": round(done.wall, 2),
+        "cpu_seconds": round(done.cpu, 2),
+        "rss_mb": round(done.rss_mb, 1),
     }
 
 

@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 
+from child import Timed, timed
+
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT.parent / "shared" / "tools" / "gen_x12.py"
 PEERS = ROOT.parent / "shared" / "tools" / "bench_peers.py"
@@ -153,39 +155,6 @@ def _child(path: Path, in_memory: bool) -> None:
     )
 
 
-@dataclass
-class Timed:
-    """One child process: exit code, output, wall seconds, and its own rusage."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-    wall: float
-    cpu: float
-    rss_mb: float
-
-
-def _timed(command: list[str], env: dict[str, str] | None = None) -> Timed:
-    """Run ``command`` as a child; wall from spawn to exit, CPU and peak RSS of that child
-    (and of any child of its own) from ``os.wait4``."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Timed(
-            proc.returncode,
-            out.read().decode(errors="replace"),
-            err.read().decode(errors="replace"),
-            wall,
-            usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss / 1024,
-        )
-
-
 def _generate(kind: str, claims: int) -> Path:
     DATA.mkdir(parents=True, exist_ok=True)
     out = DATA / f"{kind}_{claims}.x12"
@@ -273,7 +242,7 @@ def _whole_process(path: Path, env: dict[str, str], fmt: str) -> tuple[Timed, st
         command = [str(CLAIMFLOW), "x12", "parse", str(path), "--out", str(out_dir)]
         if fmt != "parquet":
             command += ["--format", fmt]
-        done = _timed(command, env)
+        done = timed(command, env)
         if done.returncode != 0:
             return done, f"exit {done.returncode}: {done.stderr.strip()[-120:]}"
         reader = "read_parquet" if fmt == "parquet" else "read_json_auto"
@@ -308,9 +277,9 @@ def _bench_file(kind: str, claims: int, args: argparse.Namespace, env: dict[str,
     for _ in range(max(args.repeat, 1)):
         done, verdict = _whole_process(path, env, args.format)
         whole.add(done.wall, done.cpu, done.rss_mb, verdict)
-        helped = _timed([str(CLAIMFLOW), "x12", "parse", "--help"], env)
+        helped = timed([str(CLAIMFLOW), "x12", "parse", "--help"], env)
         startup.add(helped.wall, helped.cpu, helped.rss_mb, f"exit {helped.returncode}")
-        ran = _timed(child, env)
+        ran = timed(child, env)
         if ran.returncode != 0:
             sys.exit(f"in-process parse failed ({ran.returncode}):\n{ran.stderr}")
         got = json.loads(ran.stdout.strip().splitlines()[-1])
@@ -319,7 +288,7 @@ def _bench_file(kind: str, claims: int, args: argparse.Namespace, env: dict[str,
         inner.notes.add(_check(kind, truth, got))
         for peer in peers:
             command = [sys.executable, str(PEERS), "run", peer, kind, str(path)]
-            p = _timed(command, env)
+            p = timed(command, env)
             lines = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
             res = json.loads(lines[-1][len("RESULT ") :]) if lines else {"ok": False}
             if not lines:
