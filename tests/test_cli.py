@@ -115,8 +115,8 @@ def test_help_lists_every_command_in_order_and_a_lazy_group_still_runs(tmp_path:
         for line in result.stdout.splitlines()
         if line.startswith("│ ") and len(line.split()) > 2
     ]
-    commands = ["synth", "api", "version", "run", "resubmit", "worklist", "alerts", "report",
-                "dashboard", "lineage", "kpi", "x12", "reference", "denials", "export"]  # fmt: skip
+    commands = ["synth", "api", "worklist", "alerts", "report", "lineage", "kpi", "version", "run",
+                "resubmit", "dashboard", "x12", "reference", "denials", "export"]  # fmt: skip
     assert [c for c in listed if c in commands] == commands
     warehouse = str(tmp_path / "w.duckdb")
     lookup = cli("reference", "lookup", "carc", "45", "--warehouse", warehouse, "--json")

@@ -12,32 +12,41 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import duckdb
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
 from claimflow import __version__
+from claimflow.cli_common import (
+    EXIT_QUARANTINE,
+    EXIT_USAGE,
+    JsonOpt,
+    WarehouseOpt,
+    err,
+    fail,
+    out,
+    parse_date,
+    reading,
+)
 from claimflow.errors import ClaimflowError
-from claimflow.marts.reports import REPORTS
-from claimflow.warehouse.connection import DEFAULT_WAREHOUSE, schema_lag
-from claimflow.warehouse.serving import open_for_reading
+from claimflow.warehouse.connection import DEFAULT_WAREHOUSE
 
 if TYPE_CHECKING:
     from claimflow.pipeline import RunReport
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_QUARANTINE = 0, 1, 2, 3
 
 _LAZY_COMMANDS = {
     "synth": ("claimflow.synth.cli", "synth_command"),
     "api": ("claimflow.api.command", "api_command"),
+    "worklist": ("claimflow.cli_reports", "worklist"),
+    "alerts": ("claimflow.cli_reports", "alerts"),
+    "report": ("claimflow.cli_reports", "report"),
+    "lineage": ("claimflow.cli_lineage", "lineage"),
+    "kpi": ("claimflow.cli_kpi", "kpi"),
 }
 _LAZY_GROUPS = {
     "x12": ("claimflow.cli_x12", "x12_app"),
@@ -89,44 +98,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
-
-WarehouseOpt = Annotated[
-    Path,
-    typer.Option("--warehouse", "-w", help="DuckDB warehouse file.", envvar="CLAIMFLOW_WAREHOUSE"),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-@contextmanager
-def _reading(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """What the last run published of the warehouse (its serving snapshot, so that a run may
-    write meanwhile; the warehouse itself, read-only, before one has); a claimflow error
-    becomes a clean exit 1."""
-    try:
-        conn = open_for_reading(warehouse)
-    except ClaimflowError as exc:
-        raise _fail(str(exc)) from None
-    try:
-        yield conn
-    except ClaimflowError as exc:
-        raise _fail(str(exc)) from None
-    except (duckdb.CatalogException, duckdb.BinderException):
-        lag = schema_lag(conn)  # read-only: an older claimflow's warehouse is not migrated
-        if lag is None:
-            raise
-        raise _fail(
-            f"{warehouse}: written by an older claimflow (schema version {lag[0]}, this one"
-            f" needs {lag[1]}); run `claimflow run` on it once to bring it up to date"
-        ) from None
-    finally:
-        conn.close()
-
-
-def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
-    return typer.Exit(code)
 
 
 @app.callback()
@@ -170,7 +141,7 @@ def run(
         try:
             ref = dt.date.fromisoformat(reference_date)
         except ValueError:
-            raise _fail(
+            raise fail(
                 f"--reference-date: expected YYYY-MM-DD, got {reference_date!r}", EXIT_USAGE
             ) from None
     from claimflow.config import load_settings
@@ -188,7 +159,7 @@ def run(
                 progress=lambda msg: status.update(msg),
             )
     except ClaimflowError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         out.print_json(json.dumps(report.metrics(), default=str))
     else:
@@ -216,7 +187,7 @@ def resubmit(
     from claimflow.config import load_settings
     from claimflow.pipeline import run as run_pipeline
 
-    ref = _parse_date(reference_date)
+    ref = parse_date(reference_date)
     try:
         settings = load_settings(config)
         report = run_pipeline(
@@ -224,7 +195,7 @@ def resubmit(
             config_path=str(config), ingest=False,
         )  # fmt: skip
     except ClaimflowError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         out.print_json(json.dumps(report.metrics(), default=str))
         return
@@ -235,90 +206,6 @@ def resubmit(
         f" ({x.get('corrected_claims_written', 0)} corrected claims written)"
     )
     out.print(f"Outputs in {out_dir}")
-
-
-@app.command()
-def worklist(
-    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many, largest first.")] = 50,
-    as_json: JsonOpt = False,
-) -> None:
-    """The open exceptions of the rejection log, by value: what a person should work first."""
-    from claimflow.marts.worklist import open_worklist
-
-    with _reading(warehouse) as conn:
-        records = open_worklist(conn, limit=limit)
-    keys = ("claim_id", "source_system", "reason", "category", "disposition", "amount",
-            "recommended_fix", "logged_at")  # fmt: skip
-    if as_json:
-        out.print_json(json.dumps(records, default=str))
-        return
-    table = Table(title=f"Worklist: {len(records)} open exception(s), largest first")
-    for key in keys[:-1]:
-        table.add_column(key, justify="right" if key == "amount" else "left")
-    for r in records:
-        table.add_row(*(("" if r[k] is None else str(r[k])) for k in keys[:-1]))
-    out.print(table)
-
-
-@app.command()
-def alerts(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE, as_json: JsonOpt = False) -> None:
-    """Open acknowledgment SLA alerts: submitted claims with no 999 or no 277CA in time."""
-    from claimflow.marts.sla import open_alerts
-
-    with _reading(warehouse) as conn:
-        records = open_alerts(conn)
-    if as_json:
-        out.print_json(json.dumps(records, default=str))
-        return
-    table = Table(title=f"{len(records)} open SLA alert(s)")
-    for key in ("patient_control_number", "payer_id", "kind", "submission_date", "due_at"):
-        table.add_column(key)
-    for r in records:
-        table.add_row(
-            r["patient_control_number"], r["payer_id"] or "", r["kind"],
-            str(r["submission_date"]), str(r["due_at"]),
-        )  # fmt: skip
-    out.print(table)
-
-
-@app.command()
-def report(
-    name: Annotated[str, typer.Argument(help="A report: " + ", ".join(REPORTS) + ".")],
-    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
-    start: Annotated[str, typer.Option("--from", help="First submission date.")] = "1900-01-01",
-    end: Annotated[str | None, typer.Option("--to", help="Last submission date.")] = None,
-    payer: Annotated[str | None, typer.Option("--payer", help="One payer id.")] = None,
-    provider: Annotated[
-        str | None, typer.Option("--provider", help="One billing provider NPI.")
-    ] = None,
-    source: Annotated[str | None, typer.Option("--source", help="One source system.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Print one named report (the same queries the dashboard shows)."""
-    from claimflow.marts.reports import prepare, run_report
-
-    if name not in REPORTS:
-        raise _fail(f"unknown report {name!r}; one of: {', '.join(REPORTS)}", EXIT_USAGE)
-    first = _parse_date(start) or dt.date(1900, 1, 1)
-    last = _parse_date(end) or dt.date.today()
-    with _reading(warehouse) as conn:
-        prepare(conn, start=first, end=last, payer=payer, provider=provider, source=source)
-        rows = run_report(conn, name)
-    if as_json:
-        out.print_json(json.dumps(rows, default=str))
-        return
-    table = Table(title=name.replace("_", " "))
-    for column in rows[0] if rows else ["(no rows)"]:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            *(
-                "" if v is None else f"{v:,.2f}" if isinstance(v, float) else str(v)
-                for v in row.values()
-            )
-        )
-    out.print(table)
 
 
 export_app = typer.Typer(help="Export the warehouse for other tools.", no_args_is_help=True)
@@ -335,7 +222,7 @@ def export_tuva_command(
     """Write the Tuva Project input layer `medical_claim` table as Parquet."""
     from claimflow.marts.tuva import export_tuva
 
-    with _reading(warehouse) as conn:
+    with reading(warehouse) as conn:
         rows = export_tuva(conn, out_dir)
     out.print(f"{out_dir / 'medical_claim.parquet'}: {rows} claim lines")
 
@@ -359,7 +246,7 @@ def dashboard(
     from claimflow.dashboard.serve import run_child, streamlit_command
 
     if not warehouse.exists():
-        raise _fail(f"{warehouse}: no warehouse here (run `claimflow run` first)")
+        raise fail(f"{warehouse}: no warehouse here (run `claimflow run` first)")
     env = {
         **os.environ,
         "CLAIMFLOW_WAREHOUSE": str(warehouse.resolve()),
@@ -370,15 +257,6 @@ def dashboard(
     out.print(f"claimflow dashboard on http://{host}:{port} (Ctrl-C to stop)")
     # Streamlit stops with us: SIGTERM/SIGINT/SIGHUP are passed on to it, and it is waited for
     raise typer.Exit(run_child(command, env))
-
-
-def _parse_date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise _fail(f"expected a date YYYY-MM-DD, got {value!r}", EXIT_USAGE) from None
 
 
 def _print_summary(report: RunReport) -> None:
@@ -448,85 +326,6 @@ def _print_summary(report: RunReport) -> None:
     out.print(f"Rejections:  {m['rejection_log']}")
     out.print(f"Metrics:     {Path(report.out_dir) / 'metrics' / (report.run_id + '.json')}")
     out.print(f"Status:      {report.status} ({report.duration_seconds:.2f} s)")
-
-
-@app.command()
-def lineage(
-    lineage_hash: Annotated[str, typer.Argument(help="A lineage hash, or a unique prefix.")],
-    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
-    as_json: JsonOpt = False,
-) -> None:
-    """Print the file, the position and the original raw record of a row."""
-    from claimflow.warehouse.lineage import find_lineage
-
-    with _reading(warehouse) as conn:
-        record = find_lineage(conn, lineage_hash)
-    if as_json:
-        out.print_json(json.dumps(record.__dict__, default=str))
-        return
-    if record.segment_index is not None:
-        position = f"segment {record.segment_index} ({', '.join(record.tables)})"
-    elif record.row_number is not None:
-        position = f"record {record.row_number}"
-    else:
-        position = f"line {record.line}"
-    out.print(f"lineage hash: {record.lineage_hash}")
-    out.print(f"file:         {record.path}")
-    out.print(f"file id:      {record.file_id} (sha256 of its bytes)")
-    out.print(f"source:       {record.source_system}")
-    out.print(f"position:     {position}")
-    out.print(f"disposition:  {record.disposition} (run {record.run_id})")
-    out.print("raw record:")
-    out.print(record.raw_record, markup=False, highlight=False, soft_wrap=True)
-
-
-@app.command()
-def kpi(
-    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
-    start: Annotated[
-        str, typer.Option("--from", help="First submission date YYYY-MM-DD.")
-    ] = "1900-01-01",
-    end: Annotated[
-        str | None, typer.Option("--to", help="Last submission date; A/R as of it (default today).")
-    ] = None,
-    payer: Annotated[str | None, typer.Option("--payer", help="One payer id.")] = None,
-    provider: Annotated[
-        str | None, typer.Option("--provider", help="One billing provider NPI.")
-    ] = None,
-    source: Annotated[str | None, typer.Option("--source", help="One source system.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Revenue-cycle KPIs for claims submitted in the window (definitions: docs/kpis.md)."""
-    from claimflow.marts.kpis import compute_kpis
-
-    try:
-        first = dt.date.fromisoformat(start)
-        last = dt.date.fromisoformat(end) if end else dt.date.today()
-    except ValueError:
-        raise _fail("--from/--to: expected YYYY-MM-DD", EXIT_USAGE) from None
-    with _reading(warehouse) as conn:
-        values = compute_kpis(
-            conn, start=first, end=last, payer=payer, provider=provider, source=source
-        )
-    if as_json:
-        out.print_json(json.dumps(values))
-        return
-    chosen = (("payer", payer), ("provider", provider), ("source", source))
-    table = Table(
-        title=f"KPIs, claims submitted {first} to {last}"
-        + "".join(f", {name} {value}" for name, value in chosen if value)
-    )
-    table.add_column("kpi")
-    table.add_column("value", justify="right")
-    for key, value in values.items():
-        if isinstance(value, dict):
-            for bucket, amount in value.items():
-                table.add_row(f"{key} {bucket}", f"{amount:,.2f}")
-        elif isinstance(value, float) and ("rate" in key):
-            table.add_row(key, f"{value:.1%}")
-        else:
-            table.add_row(key, "—" if value is None else f"{value:,}")
-    out.print(table)
 
 
 def main() -> None:
