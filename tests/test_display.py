@@ -19,7 +19,11 @@ from claimflow.denials.outcome import CATEGORIES, DISPOSITIONS
 def test_column_names_read_as_words() -> None:
     assert display.label("denied_amount") == "Denied amount"
     assert display.label("eligibility") == "Eligibility"
-    assert display.label("payer_id") == "Payer"
+    assert display.label("payer_name") == "Payer"  # payers by name, their id beside
+    assert display.label("payer_id") == "Payer ID"
+    # claim_id is the warehouse's internal key; the provider's claim number is the PCN (CLM01)
+    assert display.label("claim_id") == "Claim ID (internal)"
+    assert display.label("patient_control_number") == "Claim number (PCN)"
     assert display.label("billing_npi") == display.label("provider") == "Billing provider (NPI)"
     assert display.label("total_billed") == display.label("billed") == "Billed"
     assert display.label("ar_0_30") == "A/R 0–30 days"
@@ -27,6 +31,16 @@ def test_column_names_read_as_words() -> None:
     assert display.label("source_file_id") == "Source file ID"
     assert display.label("patient_dob") == "Patient date of birth"
     assert display.label("rejection_rate_277ca") == "277CA rejection rate"
+
+
+def test_a_figure_has_its_definition() -> None:
+    assert "first 835" in display.definition("initial_denial_rate")
+    assert "90 days" in display.definition("days_in_ar")
+    assert display.definition("success_rate", "resubmission_outcomes").endswith("answered.")
+    assert display.definition("payer_id") == ""  # not a figure
+    # a definition is of a figure the vocabulary names
+    for key in display.DEFINITIONS:
+        assert key in display.TERMS or key.rpartition(".")[2] in display.TERMS, key
 
 
 def test_a_report_may_give_a_name_its_own_meaning() -> None:

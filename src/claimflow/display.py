@@ -62,8 +62,12 @@ _FREQUENCY = Term("Frequency code")
 _KIND = Term("Kind", "enum")
 
 TERMS: dict[str, Term] = {
-    # the claims
-    "payer_id": Term("Payer"),
+    # the claims: claim_id is the warehouse's internal key (claims_header.claim_id, a hash), the
+    # provider's claim number is patient_control_number (CLM01)
+    "claim_id": Term("Claim ID (internal)"),
+    "patient_control_number": Term("Claim number (PCN)"),
+    "payer_name": Term("Payer"),
+    "payer_id": Term("Payer ID"),
     "billing_npi": _PROVIDER,
     "provider": _PROVIDER,
     "submission_date": Term("Submitted", "date"),
@@ -200,6 +204,66 @@ TERMS: dict[str, Term] = {
 """Column name (or ``"report.column"``) → its term; the columns :func:`humanize` names well
 enough and whose kind their suffix tells are left out."""
 
+_AR_BUCKET = "Open balance (as in A/R) of the claims {} days after their submission."
+_LAG = (
+    "Days from a claim's submission to the payment date (BPR16) of its first 835, {}, over the"
+    " claims with an 835."
+)
+
+DEFINITIONS: dict[str, str] = {
+    "claims_submitted": "Claims (837, or EMR when no 837 of it was loaded) submitted in the"
+    " window, each claim once.",
+    "total_billed": "Σ claim charge (CLM02) of the claims submitted.",
+    "total_allowed": "Σ allowed amount (AMT*B6; a line without it counts its paid amount) of"
+    " every matched 835 service line, net of reversals.",
+    "total_paid": "Σ paid (CLP04) of every matched 835 claim, net of reversals.",
+    "rejection_rate_999": "Transaction sets whose 999 (IK501) is R, M, W or X ÷ transaction"
+    " sets with a 999.",
+    "rejection_rate_277ca": "Claims whose latest claim-level 277CA status (STC01-1) is A3, A4,"
+    " A6, A7 or A8 ÷ claims with a 277CA.",
+    "first_pass_clean_claim_rate": "Original claims (CLM05-3 = 1) whose 999, if any, accepts"
+    " them and whose first 277CA status is A1, A2 or A5 ÷ original claims with a 999 or a"
+    " 277CA.",
+    "initial_denial_rate": "Claims whose first 835 denies them (CLP02 = 4, or pays 0 with an"
+    " adjustment that is neither patient cost share nor contractual) ÷ claims submitted.",
+    "initial_denial_rate_dollars": "Charges of the initially denied claims ÷ charges submitted.",
+    "initial_denial_rate_hfma_3m": "Initial denials in each reporting month ÷ the monthly"
+    " average of claims submitted in the three months before it (HFMA Claim Integrity Task"
+    " Force); no full reporting month in the window: none.",
+    "payer_lag_days_median": _LAG.format("median"),
+    "payer_lag_days_p90": _LAG.format("90th percentile"),
+    "lag_days_median": _LAG.format("median"),
+    "lag_days_p90": _LAG.format("90th percentile"),
+    "net_collection_rate": "Σ paid ÷ Σ (charge − contractual adjustments), over the claims with"
+    " an 835; denial write-offs are not subtracted.",
+    "ar_total": "Σ open balance as of the day (charge − paid − contractual adjustments, from the"
+    " 835s dated by then) of the claims submitted by then that still have a balance.",
+    "days_in_ar": "A/R ÷ average daily charges of the last 90 days (charges of the claims"
+    " submitted in the 90 days up to the day, ÷ 90).",
+    "ar_0_30": _AR_BUCKET.format("0–30"),
+    "ar_31_60": _AR_BUCKET.format("31–60"),
+    "ar_61_90": _AR_BUCKET.format("61–90"),
+    "ar_91_120": _AR_BUCKET.format("91–120"),
+    "ar_over_120": _AR_BUCKET.format("over 120"),
+    "charges_90d": "Charges of the claims submitted in the 90 days up to the day.",
+    "auto_posting_rate": "835 service lines on payments dated in the window matched to a claim"
+    " line without review (REF*6R, or code, date and charge) ÷ all such lines.",
+    "final_denial_write_off_amount": "Denied dollars of the claims whose latest 835 still"
+    " denies, that the rejection log writes off (or whose filing window closed) and that no"
+    " automatic resubmission answered.",
+    "resubmission_success_rate": "Automatic resubmissions the payer paid ÷ those it answered"
+    " (its first later 835 on the claim or its replacement).",
+    "resubmission_outcomes.success_rate": "Resubmissions the payer paid ÷ those it answered.",
+    "recovered_amount": "Σ paid (CLP04) of the payers' answers to the resubmissions that paid.",
+    "first_pass_acceptance": "Claims whose first 277CA status is A1, A2 or A5 ÷ claims with a"
+    " 277CA.",
+    "share_of_acknowledged": "These claims ÷ the group's claims with a 277CA (a group's shares"
+    " add up to its 277CA rejection rate).",
+    "underpayment": "EMR expected payment − paid, over the payer's claims with an 835.",
+}
+"""What a figure means (column name or ``"report.column"`` → one sentence), shown where the
+figure is (a tile's or a column's help): the KPIs of docs/kpis.md, defined once here."""
+
 WORDS: dict[str, str] = {
     "id": "ID",
     "ids": "IDs",
@@ -266,6 +330,14 @@ def term(column: str, report: str | None = None) -> Term:
 def label(column: str, report: str | None = None) -> str:
     """The human label of ``column``: ``"denied_amount"`` → ``"Denied amount"``."""
     return term(column, report).label
+
+
+def definition(column: str, report: str | None = None) -> str:
+    """What the figure ``column`` (of ``report``) means, in one sentence; ``""`` when it is
+    not a defined figure."""
+    if report is not None and f"{report}.{column}" in DEFINITIONS:
+        return DEFINITIONS[f"{report}.{column}"]
+    return DEFINITIONS.get(column, "")
 
 
 def inline(text: str) -> str:
