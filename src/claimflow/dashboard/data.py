@@ -173,3 +173,30 @@ def open_view(
     """The script run's view of the warehouse (of ``version``: :func:`stamp`) for ``filters``:
     from the stored snapshot when it answers them."""
     return View(conn, path, filters, snapshot.usable(conn, **filters.cohort()), version)
+
+
+PAYER_NAMES = """
+    -- each payer's name: the one most of its claims carry (837 2010BB NM103), else the one its
+    -- 835s carry (N1*PR); ties by name. A payer with neither has no name.
+    SELECT payer_id, payer_name FROM (
+        SELECT payer_id, payer_name, 1 AS source, count(*) AS n FROM claims_header
+        WHERE payer_id IS NOT NULL AND payer_name IS NOT NULL GROUP BY 1, 2
+        UNION ALL
+        SELECT payer_id, payer_name, 2 AS source, count(*) AS n FROM payments
+        WHERE payer_id IS NOT NULL AND payer_name IS NOT NULL GROUP BY 1, 2)
+    QUALIFY row_number() OVER (PARTITION BY payer_id ORDER BY source, n DESC, payer_name) = 1"""
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _payer_names(
+    _conn: duckdb.DuckDBPyConnection, path: str, stamp: tuple[str, int]
+) -> dict[str, str]:
+    del path, stamp  # the cache key only
+    return {str(payer): str(name) for payer, name in _conn.execute(PAYER_NAMES).fetchall()}
+
+
+def payer_names(
+    conn: duckdb.DuckDBPyConnection, path: str, stamp: tuple[str, int]
+) -> dict[str, str]:
+    """Payer id → its name, for the payers that have one (cached per warehouse and snapshot)."""
+    return _payer_names(conn, path, stamp)
