@@ -4,16 +4,22 @@ warehouse."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import duckdb
 import typer
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
+from claimflow import display
 from claimflow.errors import ClaimflowError
 from claimflow.warehouse.connection import schema_lag
 from claimflow.warehouse.serving import open_for_reading
@@ -68,3 +74,215 @@ def parse_date(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise fail(f"expected a date YYYY-MM-DD, got {value!r}", EXIT_USAGE) from None
+
+
+# --- tables --------------------------------------------------------------------------------
+
+
+class TableFormat(StrEnum):
+    """How a command prints its table: for a person, or CSV for another program."""
+
+    table = "table"
+    csv = "csv"
+
+
+WideOpt = Annotated[
+    bool,
+    typer.Option("--wide", help="One table as wide as its columns need (no width limit)."),
+]
+FormatOpt = Annotated[
+    TableFormat,
+    typer.Option("--format", help="table (for a person) or csv (plain CSV with column names)."),
+]
+
+_NUMERIC: frozenset[str] = frozenset({"count", "money", "rate", "days", "number"})
+_ATOMIC_KINDS: frozenset[str] = _NUMERIC | {"date", "timestamp", "flag"}
+_LONGEST_WORD = 24
+"""A word of free text longer than this folds (an identifier never does)."""
+
+
+@dataclass
+class _Col:
+    name: str
+    header: str
+    cells: list[str]
+    numeric: bool
+    atomic: bool  # an identifier, a code, a number, a date: never wrapped, never cut
+
+    @property
+    def least(self) -> int:
+        """The narrowest this column may be."""
+        header_word = max((len(w) for w in self.header.split()), default=1)
+        if self.atomic:
+            return max([header_word, *(len(c) for c in self.cells)])
+        words = [min(len(w), _LONGEST_WORD) for c in self.cells for w in c.split()]
+        return max([header_word, 1, *words])
+
+    @property
+    def most(self) -> int:
+        """As wide as this column could use."""
+        return max([len(self.header), *(len(c) for c in self.cells)])
+
+
+def _columns(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    report: str | None,
+    cents: bool,
+    ids: Collection[str],
+) -> list[_Col]:
+    made = []
+    for name in columns:
+        kind = display.term(name, report).kind
+        cells = [display.show(name, row.get(name), report, cents=cents) for row in rows]
+        atomic = (
+            name in ids
+            or kind in _ATOMIC_KINDS
+            or (kind == "text" and not any(" " in c for c in cells))
+        )
+        made.append(_Col(name, display.label(name, report), cells, kind in _NUMERIC, atomic))
+    return made
+
+
+def _overhead(n: int) -> int:
+    """What a table of n columns adds to their text: a space either side of each cell, and the
+    rules between and around them."""
+    return 3 * n + 1
+
+
+def _fit(cols: Sequence[_Col], width: int | None) -> list[int] | None:
+    """Widths for ``cols`` within ``width`` characters (None: as wide as they need), or None
+    when even the narrowest do not fit."""
+    if width is None:
+        return [c.most for c in cols]
+    room = width - _overhead(len(cols))
+    widths = [c.least for c in cols]
+    if sum(widths) > room:
+        return None
+    spare = room - sum(widths)
+    while spare > 0:  # share what is left one character at a time among those that want more
+        wanting = [i for i, c in enumerate(cols) if widths[i] < c.most]
+        if not wanting:
+            break
+        for i in wanting[:spare]:
+            widths[i] += 1
+        spare -= min(spare, len(wanting))
+    return widths
+
+
+def _parts(cols: list[_Col], width: int) -> list[tuple[list[_Col], list[int]]]:
+    """Split columns too many for ``width`` into tables that each repeat the leading
+    identifier columns (the row's key), as many columns in each as fit."""
+    keys: list[_Col] = []
+    for c in cols:
+        if not c.atomic or c.numeric or len(keys) == len(cols) - 1:
+            break
+        if _fit([*keys, c], width // 2) is None:
+            break
+        keys.append(c)
+    parts: list[tuple[list[_Col], list[int]]] = []
+    rest = cols[len(keys) :]
+    while rest:
+        take = 1
+        while take < len(rest) and _fit([*keys, *rest[: take + 1]], width) is not None:
+            take += 1
+        chosen = [*keys, *rest[:take]]
+        parts.append((chosen, _fit(chosen, width) or [c.least for c in chosen]))
+        rest = rest[take:]
+    return parts
+
+
+def _table(title: str, cols: Sequence[_Col], widths: Sequence[int], rows: int) -> Table:
+    table = Table(title=title, title_justify="left")
+    for c, w in zip(cols, widths, strict=True):
+        table.add_column(
+            Text(c.header, no_wrap=False, overflow="fold"),  # a header folds, its column may not
+            justify="right" if c.numeric else "left",
+            width=w,
+            no_wrap=c.atomic,
+            overflow="ellipsis" if c.atomic else "fold",
+        )
+    for i in range(rows):
+        table.add_row(*(c.cells[i] for c in cols))
+    if not rows:
+        table.caption, table.caption_justify = "no rows", "left"
+    return table
+
+
+def tables(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    title: str,
+    *,
+    report: str | None = None,
+    cents: bool = False,
+    width: int | None = 80,
+    ids: Collection[str] = (),
+) -> list[Table]:
+    """``rows`` as the Rich tables a person reads within ``width`` characters (None: no limit).
+
+    Headers are :func:`claimflow.display.label` of each column, cells
+    :func:`claimflow.display.show` of each value (``cents`` for amounts of one claim or line),
+    numbers right-aligned. Identifiers, codes, numbers and dates (a text column none of whose
+    values has a space, and the columns named in ``ids``) are never wrapped or cut: their
+    column is as wide as their longest value, headers and free text fold to make room. When
+    even that does not fit, the columns are split into several tables, each repeating the
+    leading identifier columns, and the captions say so.
+    """
+    cols = _columns(rows, columns, report, cents, ids)
+    fitted = _fit(cols, width)
+    if width is None or fitted is not None or not cols:
+        table = _table(title, cols, fitted or [c.most for c in cols], len(rows))
+        if width is None:
+            table.width = sum(fitted or []) + _overhead(len(cols))
+        return [table]
+    parts = _parts(cols, width)
+    made = []
+    for n, (part, widths) in enumerate(parts, 1):
+        table = _table(title if n == 1 else "", part, widths, len(rows))
+        table.caption = f"part {n} of {len(parts)} (too wide for {width} columns)"
+        table.caption_justify = "left"
+        made.append(table)
+    return made
+
+
+def print_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    title: str,
+    *,
+    report: str | None = None,
+    cents: bool = False,
+    fmt: TableFormat = TableFormat.table,
+    wide: bool = False,
+    ids: Collection[str] = (),
+    console: Console | None = None,
+    hint: str | None = "--wide; every column for another program: --format csv",
+) -> None:
+    """Print ``rows`` (see :func:`tables`) on ``console`` (stdout by default): as tables as
+    wide as the console, as one table however wide (``wide``), or as CSV (``fmt``: the column
+    names, then the values as stored, dates without a time of day, nothing for a missing
+    value). ``hint``: how to get one table instead of several, by the command's options."""
+    console = console or out
+    if fmt == TableFormat.csv:
+        writer = csv.writer(console.file, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_csv_value(row.get(c), display.term(c, report).kind) for c in columns])
+        return
+    made = tables(
+        rows, columns, title, report=report, cents=cents, width=None if wide else console.width,
+        ids=ids,
+    )  # fmt: skip
+    for table in made:
+        console.print(table, crop=not wide)
+    if len(made) > 1 and hint:
+        console.print(f"One table: {hint}.", highlight=False)
+
+
+def _csv_value(value: object, kind: str) -> object:
+    if value is None:
+        return ""
+    if kind == "date" and isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    return value
