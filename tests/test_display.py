@@ -143,3 +143,9 @@ def test_display_is_pure_python() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert loaded.strip() == "[]"
+
+
+def test_a_list_of_values_reads_as_each_value_separated_by_commas() -> None:
+    assert display.show("sources", ["alpha", "clearinghouse"]) == "alpha, clearinghouse"
+    assert display.write([80.5, 1234], "money", cents=True) == "$80.50, $1,234.00"
+    assert display.show("sources", []) == display.MISSING

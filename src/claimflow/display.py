@@ -169,6 +169,8 @@ TERMS: dict[str, Term] = {
     "trigger": Term("Trigger", "enum"),
     # the rejection log, SLA alerts, what matched nothing
     "reason": Term("Reason", "enum"),
+    "sources": Term("Sources"),
+    "claim_ids": Term("Claim IDs (internal)"),
     "kind": _KIND,
     "left_kind": _KIND,
     "left_id": Term("835 or acknowledgment ID"),
@@ -452,7 +454,10 @@ def flag(value: object) -> str:
 
 
 def write(value: object, kind: Kind, *, cents: bool = False) -> str:
-    """``value`` written as its kind says (``cents`` for money of one claim or line)."""
+    """``value`` written as its kind says (``cents`` for money of one claim or line); a list
+    of values (a claim's sources, say) as each of them written so, separated by commas."""
+    if isinstance(value, list | tuple):
+        return ", ".join(write(v, kind, cents=cents) for v in value) or MISSING
     if _missing(value):
         return MISSING
     if kind == "money":
