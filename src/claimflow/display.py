@@ -112,6 +112,13 @@ TERMS: dict[str, Term] = {
     "charges_90d": Term("Charges, last 90 days", "money"),
     "auto_posting_rate": Term("835 auto-posting rate", "rate"),
     "final_denial_write_off_amount": Term("Final denial write-offs", "money"),
+    "final_denial_write_off_rate": Term("Final denial write-off rate", "rate"),
+    "initial_denial_rate_dollars_hfma_3m": Term(
+        "Initial denial rate, dollars, HFMA 3-month", "rate"
+    ),
+    "resubmissions_sent": Term("Resubmissions sent", "count"),
+    "resubmission_recovered_amount": Term("Recovered by resubmissions", "money"),
+    "kpi": Term("KPI"),
     "resubmission_success_rate": Term("Resubmission success rate", "rate"),
     "day": Term("Day", "date"),
     "lines": Term("835 lines", "count"),
