@@ -5,30 +5,117 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from claimflow.x12 import parse_file
+from claimflow.phi import MASK
+from claimflow.x12 import ErrorKind, parse_file
 from tests.conftest import REPO, cli
 
 CORPUS = REPO / "tests" / "data" / "x12" / "corpus"
 GOOD_837 = CORPUS / "zentist__TigerShark" / "tests__5010-837-professional-example.txt"
 BAD_837 = CORPUS / "imsweb__x12-parser" / "src__test__resources__837_5010__x12_segment_errors.txt"
 REMIT = CORPUS / "zentist__TigerShark" / "tests__5010-835-example-1.txt"
+SMALL_835 = (REPO / "tests" / "data" / "x12" / "valid" / "835_small.x12").read_bytes()
+SMALL_837 = (REPO / "tests" / "data" / "x12" / "valid" / "837p_small.x12").read_bytes()
+
+
+def _files(stdout: str) -> list[dict[str, Any]]:
+    """``x12 validate --json``: one object per file, one per line."""
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def _segments(path: Path) -> list[str]:
+    """The file's segments in order (the corpus files end each with ``~``)."""
+    return [s.strip() for s in path.read_text().split("~") if s.strip()]
 
 
 def test_validate_exit_codes_and_coordinates() -> None:
     good = cli("x12", "validate", str(GOOD_837))
     assert good.exit_code == 0, good.stdout
-    assert "0 error(s)" in good.stdout
+    assert "valid: 1 transaction set(s)" in good.stdout and "0 error(s)" in good.stdout
     bad = cli("x12", "validate", str(BAD_837), "--json")
     assert bad.exit_code == 3
-    errors = [json.loads(line) for line in bad.stdout.splitlines() if line.strip()]
+    (report,) = _files(bad.stdout)
+    assert report["file"] == str(BAD_837) and report["valid"] is False
+    errors = report["errors"]
     # EXPECTED_FACTS #18: N3 missing in 2010AA, HI missing in 2300, REF too many in 2010AA
-    found = {(e["segment_id"], e["loop_id"]) for e in errors if e["severity"] == "error"}
+    found = {(e["segment_id"], e["loop_id"]) for e in errors}
     assert {("N3", "2010AA"), ("HI", "2300"), ("REF", "2010AA")} <= found
+    assert all(e["severity"] == "error" for e in errors)
+    assert report["error_count"] == len(errors)
     assert all(e["segment_position"] for e in errors)
     assert all("bad_value" not in e for e in errors)
+    # plain values: the error family as a word of its own, not a Python enum's repr
+    assert {e["kind"] for e in errors} <= {k.value for k in ErrorKind}
+    assert "ErrorKind" not in bad.stdout
+
+
+def test_validate_sorts_errors_by_position_with_the_segment_text() -> None:
+    checked = cli("x12", "validate", str(BAD_837), "--json")
+    (report,) = _files(checked.stdout)
+    issues = report["errors"] + report["warnings"]
+    segments = _segments(BAD_837)
+    for e in issues:
+        # the text shown is the file's segment at that position, as the file holds it
+        assert e["segment_text"] == segments[e["segment_index"] - 1] + "~"
+    positions = [e["segment_index"] for e in report["errors"]]
+    assert positions == sorted(positions)
+    text = cli("x12", "validate", str(BAD_837))
+    assert text.exit_code == 3
+    lines = text.stdout.splitlines()
+    shown = [ln.strip()[2:] for ln in lines if ln.strip().startswith("> ")]
+    by_position = sorted(issues, key=lambda e: e["segment_index"])
+    assert shown == [e["segment_text"] for e in by_position]
+    assert "11:B:1" in text.stdout  # a composite is not read as an emoji code
+
+
+def test_validate_many_files_and_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "good.x12").write_bytes(GOOD_837.read_bytes())
+    (folder / "sub" / "bad.x12").write_bytes(BAD_837.read_bytes())
+    (folder / ".hidden.x12").write_bytes(b"not looked at")
+    (folder / "empty.x12").write_bytes(b"")
+    checked = cli("x12", "validate", str(folder), str(REMIT), "--json")
+    assert checked.exit_code == 3, checked.stderr
+    reports = {Path(r["file"]).name: r for r in _files(checked.stdout)}
+    assert set(reports) == {"good.x12", "bad.x12", "empty.x12", REMIT.name}
+    assert reports["good.x12"]["valid"] and reports["good.x12"]["errors"] == []
+    assert reports["good.x12"]["transaction_sets"] == 1 and reports["good.x12"]["kinds"] == ["837P"]
+    assert reports[REMIT.name]["valid"] and reports[REMIT.name]["kinds"] == ["835"]
+    assert not reports["bad.x12"]["valid"] and reports["bad.x12"]["error_count"] > 0
+    empty = reports["empty.x12"]
+    assert not empty["valid"] and "empty file" in empty["problem"]
+    text = cli("x12", "validate", str(folder))
+    assert text.exit_code == 3
+    assert "empty.x12: invalid: empty file (0 bytes)" in text.stdout
+    assert "3 files: 1 valid, 2 invalid" in text.stdout
+    only_good = cli("x12", "validate", str(folder / "good.x12"), str(REMIT))
+    assert only_good.exit_code == 0 and "2 files: 2 valid, 0 invalid" in only_good.stdout
+    nothing = tmp_path / "nothing"
+    nothing.mkdir()
+    assert cli("x12", "validate", str(nothing)).exit_code == 1
+    missing = cli("x12", "validate", str(tmp_path / "absent.x12"))
+    assert missing.exit_code == 2
+
+
+def test_validate_masks_patient_identifiers_in_segment_texts(tmp_path: Path) -> None:
+    # a subscriber name longer than NM103 allows (60): an element error in the patient's NM1
+    path = tmp_path / "long_name.x12"
+    long_name = "DOE" + "X" * 70
+    path.write_bytes(
+        SMALL_837.replace(b"NM1*IL*1*DOE*JOHN", b"NM1*IL*1*" + long_name.encode() + b"*JOHN")
+    )
+    checked = cli("x12", "validate", str(path), "--json")
+    assert checked.exit_code == 3, checked.stdout
+    (report,) = _files(checked.stdout)
+    (error,) = [e for e in report["errors"] if e["segment_id"] == "NM1"]
+    assert error["segment_text"] == f"NM1*IL*1*{MASK}*{MASK}****MI*{MASK}~"
+    text = cli("x12", "validate", str(path))
+    for shown in (checked.stdout, text.stdout):
+        assert "JOHN" not in shown and "MEM001" not in shown
 
 
 def test_ack_writes_a_999_that_reads_back(tmp_path: Path) -> None:
@@ -70,15 +157,14 @@ def test_parse_writes_one_file_per_table(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ bytes outside X12 (issue 23)
 
-SMALL_835 = (REPO / "tests" / "data" / "x12" / "valid" / "835_small.x12").read_bytes()
-
 
 def test_a_latin1_byte_is_reported_with_its_coordinates(tmp_path: Path) -> None:
     path = tmp_path / "latin1.835"
     path.write_bytes(SMALL_835.replace(b"N1*PR*ACME HEALTH", b"N1*PR*SEGUROS M\xc9DICOS"))
     checked = cli("x12", "validate", str(path), "--json")
     assert checked.exit_code == 3, checked.stderr
-    (error,) = [json.loads(line) for line in checked.stdout.splitlines() if line.strip()]
+    ((report,),) = [_files(checked.stdout)]
+    (error,) = report["errors"]
     assert (error["code"], error["segment_id"], error["loop_id"]) == (
         "element_invalid_character",
         "N1",
@@ -105,7 +191,9 @@ def test_a_million_digit_amount_is_reported_not_raised(tmp_path: Path) -> None:
     path.write_bytes(SMALL_835.replace(b"AMT*B6*80.00", b"AMT*B6*" + b"9" * 1_000_000))
     checked = cli("x12", "validate", str(path), "--json")
     assert checked.exit_code == 3, checked.stderr
-    (error,) = [json.loads(line) for line in checked.stdout.splitlines() if line.strip()]
+    ((report,),) = [_files(checked.stdout)]
+    (error,) = report["errors"]
+    assert error["segment_text"].startswith("AMT*B6*999") and len(error["segment_text"]) < 200
     assert (error["segment_id"], error["element_position"], error["element_error_code"]) == (
         "AMT",
         2,
@@ -136,3 +224,4 @@ def test_an_unreadable_file_is_an_error_naming_it(tmp_path: Path) -> None:
     assert str(path) in parsed.stderr.replace("\n", "") and "not readable as X12" in parsed.stderr
     checked = cli("x12", "validate", str(path))
     assert checked.exit_code == 3 and "0 transaction set(s)" in checked.stdout
+    assert "no transaction set" in checked.stdout
