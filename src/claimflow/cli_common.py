@@ -34,6 +34,17 @@ WarehouseOpt = Annotated[
     typer.Option("--warehouse", "-w", help="DuckDB warehouse file.", envvar="CLAIMFLOW_WAREHOUSE"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+ShowPhiOpt = Annotated[
+    bool,
+    typer.Option(
+        "--show-phi",
+        help="Show patient identifiers (member ids, dates of birth, medical record numbers, raw"
+        " records) in clear instead of •••. claimflow does not yet record who asked (no audit"
+        " trail).",
+    ),
+]
+"""How a command that can show patient identifiers is asked to (masked by default, as
+:mod:`claimflow.phi` masks them on the dashboard and the API)."""
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
