@@ -47,9 +47,11 @@ def test_every_page_runs_on_the_outcomes_world(world: Path) -> None:
     # February and March have no three months of submissions before them: no HFMA month
     assert overview["Initial denial rate, HFMA 3-month"] == "—"
     assert "10 day × payer × provider × source rows (filters apply)" in captions
-    worklist = metrics["Worklist"]
-    assert worklist["Answered by the payer"] == "2 of 3"
-    assert worklist["Recovered"] == "$300"
+    resubmissions = metrics["Resubmissions"]
+    assert resubmissions["Answered by the payer"] == "2 of 3"
+    assert resubmissions["Recovered"] == "$300"
+    # the worklist: C5, C6 and C9 are logged, none resubmitted since
+    assert metrics["Worklist"]["Open exceptions"] == "3"
     # 13 back-test weeks: Σ|error| ÷ Σ actual, with the forecast of each week worked out in
     # test_outcomes for two of them; here only that the figure is shown as a percentage
     assert metrics["Cash forecast"]["Back-test error (Σ|forecast − actual| ÷ Σ actual)"].endswith(
@@ -89,9 +91,9 @@ def test_provider_and_source_filters_reach_every_figure(world: Path) -> None:
     both = {**provider, "Source system": "ch"}
     tiles = {m.label: m.value for m in _filtered("Overview", **both).metric}
     assert (tiles["Claims submitted"], tiles["Billed"]) == ("3", "$1,300")  # C4, C5, C4R
-    # the rejection log holds C5 (N2), C6 and C9 (N1)
-    log = _filtered("Rejection log", **provider)
-    assert {m.label: m.value for m in log.metric}["Exceptions for a person"] == "1"
-    # resubmissions of N2's claims: C4 (answered, paid) and C7 (pending)
+    # the rejection log holds C5 (N2), C6 and C9 (N1): N2's worklist is C5
     worklist = _filtered("Worklist", **provider)
-    assert {m.label: m.value for m in worklist.metric}["Answered by the payer"] == "1 of 2"
+    assert {m.label: m.value for m in worklist.metric}["Open exceptions"] == "1"
+    # resubmissions of N2's claims: C4 (answered, paid) and C7 (pending)
+    resubmissions = _filtered("Resubmissions", **provider)
+    assert {m.label: m.value for m in resubmissions.metric}["Answered by the payer"] == "1 of 2"

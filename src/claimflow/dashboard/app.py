@@ -4,7 +4,9 @@
 run (to the snapshot the last run published, kept open by the server process), the sidebar
 filters, and Streamlit's navigation over the pages of the registry
 (:data:`claimflow.dashboard.pages.REGISTRY`), each at its own URL (``/denials``, ...; the first
-at ``/``). ``?page=<title>`` (the links of the single-page dashboard) still opens that page.
+at ``/``). ``?page=<title>`` (the links of the single-page dashboard) still opens that page, and
+a page's old titles and URL paths (:class:`~claimflow.dashboard.page.Page`'s ``old_titles``,
+``old_slugs``: ``/rejection-log``) open the page that holds their content now.
 
 Streamlit runs :data:`claimflow.dashboard.serve.SCRIPT`, which calls :func:`main`: the entry
 script sits in a folder of its own because Streamlit takes a ``pages/`` folder beside its entry
@@ -42,6 +44,13 @@ def _page(page: Page, view: View) -> st.Page:
     )
 
 
+def _moved(target: st.Page, slug: str) -> st.Page:
+    """A hidden page at ``slug``, an old URL path of ``target``: it opens ``target``."""
+    return st.Page(
+        lambda: st.switch_page(target), title=target.title, url_path=slug, visibility="hidden"
+    )
+
+
 def main() -> None:
     """Draw the sidebar and run the page the URL names (``/slug``, or ``?page=<title>``)."""
     st.set_page_config(page_title=PRODUCT, layout="wide")
@@ -50,11 +59,23 @@ def main() -> None:
     try:
         view = open_view(conn, path, version, sidebar(conn, path, version))
         pages = [_page(page, view) for page in REGISTRY]
-        chosen = st.navigation({PRODUCT: pages}, expanded=True)
+        moved = [
+            _moved(shown, slug)
+            for page, shown in zip(REGISTRY, pages, strict=True)
+            for slug in page.old_slugs
+        ]
+        chosen = st.navigation({PRODUCT: pages + moved}, expanded=True)
         wanted = st.query_params.get("page")
         if wanted is not None:  # a link of the single-page dashboard: ?page=Denials
             del st.query_params["page"]
-            target = next((p for p in pages if p.title == wanted), None)
+            target = next(
+                (
+                    shown
+                    for page, shown in zip(REGISTRY, pages, strict=True)
+                    if wanted == page.title or wanted in page.old_titles
+                ),
+                None,
+            )
             if target is not None and target.title != chosen.title:
                 st.switch_page(target)
         chosen.run()

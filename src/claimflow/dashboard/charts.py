@@ -1,10 +1,13 @@
 """Chart conventions: Plotly graph objects (a tenth of the time of plotly.express for the same
 figure), human labels on axes, legends and hover labels, values formatted by their kind
 (:func:`.format.axis`), a legend only when there is more than one series (below the plot, so a
-chart in a half-width column keeps its width), the full width of its column."""
+chart in a half-width column keeps its width), the full width of its column. A hover label
+names each value by its label (``Denied amount: $226,021``), and a series that is a defined
+figure (a KPI) adds its definition (:func:`claimflow.display.definition`)."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any, Literal
 
 import pandas as pd
@@ -12,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from claimflow import display
-from claimflow.dashboard.format import axis
+from claimflow.dashboard.format import D3, DATE_D3, axis
 
 LEGEND_BELOW: dict[str, Any] = {"orientation": "h", "x": 0, "y": -0.25}
 """Where a legend goes when the series need room (below the plot, left-aligned)."""
@@ -23,6 +26,24 @@ def categories(frame: pd.DataFrame, column: str) -> pd.Series:
     if display.term(column).kind == "enum":
         return frame[column].map(lambda v: display.enum(v) if isinstance(v, str) else v)
     return frame[column]
+
+
+def hover_value(column: str, placeholder: str, report: str | None = None) -> str:
+    """A Plotly hover template's placeholder (``x``, ``y``, ``customdata[0]``...) for a value
+    of ``column``, formatted by its kind."""
+    kind = display.term(column, report).kind
+    if kind in D3:
+        return f"%{{{placeholder}:{D3[kind][1]}}}"
+    if kind in ("date", "timestamp"):
+        return f"%{{{placeholder}|{DATE_D3}}}"
+    return f"%{{{placeholder}}}"
+
+
+def explained(column: str, report: str | None = None) -> str:
+    """A hover label's last lines: the definition of ``column`` when it is a defined figure,
+    folded to fit a hover label."""
+    text = display.definition(column, report)
+    return "<br><i>" + "<br>".join(textwrap.wrap(text, 60)) + "</i>" if text else ""
 
 
 def chart(
@@ -41,22 +62,35 @@ def chart(
     when there are several series (one series: its label)."""
     columns = [y] if isinstance(y, str) else y
     xs = categories(frame, x)
+    x_hover = f"{display.label(x, report)}: {hover_value(x, 'x', report)}"
+    shown_hover = (
+        frame[hover].map(lambda v: display.show(hover, v, report)).tolist() if hover else None
+    )
     traces: list[Any] = []
     for column in columns:
         name = display.label(column, report)
+        template = f"{x_hover}<br>{name}: {hover_value(column, 'y', report)}"
+        if shown_hover is not None:
+            template += f"<br>{display.label(hover, report)}: %{{customdata}}"
+        template += explained(column, report) + "<extra></extra>"
         if kind == "bar":
-            text = (
-                frame[hover].map(
-                    lambda v: f"{display.label(hover, report)}: {display.show(hover, v)}"
+            traces.append(
+                go.Bar(
+                    x=xs, y=frame[column], name=name, customdata=shown_hover, hovertemplate=template
                 )
-                if hover
-                else None
             )
-            traces.append(go.Bar(x=xs, y=frame[column], name=name, hovertext=text))
         else:
             stack = "all" if kind == "area" else None
             traces.append(
-                go.Scatter(x=xs, y=frame[column], name=name, mode="lines", stackgroup=stack)
+                go.Scatter(
+                    x=xs,
+                    y=frame[column],
+                    name=name,
+                    mode="lines",
+                    stackgroup=stack,
+                    customdata=shown_hover,
+                    hovertemplate=template,
+                )
             )
     figure = go.Figure(data=traces)
     value_axis = axis(columns[0], report)

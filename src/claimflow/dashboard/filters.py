@@ -1,7 +1,8 @@
 """The sidebar filters: submission dates, payer, source system and billing provider.
 
 They are drawn by the entry script before the page runs, so they stay as chosen from page to
-page, and apply to every figure and to every row listed behind one.
+page, and apply to every figure and to every row listed behind one. A payer is offered by its
+name and id (``ACME HEALTH (P1)``) and chosen by its id.
 """
 
 from __future__ import annotations
@@ -81,7 +82,16 @@ def sidebar(conn: duckdb.DuckDBPyConnection, path: str, stamp: tuple[str, int]) 
     start, end = (
         (window[0], window[-1]) if isinstance(window, tuple | list) and window else (low, high)
     )
-    payer = st.sidebar.selectbox(display.label("payer_id"), [ALL, *payers])
+    # data imports this module (the filters make a view): its payer names only once drawing
+    from claimflow.dashboard.data import payer_names
+    from claimflow.dashboard.format import payer as payer_text
+
+    named = payer_names(conn, path, stamp)
+    payer = st.sidebar.selectbox(
+        display.label("payer_name"),
+        [ALL, *payers],
+        format_func=lambda p: p if p == ALL else payer_text(p, named),
+    )
     source = st.sidebar.selectbox(display.label("source_system"), [ALL, *sources])
     provider = st.sidebar.selectbox(display.label("billing_npi"), [ALL, *providers])
     payer_id, source_system, npi = (None if c == ALL else c for c in (payer, source, provider))

@@ -6,12 +6,18 @@ the way each kind of value is written, shared by every surface).
   a column still sorts by value). The values are rounded here first, half to even as
   :func:`claimflow.display.money` rounds, because Streamlit's number formats cut digits off
   rather than round: a table and a tile show the same dollars.
+- A column that is a defined figure (a KPI, :func:`claimflow.display.definition`) has its
+  definition as the header's tooltip.
+- Payers by name: :func:`with_payer_names` puts each payer's name (``payer_name``, "Payer")
+  before its id (``payer_id``, "Payer ID"); :func:`payer` writes one for a chart or a choice
+  (``ACME HEALTH (P1)``).
 - Chart axes: :func:`axis` (a label and a D3 format per kind, see :mod:`.charts`).
 - Text (tiles, captions, choices): :func:`claimflow.display.show` itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -51,60 +57,108 @@ def kind_of(frame: pd.DataFrame, column: str, report: str | None = None) -> Kind
     return "text"
 
 
+def payer(payer_id: object, names: Mapping[str, str]) -> str:
+    """A payer as people read it: its name and id (``ACME HEALTH (P1)``), its id alone when it
+    has no name, ``—`` for none."""
+    if payer_id is None or (not isinstance(payer_id, str) and pd.isna(payer_id)):
+        return display.MISSING
+    name = names.get(str(payer_id))
+    return f"{name} ({payer_id})" if name and name != str(payer_id) else str(payer_id)
+
+
+def with_payer_names(frame: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
+    """``frame`` with each payer's name (``payer_name``) just before its ``payer_id``, when it
+    has payers and any of them has a name (the frame itself is left as it was)."""
+    if "payer_id" not in frame.columns or "payer_name" in frame.columns or not names:
+        return frame
+    found = frame["payer_id"].map(lambda p: names.get(str(p)) if isinstance(p, str) else None)
+    if not found.notna().any():
+        return frame
+    named = frame.copy()
+    named.insert(int(frame.columns.get_loc("payer_id")), "payer_name", found)
+    return named
+
+
+def _listed(value: object) -> object:
+    """A list of values (a claim's sources) as one text, its values separated by commas."""
+    if isinstance(value, list | tuple) or hasattr(value, "tolist"):
+        items = value.tolist() if hasattr(value, "tolist") else value
+        if isinstance(items, list):
+            return ", ".join(str(item) for item in items)
+    return value
+
+
 def _rounded(values: pd.Series, digits: int) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce").astype(float)
     return numbers.round(digits) + 0.0  # + 0.0: no "-$0" for a value that rounds to nothing
 
 
 def presented(
-    frame: pd.DataFrame, report: str | None = None, *, cents: bool = False
+    frame: pd.DataFrame,
+    report: str | None = None,
+    *,
+    cents: bool = False,
+    payers: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """``frame`` as shown (values rounded as written, identifiers as words) and the column
-    configuration that labels and formats it; ``cents`` for the money of single claims or
-    lines (a list of rows), whole dollars for totals."""
+    """``frame`` as shown (values rounded as written, identifiers as words, payers named when
+    ``payers`` gives their names) and the column configuration that labels and formats it
+    (a defined figure's header has its definition as tooltip); ``cents`` for the money of
+    single claims or lines (a list of rows), whole dollars for totals."""
+    frame = with_payer_names(frame, payers or {})
     shown = frame.copy()
     config: dict[str, Any] = {}
     columns = st.column_config
     for column in frame.columns:
         name = str(column)
         label = display.label(name, report)
+        help_text = display.definition(name, report) or None
         kind = kind_of(frame, name, report)
         date_column = pd.api.types.is_datetime64_any_dtype(frame[column].dtype)
         if kind == "money":
             shown[column] = _rounded(frame[column], 2 if cents else 0)
-            config[name] = columns.NumberColumn(label, format="dollar", step=0.01 if cents else 1)
+            config[name] = columns.NumberColumn(
+                label, help=help_text, format="dollar", step=0.01 if cents else 1
+            )
         elif kind == "rate":
             shown[column] = _rounded(frame[column], 3)
-            config[name] = columns.NumberColumn(label, format="percent", step=0.001)
+            config[name] = columns.NumberColumn(label, help=help_text, format="percent", step=0.001)
         elif kind == "days":
             shown[column] = _rounded(frame[column], 1)
-            config[name] = columns.NumberColumn(label, format="%,.1f")
+            config[name] = columns.NumberColumn(label, help=help_text, format="%,.1f")
         elif kind == "number":
             shown[column] = _rounded(frame[column], 2)
-            config[name] = columns.NumberColumn(label, format="%,.2f")
+            config[name] = columns.NumberColumn(label, help=help_text, format="%,.2f")
         elif kind == "count":
-            config[name] = columns.NumberColumn(label, format="localized")
+            config[name] = columns.NumberColumn(label, help=help_text, format="localized")
         elif kind == "date" and date_column:
-            config[name] = columns.DatetimeColumn(label, format="YYYY-MM-DD")
+            config[name] = columns.DatetimeColumn(label, help=help_text, format="YYYY-MM-DD")
         elif kind == "date":
-            config[name] = columns.DateColumn(label, format="YYYY-MM-DD")
+            config[name] = columns.DateColumn(label, help=help_text, format="YYYY-MM-DD")
         elif kind == "timestamp" and date_column:
-            config[name] = columns.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+            config[name] = columns.DatetimeColumn(label, help=help_text, format="YYYY-MM-DD HH:mm")
         elif kind == "flag":
-            config[name] = columns.CheckboxColumn(label)
+            config[name] = columns.CheckboxColumn(label, help=help_text)
         else:
             if kind == "enum":
                 shown[column] = frame[column].map(
                     lambda v: display.enum(v) if isinstance(v, str) else v
                 )
-            config[name] = columns.TextColumn(label)
+            elif frame[column].dtype == object:
+                shown[column] = frame[column].map(_listed)
+            config[name] = columns.TextColumn(label, help=help_text)
     return shown, config
 
 
-def dataframe(frame: pd.DataFrame, report: str | None = None, *, cents: bool = False) -> None:
-    """Show ``frame`` as a table: human headers, values as :func:`presented` writes them, no
-    index column."""
-    shown, config = presented(frame, report, cents=cents)
+def dataframe(
+    frame: pd.DataFrame,
+    report: str | None = None,
+    *,
+    cents: bool = False,
+    payers: Mapping[str, str] | None = None,
+) -> None:
+    """Show ``frame`` as a table: human headers, values as :func:`presented` writes them
+    (payers by name, given their ``payers`` names), no index column."""
+    shown, config = presented(frame, report, cents=cents, payers=payers)
     st.dataframe(shown, hide_index=True, column_config=config, width="stretch")
 
 

@@ -18,10 +18,14 @@ class Page:
     """A page: ``title`` (the sidebar's label, the browser tab's title, what ``?page=`` names),
     ``icon`` (an emoji or ``:material/name:``), ``slug`` (its URL path: ``/slug``), ``summary``
     (the sidebar's tooltip: what the page shows) and ``render`` (draws it for the script run's
-    view of the warehouse)."""
+    view of the warehouse); ``old_titles`` and ``old_slugs``, the names and URL paths under
+    which its content was once served, so that an old link (``?page=Rejection log``,
+    ``/rejection-log``) still lands on it."""
 
     title: str
     icon: str
     slug: str
     summary: str
     render: Callable[[View], None]
+    old_titles: tuple[str, ...] = ()
+    old_slugs: tuple[str, ...] = ()

@@ -3,9 +3,9 @@
 A figure's rows are one query, a :class:`Rows` (with aggregates over them that give the figure
 back); :func:`rows_behind` shows them — how many, the aggregates, the first :data:`SHOWN_ROWS`
 and an **Export CSV** of all of them, computed when clicked — with the same filters, patient
-identifiers masked. Nothing is queried until a figure or a row is chosen: :func:`pick_figure`
-(a box of figures, as on the Overview) and :func:`drill` (under a table of aggregates: one of
-its rows, through :func:`grouped`) have no default choice.
+identifiers masked, payers by name beside their id. Nothing is queried until a figure or a row
+is chosen: :func:`pick_figure` (a box of figures, as on the Overview) and :func:`drill` (under a
+table of aggregates: one of its rows, through :func:`grouped`) have no default choice.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import pandas as pd
 import streamlit as st
 
 from claimflow import display
-from claimflow.dashboard.data import Scope, View, connect, frame_of
+from claimflow.dashboard.data import Scope, View, connect, frame_of, payer_names
 from claimflow.dashboard.filters import Filters
-from claimflow.dashboard.format import dataframe
+from claimflow.dashboard.format import dataframe, payer
 from claimflow.dashboard.masking import mask
 from claimflow.display import Kind
 
@@ -77,6 +77,11 @@ CLAIMS = Rows("SELECT * FROM kpi_claims", order="submission_date, claim_id")
 def claims(condition: str, *params: Any) -> Rows:
     """Claims of the cohort (``kpi_claims``) meeting ``condition``."""
     return CLAIMS.where(condition, *params)
+
+
+def names(view: View) -> dict[str, str]:
+    """The payers' names (payer id → name) of the view's warehouse."""
+    return payer_names(view.conn, view.path, view.stamp)
 
 
 def value(cell: object) -> object:
@@ -152,7 +157,7 @@ def rows_behind(
     more = f" (the first {SHOWN_ROWS} are shown, Export CSV has all)" if count > SHOWN_ROWS else ""
     title = label if listing else f"Rows behind {label}"
     st.caption(f"{title}: {count:,} row{'' if count == 1 else 's'}{described}{more}")
-    dataframe(mask(head), cents=True)
+    dataframe(mask(head), cents=True, payers=names(view))
     path, filters, stored = view.path, view.filters, view.stored
     st.download_button(
         "Export CSV",
@@ -165,12 +170,18 @@ def rows_behind(
     return count
 
 
-def table(frame: pd.DataFrame, name: str, report: str | None = None) -> None:
-    """A table already read (of ``report``), with its CSV export; a long one shows its first
-    :data:`SHOWN_ROWS` rows."""
+def table(
+    frame: pd.DataFrame,
+    name: str,
+    report: str | None = None,
+    *,
+    payers: dict[str, str] | None = None,
+) -> None:
+    """A table already read (of ``report``; payers named by ``payers``), with its CSV export
+    (the warehouse's columns); a long one shows its first :data:`SHOWN_ROWS` rows."""
     if len(frame) > SHOWN_ROWS:
         st.caption(f"{len(frame):,} rows: the first {SHOWN_ROWS} are shown, Export CSV has all")
-    dataframe(frame.head(SHOWN_ROWS), report)
+    dataframe(frame.head(SHOWN_ROWS), report, payers=payers)
     st.download_button(
         "Export CSV",
         lambda: frame.to_csv(index=False),
@@ -191,13 +202,19 @@ def drill(
 ) -> None:
     """Under a table of aggregates: choose one of its rows (those on screen) to see the rows
     behind it, named by ``label`` (a function of the row, or the columns whose values name
-    it). Nothing is queried until a row is chosen."""
+    it; a payer by its name and id). Nothing is queried until a row is chosen."""
     if frame.empty:
         return
     records = frame.head(SHOWN_ROWS).to_dict("records")
     if isinstance(label, list):
-        columns = label
-        texts = [" · ".join(display.show(c, value(r[c]), report) for c in columns) for r in records]
+        columns, payers = label, names(view)
+
+        def shown(column: str, cell: object) -> str:
+            if column == "payer_id":
+                return payer(value(cell), payers)
+            return display.show(column, value(cell), report)
+
+        texts = [" · ".join(shown(c, r[c]) for c in columns) for r in records]
     else:
         texts = [label(r) for r in records]
     choice = st.selectbox(

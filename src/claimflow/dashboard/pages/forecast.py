@@ -14,8 +14,9 @@ from claimflow.dashboard.rows import Rows, Summary, drill, grouped, total, value
 from claimflow.marts.reports import FORECAST_WEEKS, LIVE_CUTOFF, open_claim_forecast
 
 FORECAST = Rows(
-    "SELECT f.claim_id, k.patient_control_number, f.payer_id, k.submission_date, k.total_charge,"
-    f" f.week_start, f.expected_payment FROM ({open_claim_forecast(LIVE_CUTOFF, FORECAST_WEEKS)})"
+    "SELECT k.patient_control_number, f.payer_id, k.submission_date, k.total_charge,"
+    " f.week_start, f.expected_payment, f.claim_id"
+    f" FROM ({open_claim_forecast(LIVE_CUTOFF, FORECAST_WEEKS)})"
     " AS f JOIN claims_header AS k USING (claim_id) WHERE f.expected_payment <> 0",
     summary=(
         Summary(
@@ -33,12 +34,13 @@ def backtest_week(week: object) -> Rows:
     week (the back-test's query for that one Monday: each Monday uses only what was known)."""
     one = "SELECT CAST(? AS DATE) AS cutoff"
     return Rows(
-        "SELECT f.claim_id, k.patient_control_number, f.payer_id, k.submission_date,"
+        "SELECT k.patient_control_number, f.payer_id, k.submission_date,"
         " k.total_charge, f.expected_payment AS forecast,"
         " coalesce((SELECT sum(a.paid_amount) FROM adjudication AS a"
         "  JOIN payments AS p ON p.payment_id = a.payment_id WHERE a.claim_id = f.claim_id"
-        "  AND p.payment_date >= f.cutoff AND p.payment_date < f.cutoff + 7), 0) AS actual"
-        f" FROM ({open_claim_forecast(one, 1)}) AS f JOIN claims_header AS k USING (claim_id)",
+        "  AND p.payment_date >= f.cutoff AND p.payment_date < f.cutoff + 7), 0) AS actual,"
+        f" f.claim_id FROM ({open_claim_forecast(one, 1)}) AS f"
+        " JOIN claims_header AS k USING (claim_id)",
         (week,),
         summary=(total("forecast", "Σ forecast"), total("actual", "Σ actual")),
         order="forecast DESC, claim_id",

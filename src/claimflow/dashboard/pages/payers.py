@@ -10,9 +10,9 @@ from claimflow import display
 from claimflow.dashboard.charts import plot
 from claimflow.dashboard.data import View, query, report
 from claimflow.dashboard.figures import LAG
-from claimflow.dashboard.format import axis, dataframe
+from claimflow.dashboard.format import axis, dataframe, payer
 from claimflow.dashboard.page import Page
-from claimflow.dashboard.rows import Rows, Summary, drill, grouped, total
+from claimflow.dashboard.rows import Rows, Summary, drill, grouped, names, total
 
 LAGS = """
     SELECT payer_id, count(*) AS claims, min(lag) AS min, quantile_cont(lag, 0.25) AS q1,
@@ -34,27 +34,28 @@ PAYER_CLAIMS = Rows(  # every claim of the payer, with its lag (none without an 
 
 def render(view: View) -> None:
     st.header("Payers: scorecard")
+    payers = names(view)
     frame = report(view, "payer_scorecard")
-    dataframe(frame, "payer_scorecard")
+    dataframe(frame, "payer_scorecard", payers=payers)
     drill(view, frame, "payer", grouped(PAYER_CLAIMS, {"payer_id": "payer_id"}), ["payer_id"])
     lags = query(view, LAGS)
     if lags.empty:
         return
     figure = go.Figure(
         go.Box(
-            x=lags["payer_id"],
+            x=[payer(p, payers) for p in lags["payer_id"]],
             q1=lags["q1"],
             median=lags["median"],
             q3=lags["q3"],
             lowerfence=lags["min"],
             upperfence=lags["max"],
-            name="Days",
+            name=display.label("lag_days"),  # Plotly's hover names each statistic (median...)
         )
     )
     figure.update_layout(
         title="Days from submission to payment (box: quartiles; whiskers: min and max)",
-        xaxis=axis("payer_id", type="category"),  # payer ids are names, not numbers
-        yaxis=axis("lag_days", title="Days"),
+        xaxis=axis("payer_name", type="category"),  # a payer's id may read as a number
+        yaxis=axis("lag_days", title="Days from submission to first 835"),
     )
     plot(figure)
     drill(
@@ -63,7 +64,7 @@ def render(view: View) -> None:
         "lag",
         grouped(LAG, {"payer_id": "payer_id"}),
         lambda r: (
-            f"{r['payer_id']}: {display.count(r['claims'])} claims paid,"
+            f"{payer(r['payer_id'], payers)}: {display.count(r['claims'])} claims paid,"
             f" median {display.days(r['median'])} days"
         ),
     )
