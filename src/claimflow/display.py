@@ -199,6 +199,7 @@ TERMS: dict[str, Term] = {
     "status": Term("Status", "enum"),
     "run_id": Term("Run"),
     "started_at": Term("Started", "timestamp"),
+    "files": Term("Files", "count"),
     "files_seen": Term("Files seen", "count"),
     "files_loaded": Term("Files loaded", "count"),
     "files_skipped": Term("Files skipped", "count"),
@@ -302,6 +303,7 @@ WORDS: dict[str, str] = {
 
 VALUES: dict[str, str] = {
     "non_covered": "Non-covered",
+    "non_retryable": "Non-retryable",
     "277ca": "277CA",
 }
 """Identifiers (of an ``enum`` column) whose words :func:`humanize` would not write right."""
