@@ -8,16 +8,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from claimflow.cli_common import EXIT_USAGE, JsonOpt, fail, out
 from claimflow.denials.classifier import DenialInput
 from claimflow.denials.evaluate import evaluate
 from claimflow.denials.model import classifier_with_model, labelled_set
 
 denials_app = typer.Typer(help="Classify denials and rejections; score the classifier.")
-out = Console()
-err = Console(stderr=True)
 
 ThresholdOpt = Annotated[
     float, typer.Option("--threshold", help="Confidence under which nothing is automatic.")
@@ -39,8 +38,7 @@ def classify(
 ) -> None:
     """Classify a reason: category, disposition, auto_resubmit, confidence, layer, why."""
     if text is None and file is None and carc is None and status is None:
-        err.print("give a TEXT, --file, --carc or --status")
-        raise typer.Exit(2)
+        raise fail("give a TEXT, --file, --carc or --status", EXIT_USAGE)
     parts = [*(status or "").split(":"), "", "", ""]
     base = DenialInput(
         group_code=group,
@@ -56,13 +54,17 @@ def classify(
         result = classifier.classify(dataclasses.replace(base, text=item))
         record = {"text": item, **dataclasses.asdict(result)}
         if as_json:
-            out.print(json.dumps(record), highlight=False, soft_wrap=True)
+            out.print(
+                json.dumps(record), markup=False, highlight=False, soft_wrap=True, emoji=False
+            )
         else:
             out.print(
                 f"{item or '(codes)'!s}\n  category={result.category} disposition={result.disposition}"
                 f" auto_resubmit={str(result.auto_resubmit).lower()} confidence={result.confidence:.2f}"
                 f" layer={result.layer}\n  {result.explanation}",
+                markup=False,
                 highlight=False,
+                emoji=False,
             )
 
 
@@ -72,8 +74,7 @@ def _lines(path: Path) -> list[str | None]:
             line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
         ]
     except (OSError, UnicodeDecodeError) as exc:
-        err.print(f"[bold red]error:[/] {path}: cannot read ({exc})", highlight=False)
-        raise typer.Exit(1) from None
+        raise fail(escape(f"{path}: cannot read ({exc})")) from None
 
 
 @denials_app.command()
@@ -83,7 +84,7 @@ def report(
     show_errors: Annotated[
         bool, typer.Option("--errors", help="List misclassified texts.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Score the classifier on the shipped labelled set (default: the held-out test split)."""
     result = evaluate(classifier_with_model(threshold), labelled_set(), split)
@@ -117,4 +118,9 @@ def report(
     )
     if show_errors:
         for text, want, got, layer in result.errors:
-            out.print(f"  [{layer}] want {want}, got {got}: {text}", highlight=False)
+            out.print(
+                f"  [{layer}] want {want}, got {got}: {text}",
+                markup=False,
+                highlight=False,
+                emoji=False,
+            )
