@@ -110,12 +110,14 @@ def test_lineage_prints_file_position_and_raw_record(workspace: Workspace) -> No
     ((lineage_hash,),) = ws.query(
         "SELECT lineage_hash FROM claims_header WHERE patient_control_number = 'C2'"
     )
-    result = cli("lineage", lineage_hash[:12], "--warehouse", str(ws.warehouse))
+    result = cli("lineage", lineage_hash[:12], "--warehouse", str(ws.warehouse), "--show-phi")
     assert result.exit_code == 0, result.stderr
     assert str(path.name) in result.stdout
     assert "record 2" in result.stdout
     assert '"claim_id":"C2"' in result.stdout.replace(" ", "")
-    as_json = cli("lineage", lineage_hash, "--warehouse", str(ws.warehouse), "--json").json()
+    as_json = cli(
+        "lineage", lineage_hash, "--warehouse", str(ws.warehouse), "--json", "--show-phi"
+    ).json()
     assert json.loads(as_json["raw_record"])["patient_id"] == "PC2"
     import hashlib
 

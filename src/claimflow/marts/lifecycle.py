@@ -77,3 +77,21 @@ def claim_lifecycle(
         names = [d[0] for d in cursor.description]
         result[section] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     return result
+
+
+CODE_SETS = ("claim_frequency", "ik501", "claim_status_category", "clp02")
+"""The reference code sets a claim's timeline (``claimflow claim``) explains codes from."""
+
+
+def code_descriptions(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    """``(code set, code)`` → its description, for :data:`CODE_SETS` (none in a warehouse
+    without reference tables)."""
+    try:
+        rows = conn.execute(
+            "SELECT code_set, code, description FROM ref_codes"
+            " WHERE in_latest AND code_set IN (SELECT unnest($sets))",
+            {"sets": list(CODE_SETS)},
+        ).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    return {(str(s), str(c)): str(d) for s, c, d in rows}
