@@ -47,6 +47,7 @@ _LAZY_COMMANDS = {
     "report": ("claimflow.cli_reports", "report"),
     "lineage": ("claimflow.cli_lineage", "lineage"),
     "kpi": ("claimflow.cli_kpi", "kpi"),
+    "claim": ("claimflow.cli_claim", "claim"),
 }
 _LAZY_GROUPS = {
     "x12": ("claimflow.cli_x12", "x12_app"),
