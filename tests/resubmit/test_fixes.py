@@ -103,7 +103,9 @@ def test_no_known_valid_npi_goes_to_a_person_with_the_reason(workspace: Workspac
     csv_lines = (ws.out / "rejection_log.csv").read_text().splitlines()
     assert csv_lines[0].endswith(",recommended_fix")
     listed = cli("worklist", "--warehouse", str(ws.warehouse), "--json").json()
-    assert [(r["claim_id"], r["recommended_fix"]) for r in listed] == [("PCN1", logged[2])]
+    assert [(r["patient_control_number"], r["recommended_fix"]) for r in listed] == [
+        ("PCN1", logged[2])
+    ]
 
 
 def test_every_logged_row_has_a_fix_a_biller_acts_on(workspace: Workspace) -> None:

@@ -115,7 +115,7 @@ def test_worklist_and_resubmit_commands(workspace: Workspace) -> None:
     _submit_837(ws)
     ws.run(reference_date="2026-01-05")  # window closed: goes to the worklist
     listed = cli("worklist", "--warehouse", str(ws.warehouse), "--json").json()
-    assert [(r["claim_id"], r["reason"], r["amount"]) for r in listed] == [
+    assert [(r["patient_control_number"], r["reason"], r["amount"]) for r in listed] == [
         ("PCN1", "timely_filing_window_closed", 150.0)
     ]
     # re-deciding with an earlier reference date (as a user correcting a mistaken run date)
