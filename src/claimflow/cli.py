@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 from typer.core import TyperGroup
 
 from claimflow import __version__
@@ -30,8 +29,10 @@ from claimflow.cli_common import (
     fail,
     out,
     parse_date,
+    print_table,
     reading,
 )
+from claimflow.display import enum, inline
 from claimflow.errors import ClaimflowError
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE
 
@@ -71,10 +72,25 @@ class _LazyGroup(TyperGroup):
         commands = [n for n in own if n not in groups]
         return [*_LAZY_COMMANDS, *commands, *_LAZY_GROUPS, *groups]
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _verbose_first(args))
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in {**_LAZY_COMMANDS, **_LAZY_GROUPS}:
             self.commands[cmd_name] = _load_command(cmd_name)
         return super().get_command(ctx, cmd_name)
+
+
+def _verbose_first(args: list[str]) -> list[str]:
+    """``-v``/``--verbose`` anywhere on the line (``claimflow run -v ...`` as well as
+    ``claimflow -v run ...``) moved before the command, where the option is defined; what
+    follows ``--`` is left alone."""
+    end = args.index("--") if "--" in args else len(args)
+    verbose = [a for a in args[:end] if a in _VERBOSE]
+    return [*verbose, *(a for a in args[:end] if a not in _VERBOSE), *args[end:]]
+
+
+_VERBOSE = frozenset({"-v", "--verbose"})
 
 
 def _load_command(name: str) -> Any:
@@ -101,9 +117,24 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(__version__)
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Log each stage (before or after the command)."),
+    ] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -263,16 +294,12 @@ def dashboard(
 def _print_summary(report: RunReport) -> None:
     per_file = len(report.files) <= 12
     title = f"Run {report.run_id}: " + ("files" if per_file else "files by source")
-    files = Table(title=title, title_justify="left")
-    first = ("file", "source") if per_file else ("source", "files")
-    for name in (*first, "status", "read", "loaded", "quarantined", "duplicate", "note"):
-        files.add_column(name, justify="right" if name in {"read", "loaded", "files"} else "left")
+    counts = ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")
+    rows: list[dict[str, Any]] = []
     if per_file:
         for f in report.files:
-            files.add_row(
-                Path(f.path).name, f.source, f.status, str(f.rows_read), str(f.rows_loaded),
-                str(f.rows_quarantined), str(f.rows_duplicate), f.message or "",
-            )  # fmt: skip
+            rows.append({"file": Path(f.path).name, "source": f.source, "status": f.status,
+                         **{a: getattr(f, a) for a in counts}, "note": f.message})  # fmt: skip
     else:
         by_source: dict[str, list[Any]] = {}
         for f in report.files:
@@ -286,13 +313,12 @@ def _print_summary(report: RunReport) -> None:
             notes = "; ".join(
                 sorted({f.message for f in group if f.status == "failed" and f.message})
             )
-            files.add_row(
-                source, str(len(group)), statuses,
-                *(str(sum(getattr(f, a) for f in group)) for a in
-                  ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")),
-                notes[:120],
-            )  # fmt: skip
-    out.print(files)
+            rows.append({"source": source, "files": len(group), "status": statuses,
+                         **{a: sum(getattr(f, a) for f in group) for a in counts},
+                         "note": notes[:120] or None})  # fmt: skip
+    first = ("file", "source", "status") if per_file else ("source", "files", "status")
+    note = ("note",) if any(r["note"] for r in rows) else ()
+    print_table(rows, (*first, *counts, *note), title, ids=("status",), hint=None)
     for warning in report.all_warnings():
         out.print(f"[yellow]Warning:[/yellow] {escape(warning)}")
     for dead in report.interrupted:
@@ -307,26 +333,76 @@ def _print_summary(report: RunReport) -> None:
     new_rows = report.total("rows_read")
     if report.files and not new_rows and not report.files_with("failed"):
         out.print("Nothing new: every file was already loaded; the warehouse is unchanged.")
-    d = report.decisions
-    decisions = Table(title="Resubmission decisions", title_justify="left")
-    decisions.add_column("measure")
-    decisions.add_column("count", justify="right")
-    for key in ("total_claims", "denied", "flagged_for_resubmission", "denied_excluded"):
-        decisions.add_row(key.replace("_", " "), str(d.get(key, 0)))
-    for reason, n in d.get("exclusion_reasons", {}).items():
-        decisions.add_row(f"  excluded: {reason}", str(n))
-    x = report.x12_resubmissions
-    if x.get("denied_or_rejected"):
-        decisions.add_row("835/277CA/999 denials and rejections", str(x["denied_or_rejected"]))
-        decisions.add_row("  resubmitted with a fix", str(x.get("resubmitted", 0)))
-    decisions.add_row("rejection log lines appended", str(report.rejection_log_appended))
-    out.print(decisions)
+    print_table(
+        _decision_rows(report), ("population", "claims"), "Resubmission decisions", hint=None
+    )
     m = report.metrics()["outputs"]
     out.print(f"Warehouse:   {m['warehouse']}")
     out.print(f"Candidates:  {m['candidates']}")
     out.print(f"Rejections:  {m['rejection_log']}")
     out.print(f"Metrics:     {Path(report.out_dir) / 'metrics' / (report.run_id + '.json')}")
     out.print(f"Status:      {report.status} ({report.duration_seconds:.2f} s)")
+
+
+def _decision_rows(report: RunReport) -> list[dict[str, Any]]:
+    """The decisions' counts, each naming its population, nested so that each group's lines
+    add up to the line above them: the EMR claims (by their EMR status), and the 837 claims
+    an 835 denied or a 277CA/999 rejected (decided this run)."""
+    from claimflow.resubmit.decide import LOGGED_REASONS
+
+    d = report.decisions
+    reasons = dict(d.get("exclusion_reasons", {}))
+    not_denied = reasons.pop("not_denied", 0)
+    rows: list[dict[str, Any]] = [
+        {"population": "EMR claims (with a status)", "claims": d.get("total_claims", 0)},
+        {"population": "├ not denied", "claims": not_denied},
+        {"population": "└ denied (EMR status)", "claims": d.get("denied", 0)},
+        {
+            "population": "  ├ flagged for resubmission (EMR candidates)",
+            "claims": d.get("flagged_for_resubmission", 0),
+        },
+    ]
+    for i, (reason, n) in enumerate(reasons.items(), 1):
+        branch = "└" if i == len(reasons) else "├"
+        where = "rejection log" if reason in LOGGED_REASONS else "waits"
+        rows.append({"population": f"  {branch} excluded ({where}): {inline(enum(reason))}",
+                     "claims": n})  # fmt: skip
+    x = report.x12_resubmissions
+    if x.get("denied_or_rejected"):
+        rows.append(
+            {
+                "population": "837 claims denied (835) or rejected (277CA/999), decided this run",
+                "claims": x["denied_or_rejected"],
+            }
+        )
+        by_reason = dict(x.get("by_reason", {}))
+        by_reason.pop("eligible", None)
+        written = x.get("corrected_claims_written")
+        rows.append(
+            {
+                "population": "├ resubmitted with a fix"
+                + (f" ({written} corrected 837s written)" if written is not None else ""),
+                "claims": x.get("resubmitted", 0),
+            }
+        )
+        for i, (reason, n) in enumerate(by_reason.items(), 1):
+            branch = "└" if i == len(by_reason) else "├"
+            rows.append({"population": f"{branch} to the rejection log: {_x12_reason(reason)}",
+                         "claims": n})  # fmt: skip
+    rows.append(
+        {
+            "population": "Rejection log: lines appended this run",
+            "claims": report.rejection_log_appended,
+        }
+    )
+    return rows
+
+
+def _x12_reason(reason: str) -> str:
+    """``not_resubmittable (timely_filing)`` → ``not resubmittable (timely filing)``."""
+    head, _, rest = reason.partition(" (")
+    words = inline(enum(head))
+    return f"{words} ({inline(enum(rest.rstrip(')')))})" if rest else words
 
 
 def main() -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Collection, Iterator, Mapping, Sequence
+import difflib
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -171,13 +172,20 @@ def _fit(cols: Sequence[_Col], width: int | None) -> list[int] | None:
     if sum(widths) > room:
         return None
     spare = room - sum(widths)
-    while spare > 0:  # share what is left one character at a time among those that want more
-        wanting = [i for i, c in enumerate(cols) if widths[i] < c.most]
-        if not wanting:
-            break
-        for i in wanting[:spare]:
-            widths[i] += 1
-        spare -= min(spare, len(wanting))
+    # what is left goes to those that want more: headers on one line when that takes at most a
+    # third of it, then one character at a time the text that folds (fewer lines), then the rest
+    headers = sum(c.most - widths[i] for i, c in enumerate(cols) if c.atomic)
+    if headers <= spare // 3:
+        widths = [c.most if c.atomic else w for c, w in zip(cols, widths, strict=True)]
+        spare -= headers
+    for atomic in (False, True):
+        while spare > 0:
+            wanting = [i for i, c in enumerate(cols) if c.atomic == atomic and widths[i] < c.most]
+            if not wanting:
+                break
+            for i in wanting[:spare]:
+                widths[i] += 1
+            spare -= min(spare, len(wanting))
     return widths
 
 
@@ -198,7 +206,7 @@ def _parts(cols: list[_Col], width: int) -> list[tuple[list[_Col], list[int]]]:
         while take < len(rest) and _fit([*keys, *rest[: take + 1]], width) is not None:
             take += 1
         chosen = [*keys, *rest[:take]]
-        parts.append((chosen, _fit(chosen, width) or [c.least for c in chosen]))
+        parts.append((chosen, _fit(chosen, width) or [c.least for c in chosen]))  # or wider
         rest = rest[take:]
     return parts
 
@@ -251,6 +259,8 @@ def tables(
     made = []
     for n, (part, widths) in enumerate(parts, 1):
         table = _table(title if n == 1 else "", part, widths, len(rows))
+        if sum(widths) + _overhead(len(part)) > width:  # wider than the console, never cut
+            table.width = sum(widths) + _overhead(len(part))
         table.caption = f"part {n} of {len(parts)} (too wide for {width} columns)"
         table.caption_justify = "left"
         made.append(table)
@@ -286,7 +296,7 @@ def print_table(
         ids=ids,
     )  # fmt: skip
     for table in made:
-        console.print(table, crop=not wide)
+        console.print(table, crop=False)  # a table is only ever wider than asked to keep ids
     if len(made) > 1 and hint:
         console.print(f"One table: {hint}.", highlight=False)
 
@@ -294,6 +304,33 @@ def print_table(
 def _csv_value(value: object, kind: str) -> object:
     if value is None:
         return ""
+    if isinstance(value, list | tuple):
+        return ";".join(str(_csv_value(v, kind)) for v in value)
     if kind == "date" and isinstance(value, dt.datetime):
         return value.date().isoformat()
     return value
+
+
+def did_you_mean(value: str, known: Iterable[str], n: int = 3) -> str:
+    """`` (did you mean 'a' or 'b'?)`` for the known values closest to ``value``; empty when
+    none is close."""
+    close = difflib.get_close_matches(value, list(known), n=n, cutoff=0.6)
+    if not close:
+        lowered = {k.lower(): k for k in known}
+        close = [lowered[k] for k in difflib.get_close_matches(value.lower(), lowered, n=n)]
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+
+
+def check_known(option: str, value: str | None, known: Collection[str], what: str) -> None:
+    """A filter value that matches nothing is a usage error that says so and suggests the
+    closest known values (``what``: the things the known values are, e.g. "payer ids")."""
+    if value is None or value in known:
+        return
+    if not known:
+        raise fail(f"{option} {value!r}: the warehouse has no {what} yet", EXIT_USAGE)
+    hint = did_you_mean(value, known)
+    if not hint and len(known) <= 12:
+        hint = "; one of: " + ", ".join(sorted(known))
+    raise fail(f"{option} {value!r} matches no claim{hint}", EXIT_USAGE)

@@ -1,4 +1,5 @@
-"""``claimflow worklist``, ``alerts`` and ``report``: what the warehouse holds, as tables a person reads."""
+"""``claimflow worklist``, ``alerts`` and ``report``: what the warehouse holds, as tables a person
+reads (or CSV, or JSON, for another program)."""
 
 from __future__ import annotations
 
@@ -6,59 +7,99 @@ import datetime as dt
 import json
 from typing import Annotated
 
+import duckdb
 import typer
-from rich.table import Table
 
-from claimflow.cli_common import EXIT_USAGE, JsonOpt, WarehouseOpt, fail, out, parse_date, reading
-from claimflow.marts.reports import REPORTS
+from claimflow.cli_common import (
+    EXIT_USAGE,
+    FormatOpt,
+    JsonOpt,
+    TableFormat,
+    WarehouseOpt,
+    WideOpt,
+    check_known,
+    did_you_mean,
+    fail,
+    out,
+    parse_date,
+    print_table,
+    reading,
+)
+from claimflow.display import count
+from claimflow.marts.reports import DESCRIPTIONS, REPORTS
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE
+
+LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, help="How many to show.")]
+
+WORKLIST_TABLE = ("patient_control_number", "sources", "category", "amount", "recommended_fix")
+"""The worklist's columns a person reads first, within 80 columns (the fix says what to do:
+appeal, correct, write off); ``--json`` and ``--format csv`` give every column."""
+
+ALERTS_TABLE = ("patient_control_number", "payer_id", "kind", "submission_date", "due_at")
+
+
+def _title(what: str, shown: int, total: int) -> str:
+    """``what: top 50 of 2,896 open`` (or ``all 12 open`` when every one is shown)."""
+    if shown < total:
+        return f"{what}: top {count(shown)} of {count(total)} open"
+    return f"{what}: {'all ' if total > 1 else ''}{count(total)} open"
 
 
 def worklist(
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many, largest first.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="How many claims, largest first.")
+    ] = 50,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
+    fmt: FormatOpt = TableFormat.table,
 ) -> None:
-    """The open exceptions of the rejection log, by value: what a person should work first."""
-    from claimflow.marts.worklist import open_worklist
+    """The worklist: the open exceptions of the rejection log, by value, that a person must work.
+
+    One row per claim (its claim number, PCN) with every source it was logged from; largest
+    amount first.
+    """
+    from claimflow.marts.worklist import COLUMNS, count_open_worklist, open_worklist
 
     with reading(warehouse) as conn:
+        total = count_open_worklist(conn)
         records = open_worklist(conn, limit=limit)
-    keys = ("claim_id", "source_system", "reason", "category", "disposition", "amount",
-            "recommended_fix", "logged_at")  # fmt: skip
     if as_json:
         out.print_json(json.dumps(records, default=str))
         return
-    table = Table(title=f"Worklist: {len(records)} open exception(s), largest first")
-    for key in keys[:-1]:
-        table.add_column(key, justify="right" if key == "amount" else "left")
-    for r in records:
-        table.add_row(*(("" if r[k] is None else str(r[k])) for k in keys[:-1]))
-    out.print(table)
+    columns = COLUMNS if fmt == TableFormat.csv else WORKLIST_TABLE
+    title = _title("Worklist", len(records), total) + ", largest first"
+    print_table(records, columns, title, cents=True, fmt=fmt, wide=wide)
 
 
-def alerts(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE, as_json: JsonOpt = False) -> None:
+def alerts(
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=1, help="How many, oldest deadline first.")
+    ] = None,
+    as_json: JsonOpt = False,
+    wide: WideOpt = False,
+    fmt: FormatOpt = TableFormat.table,
+) -> None:
     """Open acknowledgment SLA alerts: submitted claims with no 999 or no 277CA in time."""
     from claimflow.marts.sla import open_alerts
 
     with reading(warehouse) as conn:
         records = open_alerts(conn)
+    total = len(records)
+    records = records[:limit] if limit is not None else records
     if as_json:
         out.print_json(json.dumps(records, default=str))
         return
-    table = Table(title=f"{len(records)} open SLA alert(s)")
-    for key in ("patient_control_number", "payer_id", "kind", "submission_date", "due_at"):
-        table.add_column(key)
-    for r in records:
-        table.add_row(
-            r["patient_control_number"], r["payer_id"] or "", r["kind"],
-            str(r["submission_date"]), str(r["due_at"]),
-        )  # fmt: skip
-    out.print(table)
+    columns = list(records[0]) if fmt == TableFormat.csv and records else ALERTS_TABLE
+    title = _title("SLA alerts", len(records), total) + ", oldest deadline first"
+    print_table(records, columns, title, fmt=fmt, wide=wide)
 
 
 def report(
-    name: Annotated[str, typer.Argument(help="A report: " + ", ".join(REPORTS) + ".")],
+    name: Annotated[
+        str | None, typer.Argument(help="A report (see --list).", show_default=False)
+    ] = None,
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
     start: Annotated[str, typer.Option("--from", help="First submission date.")] = "1900-01-01",
     end: Annotated[str | None, typer.Option("--to", help="Last submission date.")] = None,
@@ -68,28 +109,63 @@ def report(
     ] = None,
     source: Annotated[str | None, typer.Option("--source", help="One source system.")] = None,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
+    fmt: FormatOpt = TableFormat.table,
+    listing: Annotated[
+        bool, typer.Option("--list", help="List the reports, one line each, and exit.")
+    ] = False,
 ) -> None:
-    """Print one named report (the same queries the dashboard shows)."""
-    from claimflow.marts.reports import prepare, run_report
+    """Print one named report (the same queries the dashboard shows); --list names them all."""
+    from claimflow.marts.reports import PER_CLAIM, prepare, report_columns_and_rows
 
+    if listing:
+        _list_reports(as_json)
+        return
+    if name is None:
+        raise fail("which report? name one (claimflow report --list shows them)", EXIT_USAGE)
     if name not in REPORTS:
-        raise fail(f"unknown report {name!r}; one of: {', '.join(REPORTS)}", EXIT_USAGE)
+        hint = did_you_mean(name, REPORTS) or " (claimflow report --list shows them)"
+        raise fail(f"no report is named {name!r}{hint}", EXIT_USAGE)
     first = parse_date(start) or dt.date(1900, 1, 1)
     last = parse_date(end) or dt.date.today()
     with reading(warehouse) as conn:
+        _check_filters(conn, payer=payer, provider=provider, source=source)
         prepare(conn, start=first, end=last, payer=payer, provider=provider, source=source)
-        rows = run_report(conn, name)
+        columns, rows = report_columns_and_rows(conn, name)
     if as_json:
         out.print_json(json.dumps(rows, default=str))
         return
-    table = Table(title=name.replace("_", " "))
-    for column in rows[0] if rows else ["(no rows)"]:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            *(
-                "" if v is None else f"{v:,.2f}" if isinstance(v, float) else str(v)
-                for v in row.values()
-            )
-        )
-    out.print(table)
+    title = DESCRIPTIONS[name].rstrip(".")
+    print_table(rows, columns, title, report=name, cents=name in PER_CLAIM, fmt=fmt, wide=wide)
+
+
+def _list_reports(as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(DESCRIPTIONS))
+        return
+    rows = [{"report": n, "description": DESCRIPTIONS[n]} for n in REPORTS]
+    print_table(rows, ("report", "description"), "Reports (claimflow report NAME)")
+
+
+def _check_filters(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    payer: str | None,
+    provider: str | None,
+    source: str | None,
+) -> None:
+    """A --payer, --provider or --source no claim has is a usage error, with the closest."""
+    for option, value, column, what in (
+        ("--payer", payer, "payer_id", "payer ids"),
+        ("--provider", provider, "billing_npi", "billing provider NPIs"),
+        ("--source", source, "source_system", "source systems"),
+    ):
+        if value is None:
+            continue
+        known = {
+            str(v)
+            for (v,) in conn.execute(
+                f"SELECT DISTINCT {column} FROM claims_header WHERE {column} IS NOT NULL"
+            ).fetchall()
+        }
+        check_known(option, value, known, what)

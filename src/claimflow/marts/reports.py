@@ -445,6 +445,40 @@ REPORTS: dict[str, str] = {
 }
 """Report name → SQL. Reports over ``kpi_claims`` need :func:`prepare` first."""
 
+DESCRIPTIONS: dict[str, str] = {
+    "daily_by_payer_provider_source": "The daily KPIs (claims, billed, paid, clean-claim,"
+    " rejection and denial rates, payer lag) per day × payer × provider × source.",
+    "daily_277ca_rejections": "Claims the 277CA rejects, per day × payer × provider × source,"
+    " by status category, code and entity.",
+    "daily_denials_by_category": "Denied claims and dollars per day × payer × provider × source,"
+    " by denial category.",
+    "daily_denials_by_carc": f"The top {DAILY_TOP_CARCS} denial reasons (group code + CARC)"
+    " per day × payer × provider × source.",
+    "daily_ar": "A/R by age bucket and days in A/R as of each day of the window, per payer ×"
+    " provider × source.",
+    "daily_auto_posting": "835 service lines per payment day, and the share posted without review.",
+    "denials_by_category": "Denied claims and dollars by denial category.",
+    "denials_by_carc": "Denied claims and dollars by denial reason (group code + CARC).",
+    "denials_by_payer": "Denied claims and dollars by payer and denial category.",
+    "payer_scorecard": "Per payer: claims, billed, paid, initial denial rate, lag, first-pass"
+    " acceptance, top denial category, underpayment.",
+    "reconciliation_by_week": "Per payer and week: claims sent (837) against claims with an 835,"
+    " billed against paid.",
+    "expected_vs_paid": "Claims paid other than expected (contract pricing), largest difference"
+    " first (500 at most).",
+    "cash_forecast": f"Payments expected in each of the next {FORECAST_WEEKS} weeks on the claims"
+    " still open.",
+    "cash_forecast_backtest": "Each past week's forecast against what the 835s of that week paid.",
+    "resubmission_outcomes": "Claimflow's automatic resubmissions by denial category: answered,"
+    " paid, denied again, pending, recovered.",
+    "quarantine_by_rule": "Rows held back by a data-quality rule, per rule, file and source.",
+    "run_history": "The last 100 runs: files and rows read, loaded, quarantined, duplicate.",
+}
+"""Report name → one line saying what it shows (``claimflow report --list``)."""
+
+PER_CLAIM: frozenset[str] = frozenset({"expected_vs_paid"})
+"""Reports of one claim per row: their amounts are written with cents."""
+
 
 prepare = build_cohort
 """Build the claim cohort (``kpi_claims``) the cohort reports read."""
@@ -453,3 +487,12 @@ prepare = build_cohort
 def run_report(conn: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
     """Run one named report (after :func:`prepare` for the cohort reports)."""
     return fetch_dicts(conn, REPORTS[name])
+
+
+def report_columns_and_rows(
+    conn: duckdb.DuckDBPyConnection, name: str
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Run one named report: its column names (known even when it has no row) and its rows."""
+    cursor = conn.execute(REPORTS[name])
+    names = [d[0] for d in cursor.description]
+    return names, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
