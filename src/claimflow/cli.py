@@ -49,6 +49,7 @@ _LAZY_COMMANDS = {
     "lineage": ("claimflow.cli_lineage", "lineage"),
     "kpi": ("claimflow.cli_kpi", "kpi"),
     "claim": ("claimflow.cli_claim", "claim"),
+    "sql": ("claimflow.cli_sql", "sql"),
 }
 _LAZY_GROUPS = {
     "x12": ("claimflow.cli_x12", "x12_app"),
