@@ -193,6 +193,7 @@ TERMS: dict[str, Term] = {
     "oldest_due_at": Term("Oldest due", "timestamp"),
     # data quality and runs
     "dq_rule": Term("Rule"),
+    "dq_details": Term("Details"),
     "rows": Term("Rows", "count"),
     "size_bytes": Term("Size, bytes", "count"),
     "received_at": Term("Received", "timestamp"),
