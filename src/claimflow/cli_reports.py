@@ -119,7 +119,7 @@ def report(
     from claimflow.marts.reports import PER_CLAIM, prepare, report_columns_and_rows
 
     if listing:
-        _list_reports(as_json)
+        _list_reports(as_json, fmt, wide)
         return
     if name is None:
         raise fail("which report? name one (claimflow report --list shows them)", EXIT_USAGE)
@@ -139,12 +139,14 @@ def report(
     print_table(rows, columns, title, report=name, cents=name in PER_CLAIM, fmt=fmt, wide=wide)
 
 
-def _list_reports(as_json: bool) -> None:
+def _list_reports(as_json: bool, fmt: TableFormat, wide: bool) -> None:
     if as_json:
         out.print_json(json.dumps(DESCRIPTIONS))
         return
     rows = [{"report": n, "description": DESCRIPTIONS[n]} for n in REPORTS]
-    print_table(rows, ("report", "description"), "Reports (claimflow report NAME)")
+    print_table(
+        rows, ("report", "description"), "Reports (claimflow report NAME)", fmt=fmt, wide=wide
+    )
 
 
 def _check_filters(
