@@ -45,6 +45,8 @@ class Context:
     world: World
     chargemaster: dict[tuple[int, str], int]
     bp_cum: tuple[int, ...]
+    last_day: dt.date | None = None
+    """The world's last day (``open_end``): nothing dated later is written; None: no end."""
 
 
 class Parked(NamedTuple):
@@ -167,6 +169,8 @@ class _Batch:
                 c.icn = ""
         late = rng.random() < CA_LATE_RATE
         ca_day = day + dt.timedelta(days=5 + int(rng.random() * 11) if late else 1)
+        if self.ctx.last_day is not None and ca_day > self.ctx.last_day:
+            ca_day = max(day, self.ctx.last_day)  # a world's last 277CAs come by its last day
         shown = [c for c in accepted if c.ca_status != "missing"]
         if shown:
             text = render_277ca(self._next_ctl(), ca_day, f"{kind[-1]}{b:05d}", accepted, world)
@@ -177,25 +181,36 @@ class _Batch:
             if c.ca_status != "rejected":
                 self._adjudicate(c)
 
+    def _arrived(self, day: dt.date) -> bool:
+        """Whether a file dated ``day`` is in the world (it ends on ``last_day``, if set)."""
+        return self.ctx.last_day is None or day <= self.ctx.last_day
+
     def _adjudicate(self, c: Claim) -> None:
+        # every draw is made whether or not the 835 falls in the world, so that an open-ended
+        # world is the complete one without the files dated after its last day
         rng, world = self.rng, self.ctx.world
         day = pay_date(c, rng)
         lines = price(c, rng)
         all_denied = all(r.paid == 0 and r.allowed == 0 for r in lines)
         text, paid, pr = render_claim(c, world, lines, "4" if all_denied else "1", c.icn)
         owed = interest(c, paid, day)
-        self._park(day, c, text, paid, owed, c.icn)
-        c.remit_date, c.paid, c.patient_resp = day, paid, pr
+        remitted = self._arrived(day)
+        if remitted:
+            self._park(day, c, text, paid, owed, c.icn)
+            c.remit_date, c.paid, c.patient_resp = day, paid, pr
+        else:
+            c.remit_due = day  # still to come: the claim is open when the world ends
         if not c.carc and paid > 0 and rng.random() < REVERSAL_RATE:
             # the payer takes the claim back and pays a corrected amount in a later run
             later = day + dt.timedelta(days=7 * (2 + int(rng.random() * 4)))
             rev, rpaid, _ = render_claim(c, world, lines, "22", c.icn, sign=-1)
-            self._park(later, c, rev, rpaid, 0, c.icn)
             fixed = price(c, rng, fee_cut=5)
             new_icn = f"{c.icn}R"
             text2, paid2, pr2 = render_claim(c, world, fixed, "1", new_icn)
-            self._park(later, c, text2, paid2, 0, new_icn)
-            c.reversed_on, c.paid, c.patient_resp = later, paid2, pr2
+            if remitted and self._arrived(later):
+                self._park(later, c, rev, rpaid, 0, c.icn)
+                self._park(later, c, text2, paid2, 0, new_icn)
+                c.reversed_on, c.paid, c.patient_resp = later, paid2, pr2
 
 
 def run_batch(ctx: Context, b: int) -> BatchResult:

@@ -60,14 +60,16 @@ class Claim:
     paid: int = 0
     patient_resp: int = 0
     remit_date: dt.date | None = None
+    remit_due: dt.date | None = None  # its 835's date when that falls after the world's end
     reversed_on: dt.date | None = None
     ca_date: str = ""  # ISO date of the 277CA that acknowledged it
     emr_status: str = ""  # its status in the EMR export (emr.py)
 
     @property
     def adjudicated(self) -> bool:
-        """True when the claim reached the payer's adjudication (it gets an 835)."""
-        return not self.st_rejected and self.ca_status != "rejected"
+        """True when the claim reached the payer's adjudication and its 835 is in the world
+        (an open-ended world ends before some 835s: :attr:`remit_due`)."""
+        return not self.st_rejected and self.ca_status != "rejected" and self.remit_due is None
 
 
 def chargemaster(world: World, seed: int) -> dict[tuple[int, str], int]:

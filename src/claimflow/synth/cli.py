@@ -22,6 +22,14 @@ def synth_command(
     out: Annotated[
         Path, typer.Option(help="Inbox folder to write (with claimflow.yaml and truth/).")
     ] = Path("inbox"),
+    open_end: Annotated[
+        bool,
+        typer.Option(
+            "--open-end",
+            help="End the world on its last submission day: 835s due later are not written "
+            "and their claims stay open (what the cash forecast forecasts).",
+        ),
+    ] = False,
 ) -> None:
     """Generate a synthetic revenue cycle: EMR exports, 837P/837I, 999, 277CA and 835 files."""
     console = Console()
@@ -33,7 +41,9 @@ def synth_command(
         ) from None
     began = time.perf_counter()
     with console.status(f"Generating {claims:,} claims into {out} ..."):
-        summary = generate_world(out, claims=claims, seed=seed, start=first, months=months)
+        summary = generate_world(
+            out, claims=claims, seed=seed, start=first, months=months, open_end=open_end
+        )
     seconds = time.perf_counter() - began
     table = Table(title=f"claimflow synth: {claims:,} claims, seed {seed}")
     table.add_column("kind")
@@ -44,10 +54,12 @@ def synth_command(
     counts = summary.truth.get("counts", {})
     denied = counts.get("denied", 0)
     adjudicated = denied + counts.get("not_denied", 0)
+    awaiting = counts.get("awaiting_835", 0)
     console.print(
         f"[bold]{summary.bytes_written / 1e6:,.1f} MB[/] in {seconds:,.1f} s · "
-        f"denied {denied:,} of {adjudicated:,} adjudicated · "
-        f"best achievable AUC {summary.truth.get('best_achievable_auc')}"
+        f"denied {denied:,} of {adjudicated:,} claims with an 835 · "
+        + (f"{awaiting:,} still awaiting theirs · " if awaiting else "")
+        + f"best achievable AUC {summary.truth.get('best_achievable_auc')}"
     )
     console.print(f"config: {summary.config}")
     console.print(f"truth:  {summary.out_dir / 'truth'} (invalid on purpose: "

@@ -81,7 +81,14 @@ def _clear(out: Path) -> None:
 
 class _Gen:
     def __init__(
-        self, out: Path, claims: int, seed: int, start: dt.date, months: int, workers: int
+        self,
+        out: Path,
+        claims: int,
+        seed: int,
+        start: dt.date,
+        months: int,
+        workers: int,
+        open_end: bool = False,
     ) -> None:
         self.out = out
         self.n = claims
@@ -104,7 +111,9 @@ class _Gen:
             world,
             chargemaster(world, seed),
             tuple(accumulate(BILLING_SHARES)),
+            export if open_end else None,
         )
+        self.open_end = open_end
         self.world = world
         self.export = export
         self.ctl = 900000
@@ -174,6 +183,7 @@ class _Gen:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "emr_export_date": self.export.isoformat(),
+            "open_end": self.open_end,
             "denial_model": {name: {"p": c.p, "carc": c.carc, "rarc": c.rarc} for name, c in CAUSES.items()},
             "payers": {p.payer_id: {"name": p.name, "lag_days": p.lag_days, "timely_days": p.timely_days,
                                     "base_denial": p.base_denial, "auth_codes": sorted(p.auth_codes)}
@@ -225,6 +235,7 @@ def generate_world(
     start: dt.date,
     months: int,
     workers: int | None = None,
+    open_end: bool = False,
 ) -> WorldSummary:
     """Write a consistent synthetic revenue cycle into ``out_dir``.
 
@@ -236,6 +247,10 @@ def generate_world(
         months: Length of the submission window.
         workers: Processes generating batches (default: the CPUs available, at most 4).
             The bytes written do not depend on it.
+        open_end: End the world on its last submission day, as data pulled that day would:
+            the 835s (and reversals) dated later are not written, their claims stay open
+            (``truth/claims.csv`` ``remit_due``: when their 835 would come), a late 277CA
+            comes on the last day. Otherwise every claim's files are written, however late.
 
     Returns:
         What was written.
@@ -248,4 +263,4 @@ def generate_world(
         raise ValueError("claims and months must be at least 1")
     if workers is None:
         workers = min(4, len(os.sched_getaffinity(0)))
-    return _Gen(Path(out_dir), claims, seed, start, months, workers).run()
+    return _Gen(Path(out_dir), claims, seed, start, months, workers, open_end).run()

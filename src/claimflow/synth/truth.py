@@ -47,6 +47,7 @@ CLAIM_COLUMNS = (
     "remit_date",
     "reversed_on",
     "emr_status",
+    "remit_due",
 )
 
 
@@ -88,6 +89,8 @@ def truth_rows(claims: list[Claim], member_ids: tuple[str, ...]) -> TruthChunk:
         count("ack_999:" + ("rejected" if c.st_rejected else "accepted"))
         if not c.st_rejected:
             count(f"ack_277ca:{c.ca_status}")
+        if c.remit_due is not None:
+            count("awaiting_835")
         rows.append(
             (
                 c.pcn,
@@ -121,6 +124,7 @@ def truth_rows(claims: list[Claim], member_ids: tuple[str, ...]) -> TruthChunk:
                 _iso(c.remit_date) if c.remit_date else "",
                 _iso(c.reversed_on) if c.reversed_on else "",
                 c.emr_status,
+                _iso(c.remit_due) if c.remit_due else "",
             )
         )
     csv.writer(buf, lineterminator="\n").writerows(rows)
