@@ -49,6 +49,7 @@ _LAZY_COMMANDS = {
     "lineage": ("claimflow.cli_lineage", "lineage"),
     "kpi": ("claimflow.cli_kpi", "kpi"),
     "claim": ("claimflow.cli_claim", "claim"),
+    "quarantine": ("claimflow.cli_quarantine", "quarantine"),
     "sql": ("claimflow.cli_sql", "sql"),
 }
 _LAZY_GROUPS = {
