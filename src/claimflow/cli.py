@@ -278,9 +278,12 @@ def dashboard(
     Ctrl-C, SIGTERM or SIGHUP stops it together with its Streamlit server.
     """
     from claimflow.dashboard.serve import run_child, streamlit_command
+    from claimflow.ports import cannot_listen
 
     if not warehouse.exists():
         raise fail(f"{warehouse}: no warehouse here (run `claimflow run` first)")
+    if (problem := cannot_listen(host, port)) is not None:
+        raise fail(problem)  # a port in use: one line and exit 1, not Streamlit's own error
     env = {
         **os.environ,
         "CLAIMFLOW_WAREHOUSE": str(warehouse.resolve()),

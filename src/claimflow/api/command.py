@@ -9,28 +9,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 
+from claimflow.cli_common import WarehouseOpt, fail, out
 from claimflow.errors import ClaimflowError
 from claimflow.phi import DEFAULT_PHI_ROLES, DEFAULT_ROLE, parse_roles
+from claimflow.ports import cannot_listen
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE
-
-err = Console(stderr=True)
-out = Console()
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
-    return typer.Exit(1)
+    return fail(escape(message))
 
 
 def api_command(
-    warehouse: Annotated[
-        Path,
-        typer.Option(
-            "--warehouse", "-w", help="DuckDB warehouse file.", envvar="CLAIMFLOW_WAREHOUSE"
-        ),
-    ] = DEFAULT_WAREHOUSE,
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = (
         "127.0.0.1"
     ),
@@ -54,10 +47,13 @@ def api_command(
     """Serve the HTTP API (FastAPI) on the warehouse, read-only; OpenAPI docs at /docs.
 
     Patient identifiers are masked unless --role is one of --phi-roles (as on the dashboard).
-    Endpoints and examples: docs/api.md.
+    A port already in use ends it with exit 1. Endpoints and examples: docs/api.md.
     """
     if not warehouse.exists():
         raise _fail(f"{warehouse}: no warehouse here (run `claimflow run` first)")
+    problem = cannot_listen(host, port)
+    if problem is not None:
+        raise _fail(problem)
     import uvicorn
 
     from claimflow.api.app import ApiSettings, create_app
