@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -106,8 +107,19 @@ def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_
         " (SELECT patient_control_number FROM claims_header WHERE segment_index IS NOT NULL)"
     ).fetchone()
     resubmitted = conn.execute("SELECT count(*) FROM resubmissions").fetchone()
-    exceptions = conn.execute("SELECT count(*) FROM rejection_log").fetchone()
+    # the worklist: the claim numbers with an exception logged and not resubmitted since
+    open_claims = conn.execute(
+        "SELECT count(DISTINCT l.patient_control_number) FROM rejection_log AS l"
+        " WHERE NOT EXISTS (SELECT 1 FROM resubmissions AS r"
+        "                   WHERE r.claim_id = l.claim_id AND r.created_at > l.logged_at)"
+    ).fetchone()
+    logged = conn.execute("SELECT count(*) FROM rejection_log").fetchone()
     (run_id,) = conn.execute("SELECT run_id FROM runs").fetchone() or ("",)
+    # the payers paid (those of the lag chart) with the name their claims carry
+    names = conn.execute(
+        "SELECT DISTINCT c.payer_id, c.payer_name FROM claims_header AS c"
+        " JOIN adjudication AS a ON a.claim_id = c.claim_id WHERE c.payer_name IS NOT NULL"
+    ).fetchall()
     conn.close()
     shots = [tmp_path]
     if os.environ.get("CLAIMFLOW_SCREENSHOTS"):
@@ -115,7 +127,7 @@ def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        texts, headers = {}, {}
+        texts, headers, charts = {}, {}, {}
         for entry in REGISTRY:  # each page at its own URL
             name = entry.title
             page.goto(f"{url}/{url_path(entry)}")
@@ -132,15 +144,19 @@ def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_
                     path=str(folder / f"{name.lower().replace(' ', '_')}.png"), full_page=True
                 )
             headers[name] = [_headers(table) for table in page.get_by_test_id("stDataFrame").all()]
+            charts[name] = [
+                _chart_labels(chart) for chart in page.get_by_test_id("stPlotlyChart").all()
+            ]
         browser.close()
     assert claims and f"Claims submitted\n\n{claims[0]}" in texts["Overview"]
-    assert exceptions and f"Exceptions for a person\n\n{exceptions[0]}" in texts["Rejection log"]
+    assert open_claims and f"Open exceptions\n\n{open_claims[0]}" in texts["Worklist"]
+    assert logged and f"Logged exceptions: {logged[0]:,} row" in texts["Worklist"]
     assert "Coding" in texts["Denials"]  # the 835's CO-4 denial, its category in words
     assert run_id in texts["Runs"]
     assert groups and f"{groups[0]:,} day × payer × provider × source rows" in texts["Overview"]
     assert "Final denial write-offs" in texts["Overview"]
-    assert resubmitted and f"of {resubmitted[0]:,}" in texts["Worklist"]
-    assert "Resubmission success rate" in texts["Worklist"]
+    assert resubmitted and f"of {resubmitted[0]:,}" in texts["Resubmissions"]
+    assert "Resubmission success rate" in texts["Resubmissions"]
     assert "Back-test on past weeks" in texts["Cash forecast"]
     # patient ids are masked for an analyst
     assert "P001" not in "".join(texts.values())
@@ -151,6 +167,22 @@ def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_
         for columns in tables:
             assert columns and "" not in columns, (name, columns)
             assert not [c for c in columns if "_" in c or c != c.strip()], (name, columns)
+    # every chart has a title and both axes a title, none of them (nor a legend's or a tick's
+    # text) a column name or a raw identifier
+    assert {n for n, found in charts.items() if found} >= {"Overview", "Denials", "Payers"}
+    for name, found in charts.items():
+        for chart in found:
+            assert chart["title"] and chart["x"] and chart["y"], (name, chart)
+            words = [*chart["title"], *chart["x"], *chart["y"], *chart["legend"], *chart["ticks"]]
+            assert not [w for w in words if "_" in w], (name, chart)
+    # the worklist's claims by the provider's claim number, the internal key only in the log
+    worklist, log = headers["Worklist"]
+    assert worklist[:2] == ["Claim number (PCN)", "Sources"], worklist
+    assert log[:2] == ["Logged", "Claim number (PCN)"], log  # the internal key comes last
+    # payers by name, their id beside: the scorecard and the lag chart
+    scorecard = headers["Payers"][0]
+    assert scorecard[:2] == ["Payer", "Payer ID"], scorecard
+    assert names and all(f"{n} ({p})" in charts["Payers"][0]["ticks"] for p, n in names)
 
 
 def test_a_table_reads_in_words_with_no_index_column(served: tuple[str, Path]) -> None:
@@ -204,6 +236,9 @@ def test_the_filters_stay_as_chosen_from_page_to_page(served: tuple[str, Path]) 
         "SELECT payer_id, count(*) FROM claims_header WHERE payer_id IS NOT NULL"
         " GROUP BY 1 ORDER BY 1 LIMIT 1"
     ).fetchone() or ("", 0)
+    (name,) = conn.execute(
+        "SELECT max(payer_name) FROM claims_header WHERE payer_id = ?", [payer]
+    ).fetchone() or (None,)
     conn.close()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -215,7 +250,8 @@ def test_the_filters_stay_as_chosen_from_page_to_page(served: tuple[str, Path]) 
             page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Payer")
         )
         box.first.click()
-        page.get_by_role("option", name=payer, exact=True).click()
+        offered = f"{name} ({payer})" if name else payer  # a payer by its name and id
+        page.get_by_role("option", name=offered, exact=True).click()
         page.wait_for_timeout(500)
         page.wait_for_function(DONE, timeout=60000)
         # to the Overview by the sidebar, as a user goes: the payer is still chosen
@@ -224,7 +260,7 @@ def test_the_filters_stay_as_chosen_from_page_to_page(served: tuple[str, Path]) 
         page.wait_for_timeout(500)
         page.wait_for_function(DONE, timeout=60000)
         assert page.url.rstrip("/") == url
-        assert box.first.get_by_role("combobox").input_value() == payer
+        assert box.first.get_by_role("combobox").input_value() == offered
         assert f"Claims submitted\n\n{claims:,}" in page.inner_text("body")
         browser.close()
 
@@ -245,12 +281,95 @@ def test_a_link_of_the_single_page_dashboard_still_opens_its_page(
         browser.close()
 
 
+def test_old_links_land_on_the_page_that_holds_their_content(served: tuple[str, Path]) -> None:
+    """The rejection log's page is now the Worklist (the open exceptions, as `claimflow
+    worklist` lists them, with the log below): its old URL path and ?page= name open it; the
+    automatic resubmissions are at /resubmissions."""
+    from playwright.sync_api import sync_playwright
+
+    url, _ = served
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        for old in ("/rejection-log", "/?page=Rejection+log"):
+            page.goto(f"{url}{old}")
+            page.get_by_role("heading", name="Worklist: open exceptions").first.wait_for(
+                timeout=60000
+            )
+            page.wait_for_function(DONE, timeout=60000)
+            assert page.url == f"{url}/worklist", old
+            text = page.inner_text("body")
+            assert "Rejection log" in text and "Page not found" not in text, old
+        page.goto(f"{url}/resubmissions")
+        page.get_by_role("heading", name="Resubmissions").first.wait_for(timeout=60000)
+        page.wait_for_function(DONE, timeout=60000)
+        assert "Resubmission success rate" in page.inner_text("body")
+        # the sidebar names each page once, by its one name
+        links = page.get_by_test_id("stSidebarNav").get_by_role("link").all_inner_texts()
+        assert [t.strip().split("\n")[-1] for t in links] == list(PAGES)  # after its icon
+        browser.close()
+
+
+def test_a_chart_names_its_values_on_hover(served: tuple[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, warehouse = served
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    coding = conn.execute(  # the coding denials: claims and dollars (CO-4 of the 835)
+        "SELECT count(DISTINCT a.claim_id), sum(j.amount) FROM adjustments j"
+        " JOIN ref_carc_category r ON r.carc = j.reason_code"
+        " JOIN adjudication a ON a.adjudication_id = j.adjudication_id"
+        " WHERE r.category = 'coding' AND a.claim_id IS NOT NULL"
+    ).fetchone()
+    conn.close()
+    assert coding and coding[0]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/denials")
+        page.get_by_role("heading", name="Denials").first.wait_for(timeout=60000)
+        page.wait_for_function(DONE, timeout=60000)
+        chart = page.get_by_test_id("stPlotlyChart").first  # denied amount by category
+        chart.scroll_into_view_if_needed()
+        bars = chart.locator(".point path")
+        hovered = ""
+        for i in range(bars.count()):
+            bars.nth(i).hover(force=True)
+            page.wait_for_timeout(300)
+            hovered = " ".join(chart.locator(".hovertext").all_text_contents())
+            if "Coding" in hovered:
+                break
+        assert "Category: Coding" in hovered, hovered
+        dollars = Decimal(coding[1]).quantize(Decimal(1), ROUND_HALF_UP)  # as the browser rounds
+        assert f"Denied amount: ${dollars:,}" in hovered, hovered
+        assert f"Claims: {coding[0]:,}" in hovered, hovered
+        browser.close()
+
+
 def _headers(table: Locator) -> list[str]:
     """The column headers of a table (``st.dataframe``) as its grid lists them for screen
     readers: the grid draws on a canvas, and lists a table's cells once it is in view."""
     table.scroll_into_view_if_needed()
     table.locator("[role=columnheader]").first.wait_for(state="attached", timeout=10000)
     return table.locator("[role=columnheader]").all_inner_texts()
+
+
+def _chart_labels(chart: Locator) -> dict[str, list[str]]:
+    """The words a Plotly chart shows: its title, axis titles, legend entries and tick
+    labels."""
+    chart.scroll_into_view_if_needed()
+
+    def texts(selector: str) -> list[str]:
+        return [t.strip() for t in chart.locator(selector).all_text_contents() if t.strip()]
+
+    title = texts(".gtitle")
+    return {
+        "title": title,
+        "x": texts(".g-xtitle"),
+        "y": texts(".g-ytitle"),
+        "legend": texts(".legendtext"),
+        "ticks": texts(".xtick text") + texts(".ytick text"),
+    }
 
 
 def _choose(page: Page, box: str, option: str) -> str:
