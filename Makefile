@@ -15,21 +15,38 @@ $(STAMP): pyproject.toml setup.py src/claimflow/x12/_native.c src/claimflow/ware
 	touch $(STAMP)
 
 DEMO := out/demo
+DEMO_WAREHOUSE := $(abspath $(DEMO))/claimflow.duckdb
+# The demo's world: submissions 15 Feb – 14 Aug 2025, ending that day with remittances still
+# arriving (--open-end); the run decides as of the next day.
+DEMO_START := 2025-02-15
+DEMO_AS_OF := 2025-08-15
+DEMO_LAST := 2025-08-14
+# Its closing lines: how many claims still await their 835 (from the world's truth), and a real
+# lineage hash (a denied claim's 835 line, from the warehouse) for `claimflow lineage`
+DEMO_AWAITING = $(BIN)/python -c "import json, sys; print(f\"{json.load(open(sys.argv[1]))['counts'].get('awaiting_835', 0):,}\")" $(DEMO)/inbox/truth/summary.json
+DEMO_HASH = $(BIN)/python -c "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); print(c.execute(\"SELECT min(lineage_hash) FROM adjudication WHERE claim_status_code = '4'\").fetchone()[0])" $(DEMO_WAREHOUSE)
 
 demo: $(STAMP)
-	@$(BIN)/claimflow synth --claims 10000 --seed 7 --start 2025-01-01 --months 6 --out $(DEMO)/inbox
-	@$(BIN)/claimflow run --config $(DEMO)/inbox/claimflow.yaml --reference-date 2025-08-15 \
-	  --warehouse $(DEMO)/claimflow.duckdb --out $(DEMO); \
+	@$(BIN)/claimflow synth --claims 10000 --seed 7 --start $(DEMO_START) --months 6 --open-end \
+	  --out $(DEMO)/inbox
+	@$(BIN)/claimflow run --config $(DEMO)/inbox/claimflow.yaml --reference-date $(DEMO_AS_OF) \
+	  --warehouse $(DEMO_WAREHOUSE) --out $(DEMO); \
 	  code=$$?; [ $$code -eq 0 ] || [ $$code -eq 3 ] || exit $$code
-	@$(BIN)/claimflow kpi --warehouse $(DEMO)/claimflow.duckdb --from 2025-01-01 --to 2025-08-15
-	@$(BIN)/claimflow report denials_by_category --warehouse $(DEMO)/claimflow.duckdb --to 2025-08-15
+	@$(BIN)/claimflow kpi --warehouse $(DEMO_WAREHOUSE) --from $(DEMO_START) --to $(DEMO_AS_OF)
+	@$(BIN)/claimflow report denials_by_category --warehouse $(DEMO_WAREHOUSE) --to $(DEMO_AS_OF)
 	@echo
 	@echo "Quarantined rows are the mess planted on purpose (see $(DEMO)/inbox/truth/)."
-	@if [ -f $(DEMO)/corrected_claims.x12 ]; then echo "Corrected claims:  $(DEMO)/corrected_claims.x12"; \
-	  else echo "Corrected claims:  none new this run (a claim is resubmitted once; see outbound_interchanges)"; fi
-	@echo "Worklist:          $(BIN)/claimflow worklist --warehouse $(DEMO)/claimflow.duckdb"
-	@echo "Trace a row:       $(BIN)/claimflow lineage <lineage_hash> --warehouse $(DEMO)/claimflow.duckdb"
-	@echo "Open the dashboard: $(BIN)/claimflow dashboard --warehouse $(DEMO)/claimflow.duckdb"
+	@echo "The world ends on $(DEMO_LAST) with $$($(DEMO_AWAITING)) claims still awaiting their 835:"
+	@echo "the cash forecast expects their payments."
+	@if [ -f $(DEMO)/corrected_claims.x12 ]; then echo "Corrected claims:   $(DEMO)/corrected_claims.x12"; \
+	  else echo "Corrected claims:   none new this run (a claim is resubmitted once; see outbound_interchanges)"; fi
+	@echo
+	@echo "Next, with the warehouse set once for this shell:"
+	@echo "  export CLAIMFLOW_WAREHOUSE=$(DEMO_WAREHOUSE)"
+	@echo "  $(BIN)/claimflow worklist                  # the open exceptions to work"
+	@echo "  $(BIN)/claimflow report cash_forecast      # the payments still to come, week by week"
+	@echo "  $(BIN)/claimflow lineage $$($(DEMO_HASH))  # a denied claim's 835, back to its file"
+	@echo "  $(BIN)/claimflow dashboard                 # every page in the browser"
 
 seed-demo: $(STAMP)
 	@$(BIN)/claimflow run --config configs/seed.yaml --reference-date 2025-07-30 --out out/seed \
