@@ -51,6 +51,7 @@ _LAZY_COMMANDS = {
     "claim": ("claimflow.cli_claim", "claim"),
     "quarantine": ("claimflow.cli_quarantine", "quarantine"),
     "sql": ("claimflow.cli_sql", "sql"),
+    "check": ("claimflow.cli_check", "check"),
 }
 _LAZY_GROUPS = {
     "x12": ("claimflow.cli_x12", "x12_app"),
