@@ -124,7 +124,9 @@ def report(
     if name is None:
         raise fail("which report? name one (claimflow report --list shows them)", EXIT_USAGE)
     if name not in REPORTS:
-        hint = did_you_mean(name, REPORTS) or " (claimflow report --list shows them)"
+        hint = did_you_mean(name, REPORTS) or (
+            f"; one of: {', '.join(REPORTS)} (claimflow report --list says what each shows)"
+        )
         raise fail(f"no report is named {name!r}{hint}", EXIT_USAGE)
     first = parse_date(start) or dt.date(1900, 1, 1)
     last = parse_date(end) or dt.date.today()
