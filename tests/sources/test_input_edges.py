@@ -76,6 +76,45 @@ def test_a_10mb_row_is_quarantined_with_its_line_and_the_other_rows_load(
     assert "line 52" in result.stdout
 
 
+def test_a_byte_that_is_not_utf8_quarantines_its_line_and_the_other_rows_load(
+    workspace: Workspace,
+) -> None:
+    ws = workspace
+    rows = [r.encode() for r in _rows(8, "E")]
+    rows[2] = b"E3,P3,99213,SEGUROS M\xc9DICOS,2025-07-01,denied\n"  # line 4, one Latin-1 byte
+    ws.put("one_latin1_byte.csv", HEADER.encode() + b"".join(rows))
+    ws.write_config([ws.alpha_source()])
+    result = ws.run()
+    assert result.exit_code == 3, result.stdout + result.stderr
+    f = _file(ws, "one_latin1_byte.csv")
+    assert f["status"] == "loaded"
+    assert (f["rows_read"], f["rows_loaded"], f["rows_quarantined"]) == (8, 7, 1)
+    assert _conserved(f)
+    ((rule, details),) = _quarantine(ws)
+    assert rule == "row.parse"
+    assert details.startswith("line 4: ") and "field 'denial_reason'" in details
+    assert "not valid UTF-8" in details and "`encoding`" in details
+    loaded = ws.query("SELECT patient_control_number FROM claims_header ORDER BY 1")
+    assert loaded == [(f"E{i}",) for i in (1, 2, 4, 5, 6, 7, 8)]
+    # bronze keeps the line as the file has it, the byte written \xNN; no message holds it
+    ((raw, line),) = ws.query(
+        "SELECT raw_record, source_line FROM bronze_emr_rows WHERE disposition = 'quarantined'"
+    )
+    assert line == 4 and "SEGUROS M\\xc9DICOS" in json.loads(raw)
+    assert "SEGUROS" not in result.stdout + result.stderr + str(f["message"]) + details
+
+
+def test_a_header_that_is_not_utf8_fails_its_file_with_what_to_set(workspace: Workspace) -> None:
+    ws = workspace
+    ws.put("latin1_header.csv", "claim_id,patient_id,procédure\nC1,P1,99213\n".encode("latin-1"))
+    ws.write_config([ws.alpha_source()])
+    assert ws.run().exit_code == 3
+    f = _file(ws, "latin1_header.csv")
+    assert f["status"] == "failed"
+    assert "line 1 is not valid UTF-8 at byte 24" in str(f["message"])
+    assert "set `encoding` in source alpha" in str(f["message"])
+
+
 def test_an_unterminated_quote_quarantines_from_its_line_and_the_lines_before_load(
     workspace: Workspace,
 ) -> None:

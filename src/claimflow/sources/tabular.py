@@ -126,6 +126,10 @@ def fingerprint(path: Path, definition: SourceDefinition) -> FileFingerprint:
             if not binary and size == 0:
                 encoding = text_encoding(chunk, definition)
                 decoder = codecs.getincrementaldecoder(encoding)()
+                if definition.format == "csv" and encoding.lower() in _UTF8:
+                    # the reader quarantines a UTF-8 CSV's lines that are not valid UTF-8, one
+                    # by one, and loads the rest (only a NUL byte fails the file: not text)
+                    decoder = _NulCheck()
             if decoder is not None and problem is None:
                 problem = _text_problem(decoder, chunk, size, encoding, definition)
             size += len(chunk)
@@ -137,6 +141,14 @@ def fingerprint(path: Path, definition: SourceDefinition) -> FileFingerprint:
     if size == 0:
         problem = "empty file (0 bytes)"
     return FileFingerprint(digest.hexdigest(), size, problem)
+
+
+class _NulCheck(codecs.IncrementalDecoder):
+    """A decoder that accepts any byte: for text whose invalid bytes are the reader's to
+    reject line by line (:func:`_text_problem` still looks for NUL bytes)."""
+
+    def decode(self, input: bytes, final: bool = False) -> str:
+        return ""
 
 
 def _text_problem(
@@ -355,7 +367,7 @@ def _stage_csv(
     if rejected:
         more = f"; and {len(rejected) - 1} more" if len(rejected) > 1 else ""
         staged.warnings.append(
-            f"{len(rejected)} line(s) could not be split into fields and are quarantined"
+            f"{len(rejected)} line(s) could not be read into fields and are quarantined"
             f" (rule {UNREADABLE_ROW_RULE}): {rejected[0].details}{more}"
         )
     return staged
@@ -397,6 +409,16 @@ def _csv_columns(
                 f" {'names the columns' if opts.header else 'is a record'}",
             )
     first = head if end is None else head[:end]
+    try:
+        first.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(
+            str(path),
+            f"line 1 is not valid UTF-8 at byte {exc.start}; expected"
+            f" {'column names' if opts.header else 'a record'} in UTF-8 (if the export is in"
+            " another encoding, such as Latin-1 or Windows-1252, set `encoding` in source"
+            f" {definition.name})",
+        ) from None
     with tempfile.TemporaryDirectory(prefix="claimflow-") as tmp:
         sample = Path(tmp) / "first_record.csv"
         sample.write_bytes(first)
@@ -479,6 +501,10 @@ class RejectedLine:
     """Its text, whole up to :data:`RAW_KEEP_BYTES`."""
 
 
+_ENCODING_ERRORS = {"INVALID ENCODING", "INVALID UNICODE"}
+"""DuckDB's kinds of rejected line for bytes that are not text in the file's encoding."""
+
+
 def _rejected_lines(
     conn: duckdb.DuckDBPyConnection, readable: Path, definition: SourceDefinition, width: int
 ) -> list[RejectedLine]:
@@ -503,7 +529,9 @@ def _rejected_lines(
     with readable.open("rb") as handle:
         for (_, _, kind, column, message, text), (line, offset) in zip(found, starts, strict=True):
             raw, cut = str(text or ""), False
-            if len(raw) >= _DUCKDB_CSV_LINE_CAP:
+            if len(raw) >= _DUCKDB_CSV_LINE_CAP or kind in _ENCODING_ERRORS:
+                # DuckDB's copy of a line it could not decode has lost the bytes: the file's
+                # bytes are kept, those that are not UTF-8 written \xNN
                 raw, cut = _read_record(handle, offset, opts.quote.encode(), opts.escape.encode())
             # without its line break (DuckDB starts a line after a CRLF at the LF)
             raw = raw.strip("\r\n")
@@ -569,11 +597,11 @@ def _read_record(handle: BinaryIO, offset: int, quote: bytes, escape: bytes) -> 
         data += more
         end = _record_end(data, 0, quote, escape)
         if end is not None:
-            return data[:end].decode("utf-8", errors="replace"), False
+            return data[:end].decode("utf-8", errors="backslashreplace"), False
         if not more:
-            return data.decode("utf-8", errors="replace"), False
+            return data.decode("utf-8", errors="backslashreplace"), False
         if len(data) >= RAW_KEEP_BYTES:
-            return data[:RAW_KEEP_BYTES].decode("utf-8", errors="replace"), True
+            return data[:RAW_KEEP_BYTES].decode("utf-8", errors="backslashreplace"), True
         want = min(want * 4, RAW_KEEP_BYTES)
 
 
@@ -624,8 +652,12 @@ def _reject_reason(
             f"the line is {_size(n)}, longer than the {_MAX_LINE} a CSV line may"
             " have; expected one record per line (is a line break or a closing quote missing?)"
         )
-    if kind == "INVALID UNICODE":
-        return f"{field_name} is not valid text in the file's encoding (set `encoding`)"
+    if kind in _ENCODING_ERRORS:
+        return (
+            f"{field_name} holds bytes that are not valid UTF-8; expected UTF-8 text (if the"
+            " export is in another encoding, such as Latin-1 or Windows-1252, set `encoding`"
+            f" in source {definition.name})"
+        )
     # DuckDB's message may quote the value (a cast): the kind of error is said, never the text
     return (
         f"{kind.lower()} in {field_name}; expected {width} fields separated by {delim!r}"
