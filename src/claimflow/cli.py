@@ -234,11 +234,8 @@ def resubmit(
     if as_json:
         out.print_json(json.dumps(report.metrics(), default=str))
         return
-    x = report.x12_resubmissions
-    out.print(
-        f"EMR candidates: {report.decisions.get('flagged_for_resubmission', 0)}; "
-        f"835/277CA/999: {x.get('resubmitted', 0)} resubmitted of {x.get('denied_or_rejected', 0)}"
-        f" ({x.get('corrected_claims_written', 0)} corrected claims written)"
+    print_table(
+        _decision_rows(report), ("population", "claims"), "Resubmission decisions", hint=None
     )
     out.print(f"Outputs in {out_dir}")
 
