@@ -179,19 +179,39 @@ RESUBMISSIONS = Table(
 REJECTION_LOG = Table(
     "rejection_log",
     (
-        Column("run_id", C),
-        Column("logged_at", TS),
-        Column("claim_id", C),
-        Column("patient_control_number", C),
-        Column("source_system", C),
-        Column("reason", C),
-        Column("classification", C),
-        Column("label", C),
-        Column("category", C),
-        Column("disposition", C),
-        Column("confidence", N),
-        Column("denial_reason", T),
-        Column("lineage_hash", C),
+        Column("run_id", C, "the run that logged the line"),
+        Column("logged_at", TS, "when that run logged it (UTC)"),
+        Column("claim_id", C, "the warehouse's internal key of the claim (claims_header)"),
+        Column(
+            "patient_control_number", C, "the provider's claim number (CLM01, or the EMR claim id)"
+        ),
+        Column("source_system", C, "the claim's source system (an EMR's, or its 837 source's)"),
+        Column(
+            "reason",
+            C,
+            "why it was not resubmitted: an exclusion reason (EMR claims) or "
+            "the resubmission plan's (837 claims denied by an 835, 277CA or 999)",
+        ),
+        Column(
+            "classification",
+            C,
+            "retryable, non_retryable or ambiguous (EMR claims); "
+            "an 837 claim's reason (non_retryable when it is not resubmittable)",
+        ),
+        Column("label", C, "the classifier's label of the denial"),
+        Column("category", C, "the denial category (CARC category map, or the classifier's)"),
+        Column("disposition", C, "what the classifier says to do with such a denial"),
+        Column("confidence", N, "the classifier's confidence, 0 to 1"),
+        Column(
+            "denial_reason",
+            T,
+            "the EMR's denial text, or the classifier's explanation of an 835/277CA/999 denial",
+        ),
+        Column(
+            "lineage_hash",
+            C,
+            "the denied row's: `claimflow lineage HASH` shows its file, position and raw record",
+        ),
         Column("amount", M, "the money at stake: the claim's charge (or the denied amount)"),
         Column("recommended_fix", T, "what a biller should do, in words (migration 0002)"),
     ),
