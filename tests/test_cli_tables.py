@@ -24,7 +24,7 @@ from rich.console import Console
 from claimflow import cli_common
 from claimflow.cli_common import TableFormat, print_table
 from claimflow.synth import generate_world
-from tests.conftest import REPO, Result, cli
+from tests.conftest import HEADER_ALPHA, REPO, Result, Workspace, cli
 
 REFERENCE_DATE = "2025-03-20"
 
@@ -303,7 +303,7 @@ def _decisions(text: str) -> list[tuple[int, str, int]]:
 
 def test_the_run_summary_names_each_population_and_nests_what_adds_up(world: World) -> None:
     text = world.summary.stdout
-    assert max(len(line) for line in text.splitlines()) <= 80
+    _whole_on_a_line(text, {f["source"] for f in world.metrics["files"]})
     rows = _decisions(text)
     labels = [label for _, label, _ in rows]
     emr, denied = world.query(
@@ -349,3 +349,12 @@ def test_verbose_is_accepted_after_the_command(world: World) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "no such option" not in proc.stderr
+
+
+def test_an_empty_worklist_says_none_is_open(workspace: Workspace) -> None:
+    workspace.put("a.csv", HEADER_ALPHA + "C1,P1,99213,,2025-07-01,approved\n")
+    workspace.write_config([workspace.alpha_source()])
+    assert workspace.run().exit_code == 0
+    result = cli("worklist", "--warehouse", str(workspace.warehouse))
+    assert result.exit_code == 0, result.stderr
+    assert "Worklist: none open" in result.stdout and "no rows" in result.stdout

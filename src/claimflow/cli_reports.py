@@ -36,13 +36,15 @@ WORKLIST_TABLE = ("patient_control_number", "sources", "category", "amount", "re
 appeal, correct, write off); ``--json`` and ``--format csv`` give every column."""
 
 ALERTS_TABLE = ("patient_control_number", "payer_id", "kind", "submission_date", "due_at")
+ALERTS_CSV = ("claim_id", *ALERTS_TABLE, "first_raised_at")
+"""Every column of an alert (``marts.sla.open_alerts``), for ``--format csv``."""
 
 
 def _title(what: str, shown: int, total: int) -> str:
     """``what: top 50 of 2,896 open`` (or ``all 12 open`` when every one is shown)."""
     if shown < total:
         return f"{what}: top {count(shown)} of {count(total)} open"
-    return f"{what}: {'all ' if total > 1 else ''}{count(total)} open"
+    return f"{what}: {'all ' if total > 1 else ''}{count(total) if total else 'none'} open"
 
 
 def worklist(
@@ -91,7 +93,7 @@ def alerts(
     if as_json:
         out.print_json(json.dumps(records, default=str))
         return
-    columns = list(records[0]) if fmt == TableFormat.csv and records else ALERTS_TABLE
+    columns = ALERTS_CSV if fmt == TableFormat.csv else ALERTS_TABLE
     title = _title("SLA alerts", len(records), total) + ", oldest deadline first"
     print_table(records, columns, title, fmt=fmt, wide=wide)
 
