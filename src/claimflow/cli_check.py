@@ -31,11 +31,14 @@ def check(
     wide: WideOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Try a configuration on the files it matches, writing nothing (no warehouse, no output):
-    for each source, its files; for an EMR source, each file's columns no mapping uses, the
+    """Try a configuration on the files it matches, writing nothing.
+
+    For each source, its files; for an EMR source, each file's columns no mapping uses, the
     mapped columns it lacks (with "did you mean"), and its first five rows as a run would load
     them (patient identifiers masked unless --show-phi); for an X12 source, each file's
-    transaction sets. Exits 3 when something would fail or be empty in a run."""
+    transaction sets. No warehouse is opened and no output written. Exits 3 when something
+    would fail or be empty in a run.
+    """
     from claimflow.config import load_settings
     from claimflow.ingest.preview import preview_file
     from claimflow.pipeline import discover

@@ -43,8 +43,12 @@ def claim(
     wide: WideOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """A claim's whole lifecycle as a timeline: what was sent, acknowledged, paid or denied,
-    resubmitted and logged (the API's /claims/{claim_id}). Patient identifiers are masked."""
+    """A claim's whole lifecycle as a timeline, by its claim number (PCN) or internal ID.
+
+    What was sent, acknowledged, paid or denied, resubmitted and logged, on its date (what the
+    API's /claims/{claim_id} returns), then the claim's lines. Patient identifiers are masked
+    unless --show-phi.
+    """
     from claimflow.marts.lifecycle import claim_lifecycle, code_descriptions
 
     with reading(warehouse) as conn:

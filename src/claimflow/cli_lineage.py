@@ -19,8 +19,11 @@ def lineage(
     show_phi: ShowPhiOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Print the file, the position and the original raw record of a row. The raw record holds
-    patient identifiers: it is masked unless --show-phi (as the API masks it)."""
+    """Print the file, the position and the original raw record of a row.
+
+    The raw record holds patient identifiers: it is masked unless --show-phi (as the API masks
+    it).
+    """
     from claimflow.warehouse.lineage import find_lineage
 
     with reading(warehouse) as conn:

@@ -47,9 +47,11 @@ def quarantine(
     wide: WideOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """The quarantined rows, latest run first: the rule each broke, the field and the offending
-    value (masked where it is a patient identifier, unless --show-phi), the file and position,
-    and the lineage hash that `claimflow lineage` traces."""
+    """Quarantined rows with the rule each broke, the field and the offending value.
+
+    Latest run first, with the file, the position and the lineage hash that `claimflow lineage`
+    traces; values that are patient identifiers are masked unless --show-phi.
+    """
     from claimflow.marts.quarantine import quarantined
 
     with reading(warehouse) as conn:

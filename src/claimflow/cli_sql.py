@@ -80,9 +80,12 @@ def sql(
     wide: WideOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run one read-only query (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN) on the snapshot
-    the last run published, and print its rows. Columns named as patient identifiers
-    (member_id, patient_dob, raw_record, ...) are masked unless --show-phi."""
+    """Run one read-only SQL query on the warehouse and print its rows.
+
+    The query (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE or EXPLAIN) reads the snapshot the
+    last run published; anything else is refused. Columns named as patient identifiers
+    (member_id, patient_dob, raw_record, ...) are masked unless --show-phi.
+    """
     statement = _statement(query)
     table = fmt == TableFormat.table and not as_json
     wanted = (TABLE_ROWS if table else 0) if limit is None else limit
