@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from claimflow.cli_common import EXIT_USAGE, JsonOpt, WarehouseOpt, fail, out, reading
+from claimflow import display
+from claimflow.cli_common import (
+    EXIT_USAGE,
+    JsonOpt,
+    WarehouseOpt,
+    WideOpt,
+    fail,
+    out,
+    reading,
+    tables,
+)
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE
 
 
 def kpi(
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
     start: Annotated[
-        str, typer.Option("--from", help="First submission date YYYY-MM-DD.")
-    ] = "1900-01-01",
+        str | None,
+        typer.Option("--from", help="First submission date YYYY-MM-DD (default: the first)."),
+    ] = None,
     end: Annotated[
-        str | None, typer.Option("--to", help="Last submission date; A/R as of it (default today).")
+        str | None,
+        typer.Option(
+            "--to",
+            help="Last submission date; A/R as of it (default: the warehouse's latest"
+            " submission or 835 payment date).",
+        ),
     ] = None,
     payer: Annotated[str | None, typer.Option("--payer", help="One payer id.")] = None,
     provider: Annotated[
@@ -27,35 +42,70 @@ def kpi(
     ] = None,
     source: Annotated[str | None, typer.Option("--source", help="One source system.")] = None,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """Revenue-cycle KPIs for claims submitted in the window (definitions: docs/kpis.md)."""
-    from claimflow.marts.kpis import compute_kpis
+    from claimflow.marts.kpis import kpis_json, kpis_of, resolve_window
 
     try:
-        first = dt.date.fromisoformat(start)
-        last = dt.date.fromisoformat(end) if end else dt.date.today()
+        first = dt.date.fromisoformat(start) if start else None
+        last = dt.date.fromisoformat(end) if end else None
     except ValueError:
         raise fail("--from/--to: expected YYYY-MM-DD", EXIT_USAGE) from None
     with reading(warehouse) as conn:
-        values = compute_kpis(
-            conn, start=first, end=last, payer=payer, provider=provider, source=source
-        )
+        try:
+            first, last = resolve_window(conn, first, last)
+        except ValueError as exc:
+            raise fail(f"--{exc}", EXIT_USAGE) from None
+        values = kpis_of(conn, start=first, end=last, payer=payer, provider=provider, source=source)
     if as_json:
-        out.print_json(json.dumps(values))
+        out.print_json(kpis_json(values))
         return
     chosen = (("payer", payer), ("provider", provider), ("source", source))
-    table = Table(
-        title=f"KPIs, claims submitted {first} to {last}"
-        + "".join(f", {name} {value}" for name, value in chosen if value)
+    title = f"KPIs of the claims submitted {first} to {last}" + "".join(
+        f", {name} {value}" for name, value in chosen if value
     )
-    table.add_column("kpi")
-    table.add_column("value", justify="right")
+    for table in tables(
+        kpi_rows(values), ("kpi", "value", "basis"), title, width=None if wide else out.width
+    ):
+        table.columns[1].justify = "right"  # a figure of any kind, written as its kind says
+        out.print(table, crop=False)
+
+
+def kpi_rows(values: Mapping[str, Any]) -> list[dict[str, str]]:
+    """One row per figure of ``values`` (:func:`~claimflow.marts.kpis.compute_kpis`): its label
+    (an as-of figure with its date), its value as :mod:`claimflow.display` writes it, and
+    what it is counted over — its populations, or why it could not be computed."""
+    from claimflow.marts.kpis import AR_BUCKETS, AS_OF_KPIS
+
+    as_of = values.get("as_of")
+    populations: Mapping[str, Any] = values.get("populations") or {}
+    missing: Mapping[str, str] = values.get("not_computed") or {}
+    rows: list[dict[str, str]] = []
     for key, value in values.items():
-        if isinstance(value, dict):
-            for bucket, amount in value.items():
-                table.add_row(f"{key} {bucket}", f"{amount:,.2f}")
-        elif isinstance(value, float) and ("rate" in key):
-            table.add_row(key, f"{value:.1%}")
-        else:
-            table.add_row(key, "—" if value is None else f"{value:,}")
-    out.print(table)
+        if key in ("as_of", "window", "populations", "not_computed"):
+            continue
+        if key == "ar_aging":
+            for bucket, _, _ in AR_BUCKETS:
+                label = f"{display.label(f'ar_{bucket}')} as of {as_of}"
+                amount = display.show("ar_total", value.get(bucket))
+                rows.append({"kpi": label, "value": amount, "basis": ""})
+            continue
+        label = display.label(key) + (f" as of {as_of}" if key in AS_OF_KPIS else "")
+        basis = missing.get(key) or _counts(populations.get(key) or [], key)
+        rows.append({"kpi": label, "value": display.show(key, value), "basis": basis})
+    return rows
+
+
+def _counts(found: list[Mapping[str, Any]], key: str) -> str:
+    from claimflow.marts.kpis import RATE_COUNTS
+
+    """``235 claims initially denied ÷ 2,000 claims submitted`` (a rate's numerator and
+    denominator), ``1,900 837 claims + 100 EMR claims without an 837`` (the parts of a count),
+    ``over 1,700 claims with an 835``."""
+    parts = [f"{display.count(p['count'])} {p['population']}" for p in found]
+    if key in RATE_COUNTS or len(parts) == 2:
+        return " ÷ ".join(parts)
+    if key == "claims_submitted":
+        return " + ".join(parts)
+    return "over " + "; ".join(parts) if parts else ""

@@ -472,6 +472,42 @@ def test_openapi_docs_are_served(analyst: Served) -> None:
     )
 
 
+def test_openapi_declares_the_404s_and_money_as_decimal_text(analyst: Served) -> None:
+    spec = analyst.get("/openapi.json").json()
+    for path in ("/reports/{name}", "/claims/{claim_id}", "/lineage/{lineage_hash}"):
+        declared = spec["paths"][path]["get"]["responses"]
+        assert "404" in declared, path
+        # each route does answer 404 with the declared body
+        missing = analyst.get(path.split("{")[0] + "no-such-thing-0000")
+        assert missing.status_code == 404 and set(missing.json()) == {"error"}
+    kpi = spec["components"]["schemas"]["KpiBody"]["properties"]
+    for key in ("total_billed", "total_paid", "ar_total", "final_denial_write_off_amount"):
+        assert {"type": "string"} in kpi[key]["anyOf"], key
+    assert "404" not in spec["paths"]["/kpi"]["get"]["responses"]
+
+
+def test_kpi_without_a_window_is_as_of_the_latest_date_and_matches_its_schema(
+    analyst: Served, world: World
+) -> None:
+    from claimflow.api.app import KpiBody
+
+    [(first, latest)] = world.query(
+        "SELECT (SELECT min(submission_date) FROM claims_header),"
+        " greatest((SELECT max(submission_date) FROM claims_header),"
+        " (SELECT max(payment_date) FROM payments))"
+    )
+    body = analyst.get("/kpi").json()
+    assert body["as_of"] == latest.isoformat()
+    assert body["window"] == {"from": first.isoformat(), "to": latest.isoformat()}
+    explicit = analyst.get("/kpi", **{"from": first.isoformat(), "to": latest.isoformat()})
+    assert explicit.json() == body
+    KpiBody.model_validate(body)  # the answer is what the OpenAPI text says
+    # a null figure says why
+    empty = analyst.get("/kpi", payer="NO-SUCH-PAYER").json()
+    assert empty["claims_submitted"] == 0 and empty["initial_denial_rate"] is None
+    assert empty["not_computed"]["initial_denial_rate"] == "no claims submitted in the window"
+
+
 # --- concurrency and an unusable warehouse ---------------------------------------------------
 
 

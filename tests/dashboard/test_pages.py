@@ -41,11 +41,12 @@ def test_every_page_runs_on_the_outcomes_world(world: Path) -> None:
         if name == "Overview":
             captions = [c.value for c in at.caption]
     overview = metrics["Overview"]
-    # the filter window is the submissions' (10 Jan - 1 Apr): C5 500 + C6 600 written off
+    # the default window, 10 Jan (the first submission) - 5 May (the latest 835): C5 500 + C6
+    # 600 written off
     assert overview["Final denial write-offs"] == "$1,100"
     assert overview["Resubmission success rate"] == "50.0%"  # C4 paid, C6 denied again
-    # February and March have no three months of submissions before them: no HFMA month
-    assert overview["Initial denial rate, HFMA 3-month"] == "—"
+    # April is the one HFMA reporting month: C9 first denied in April ÷ (10 claims of Jan-Mar ÷ 3)
+    assert overview["Initial denial rate, HFMA 3-month"] == "30.0%"
     assert "10 day × payer × provider × source rows (filters apply)" in captions
     resubmissions = metrics["Resubmissions"]
     assert resubmissions["Answered by the payer"] == "2 of 3"
@@ -80,11 +81,12 @@ def test_provider_and_source_filters_reach_every_figure(world: Path) -> None:
     assert tiles["Initial denial rate"] == "40.0%"  # C4 and C5
     assert tiles["Final denial write-offs"] == "$500"  # C5 (C6 is N1's)
     assert tiles["Resubmission success rate"] == "100.0%"  # C4 paid; C7 pending
-    # the 835 lines are on payments of 7 April (RL8) and 5 May (RL10): none in the window
-    assert tiles["835 auto-posting rate"] == "—"
-    # the window is 10 Jan - 1 Apr (the submissions'): A/R as of 1 Apr is every N2 claim's
-    # charge, C4 and C5 denied, C7 unanswered, C8 and C4R settled only on 7 and 10 April
-    assert tiles["A/R"] == "$2,800"
+    # the 835 lines are on payments of 7 April (RL8, C8's: N2's, posted without review) and
+    # 5 May (RL10, matched to no claim: no provider)
+    assert tiles["835 auto-posting rate"] == "100.0%"
+    # the default window ends on the data's latest date, 5 May: A/R as of 5 May is C4 and C5
+    # (denied) and C7 (unanswered); C8 and C4R were settled on 7 and 10 April
+    assert tiles["A/R as of 2025-05-05"] == "$1,600"
     captions = [c.value for c in at.caption]
     # C4, C5, C4R (3 days, N2/ch) and C7 + C8 (10 Mar, N2/ch2)
     assert "4 day × payer × provider × source rows (filters apply)" in captions

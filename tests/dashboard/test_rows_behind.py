@@ -11,7 +11,8 @@ replacement, CLM05-3 = 7), C9 900 (17 Mar, N1), C10 1000 (1 Apr, N1). 999s: GS 5
 accepted, and here GS 1 (C1) accepted, GS 3 (C3) rejected. 277CA: C2 accepted then rejected
 (A6), C7 rejected (A7), C8 accepted. 835s: C1 80, C2 150, C3 240 paid with CO-45; C4 (CO-197),
 C5 (CO-29), C6 (CO-16, twice), C9 (CO-197) denied; C8 640 (7 Apr), C4R 300 (10 Apr), C10 800
-(5 May) paid. The filters' window is the submissions': 10 Jan - 1 Apr.
+(5 May) paid. The filters' default window, as on every surface, runs from the first submission
+(10 Jan) to the data's latest date, C10's 835 of 5 May: A/R is as of 5 May.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mo
     path = _world(tmp_path / "w.duckdb", stored=request.param == "stored")
     if request.param == "stored":  # the dashboard reads the stored view indeed
         conn = duckdb.connect(str(path), read_only=True)
-        assert snapshot.usable(conn, start=dt.date(2025, 1, 10), end=dt.date(2025, 4, 1))
+        assert snapshot.usable(conn, start=dt.date(2025, 1, 10), end=dt.date(2025, 5, 5))
         conn.close()
     monkeypatch.setenv("CLAIMFLOW_WAREHOUSE", str(path))
     monkeypatch.setenv("CLAIMFLOW_ROLE", "analyst")
@@ -146,8 +147,9 @@ BY_HAND: dict[str, set[str]] = {
         "C1", "C2", "C3", "C7", "C8"},
     "Initial denial rate: initially denied (numerator)": {"C4", "C5", "C6", "C9"},
     "Initial denial rate: claims submitted (denominator)": ALL,
-    # February and March have no three months of submissions before them: no reporting month
-    "Initial denial rate, HFMA 3-month: denials in the reporting months (numerator)": set(),
+    # April is the one reporting month (three months of submissions before it, the 835s run to
+    # 5 May): the claims first denied in April, C9 (15 Apr)
+    "Initial denial rate, HFMA 3-month: denials in the reporting months (numerator)": {"C9"},
     "999 rejection rate: claims of rejected transaction sets (numerator)": {"C3"},
     "999 rejection rate: claims of transaction sets with a 999 (denominator)": {
         "C1", "C3", "C7", "C8"},
@@ -155,17 +157,18 @@ BY_HAND: dict[str, set[str]] = {
     "277CA rejection rate: claims with a 277CA (denominator)": {"C2", "C7", "C8"},
     "Payer lag, median days: claims with an 835": PAID,
     "Net collection rate: claims with an 835": PAID,
-    # A/R as of 1 Apr: C1-C3 settled (paid + CO-45); C4, C5, C6 denied (balance = charge); the
-    # others unanswered by then (C8, C4R, C10 are paid after 1 Apr)
-    "A/R: open claims": {"C4", "C5", "C6", "C7", "C8", "C4R", "C9", "C10"},
-    "Days in A/R: open claims (numerator, the A/R)": {
-        "C4", "C5", "C6", "C7", "C8", "C4R", "C9", "C10"},
-    # ages on 1 Apr: C7, C8 22 days, C4R 17, C9 15, C10 0; C4 50, C5 43, C6 36
-    "A/R 0–30 days: open claims of that age": {"C7", "C8", "C4R", "C9", "C10"},
-    "A/R 31–60 days: open claims of that age": {"C4", "C5", "C6"},
-    "A/R 61–90 days: open claims of that age": set(),
-    # every claim is younger than 90 days on 1 Apr (C1: 81 days)
-    "Days in A/R: charges of the last 90 days (denominator ÷ 90)": ALL,
+    # A/R as of 5 May: C1-C3, C8, C4R and C10 settled (paid + CO-45, C10 on 5 May itself);
+    # C4, C5, C6, C9 denied (balance = charge); C7 unanswered
+    "A/R as of 2025-05-05: open claims": {"C4", "C5", "C6", "C7", "C9"},
+    "Days in A/R as of 2025-05-05: open claims (numerator, the A/R)": {
+        "C4", "C5", "C6", "C7", "C9"},
+    # ages on 5 May: C9 49 days, C7 56; C6 70, C5 77, C4 84
+    "A/R 0–30 days as of 2025-05-05: open claims of that age": set(),
+    "A/R 31–60 days as of 2025-05-05: open claims of that age": {"C7", "C9"},
+    "A/R 61–90 days as of 2025-05-05: open claims of that age": {"C4", "C5", "C6"},
+    # submitted in the 90 days up to 5 May (from 5 Feb): all but C1, C2, C3 (3 Feb: 91 days)
+    "Days in A/R as of 2025-05-05: charges of the last 90 days (denominator ÷ 90)": (
+        ALL - {"C1", "C2", "C3"}),
     "Final denial write-offs": {"C5", "C6"},
     # resubmissions: C4 paid (by C4R), C6 denied again, C7 pending
     "Resubmission success rate: paid (numerator)": {"C4"},
@@ -180,8 +183,8 @@ SUMS = {
     "999 rejection rate: claims of transaction sets with a 999 (denominator)": (
         "transaction sets: 3"  # GS 1, 3 and 5
     ),
-    "A/R: open claims": "Σ balance: $5,300",  # 400 + 500 + 600 + 700 + 800 + 400 + 900 + 1000
-    "A/R 0–30 days: open claims of that age": "Σ balance: $3,800",
+    "A/R as of 2025-05-05: open claims": "Σ balance: $3,100",  # 400 + 500 + 600 + 700 + 900
+    "A/R 61–90 days as of 2025-05-05: open claims of that age": "Σ balance: $1,500",
     "Final denial write-offs": "Σ written off: $1,100",
     "Resubmission success rate: paid (numerator)": "Σ recovered: $300",
 }
@@ -191,7 +194,7 @@ def test_the_rows_behind_each_kpi_tile_are_the_claims_counted_by_hand(world: Pat
     at = _page("Overview")
     assert not at.exception, [e.value for e in at.exception]
     tiles = {m.label: m.value for m in at.metric}
-    assert tiles["A/R"] == "$5,300"  # the tile the A/R rows add up to
+    assert tiles["A/R as of 2025-05-05"] == "$3,100"  # the tile the A/R rows add up to
     assert tiles["999 rejection rate"] == "33.3%"  # 1 of 3 transaction sets
     options = at.selectbox(key="figure").options
     # every tile has rows behind it
@@ -202,18 +205,18 @@ def test_the_rows_behind_each_kpi_tile_are_the_claims_counted_by_hand(world: Pat
         assert (count, _ids(rows)) == (len(claims), claims), figure
         if figure in SUMS:
             assert SUMS[figure] in caption, (figure, caption)
-    # the HFMA denominator: nothing either (no reporting month)
-    count, _, _ = _behind(
+    # the HFMA denominator: the claims submitted in January - March (all but C10)
+    count, _, rows = _behind(
         at,
         "figure",
         "Initial denial rate, HFMA 3-month: submitted in the 3 months before each (denominator)",
     )
-    assert count == 0
-    # the 835 lines paid in the window (10 Jan - 1 Apr): none (RL8 is paid 7 Apr, RL10 5 May)
-    count, _, _ = _behind(
+    assert (count, _ids(rows)) == (10, ALL - {"C10"})
+    # the 835 lines paid in the window (10 Jan - 5 May): RL8 (7 Apr) and RL10 (5 May)
+    count, _, lines = _behind(
         at, "figure", "835 auto-posting rate: 835 lines paid in the window (denominator)"
     )
-    assert count == 0
+    assert (count, set(lines["adjudication_line_id"])) == (2, {"RL8", "RL10"})
 
 
 def test_the_rows_behind_follow_the_filters(world: Path) -> None:
@@ -223,8 +226,9 @@ def test_the_rows_behind_follow_the_filters(world: Path) -> None:
     assert (count, _ids(rows)) == (5, {"C4", "C5", "C7", "C8", "C4R"})
     _, _, rows = _behind(at, "figure", "Initial denial rate: initially denied (numerator)")
     assert _ids(rows) == {"C4", "C5"}
-    _, caption, rows = _behind(at, "figure", "A/R: open claims")
-    assert _ids(rows) == {"C4", "C5", "C7", "C8", "C4R"} and "Σ balance: $2,800" in caption
+    # as of 5 May C8 and C4R are settled: C4 400, C5 500 (denied), C7 700 (unanswered)
+    _, caption, rows = _behind(at, "figure", "A/R as of 2025-05-05: open claims")
+    assert _ids(rows) == {"C4", "C5", "C7"} and "Σ balance: $1,600" in caption
     # a window to the end of May takes in the 835 lines of 7 April (RL8, REF*6R: posted without
     # review) and 5 May (RL10, matched to no claim line, so no provider: not N2's)
     at = _page("Overview", **{"Submitted between": (dt.date(2025, 1, 10), dt.date(2025, 5, 31))})
@@ -285,7 +289,7 @@ def test_a_row_of_each_table_of_aggregates_leads_to_its_rows(world: Path) -> Non
     count, _, claims = _behind(at, "drill_payer", _row(at, "drill_payer", "P1"))
     assert (count, _ids(claims)) == (len(ALL), ALL)
 
-    at = _page("Worklist")
+    at = _page("Resubmissions")
     count, _, rows = _behind(at, "outcome_figure", "Answered by the payer")
     assert (count, _ids(rows)) == (2, {"C4", "C6"})
     count, _, rows = _behind(at, "drill_outcomes", _row(at, "drill_outcomes", "Coding"))

@@ -109,9 +109,10 @@ def test_kpi_command_takes_provider_and_source(outcomes: Path) -> None:
     assert result.exit_code == 0, result.stderr
     k = result.json()
     # N2 and ch: C4, C5, C4R
-    assert (k["claims_submitted"], k["total_billed"], k["total_paid"]) == (3, 1300.0, 300.0)
+    # money in JSON is a decimal string, to the cent
+    assert (k["claims_submitted"], k["total_billed"], k["total_paid"]) == (3, "1300.00", "300.00")
     assert k["initial_denial_rate"] == pytest.approx(2 / 3)
-    assert k["ar_total"] == 400 + 500  # C4R settled by R4R
+    assert Decimal(k["ar_total"]) == 400 + 500  # C4R settled by R4R
     assert k["auto_posting_rate"] is None  # none of their 835s has a service line
     text = cli(*args, "--payer", "P1", "--provider", "N2", "--source", "ch")
     assert text.exit_code == 0, text.stderr

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -51,6 +54,79 @@ def test_window_payer_filter_and_cli(warehouse: Path) -> None:
     k = result.json()
     # February adds K4's line, matched only by position (flagged for review): 1 of 2
     assert k["auto_posting_rate"] == 0.5
-    assert k["ar_total"] == 900.0  # K2 200 + K3 300 + K4 400 (denied, not written off)
+    assert k["ar_total"] == "900.00"  # K2 200 + K3 300 + K4 400 (denied, not written off)
     none = cli("kpi", "--warehouse", str(warehouse), "--payer", "OTHER", "--json").json()
     assert none["claims_submitted"] == 0 and none["initial_denial_rate"] is None
+
+
+def test_the_default_window_ends_on_the_latest_submission_or_835(warehouse: Path) -> None:
+    # submissions 5-20 Jan, 835s paid 25 Jan and 19 Feb: the data's latest date is 19 Feb
+    default = cli("kpi", "--warehouse", str(warehouse), "--json")
+    assert default.exit_code == 0, default.stderr
+    k = default.json()
+    assert k["as_of"] == "2025-02-19"
+    assert k["window"] == {"from": "2025-01-05", "to": "2025-02-19"}
+    explicit = cli(
+        "kpi", "--warehouse", str(warehouse), "--from", "2025-01-05", "--to", "2025-02-19", "--json"
+    )
+    assert explicit.json() == k
+    # A/R as of 19 Feb: K1 settled (80 paid + 20 contractual), K4 denied (CO-197 is no
+    # contractual adjustment): K2 200 + K3 300 + K4 400 still open
+    assert k["ar_total"] == "900.00"
+
+
+def test_each_count_names_its_population(warehouse: Path) -> None:
+    k = cli("kpi", "--warehouse", str(warehouse), "--json").json()
+    pops = k["populations"]
+    assert pops["claims_submitted"] == [
+        {"population": "837 claims", "count": 4},
+        {"population": "EMR claims without an 837", "count": 0},
+    ]
+    assert pops["initial_denial_rate"] == [
+        {"population": "claims initially denied", "count": 1},  # K4
+        {"population": "claims submitted", "count": 4},
+    ]
+    assert pops["rejection_rate_999"] == [  # GS 2 rejected; GS 1, 2, 3 have a 999
+        {"population": "transaction sets rejected by their 999", "count": 1},
+        {"population": "transaction sets with a 999", "count": 3},
+    ]
+    assert pops["payer_lag_days_median"] == [{"population": "claims with an 835", "count": 2}]
+    # every rate with two populations is their quotient
+    for key, (numerator, denominator) in (
+        (key, found) for key, found in pops.items() if len(found) == 2 and key != "claims_submitted"
+    ):
+        if denominator["count"]:
+            assert k[key] == pytest.approx(numerator["count"] / denominator["count"]), key
+
+
+def test_a_figure_that_cannot_be_computed_says_why(warehouse: Path) -> None:
+    none = cli("kpi", "--warehouse", str(warehouse), "--payer", "OTHER", "--json").json()
+    assert none["not_computed"]["initial_denial_rate"] == "no claims submitted in the window"
+    assert none["not_computed"]["days_in_ar"] == (
+        "no charges submitted in the 90 days up to 2025-02-19"
+    )
+    k = cli("kpi", "--warehouse", str(warehouse), "--json").json()
+    assert k["resubmission_success_rate"] is None
+    assert k["not_computed"]["resubmission_success_rate"] == (
+        "no resubmission answered by the payer yet"
+    )
+    assert set(k["not_computed"]) == {key for key, value in k.items() if value is None}
+
+
+def test_the_kpi_table_reads_at_80_columns(warehouse: Path) -> None:
+    env = {**os.environ, "COLUMNS": "80"}
+    found = subprocess.run(
+        [sys.executable, "-m", "claimflow", "kpi", "--warehouse", str(warehouse)],
+        capture_output=True, text=True, timeout=120, check=True, env=env,
+    )  # fmt: skip
+    lines = found.stdout.splitlines()
+    assert lines and max(len(line) for line in lines) <= 80
+    assert "claims submitted 2025-01-05 to 2025-02-19" in found.stdout
+    row = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in lines
+           if line.count("│") == 4 and line.split("│")[1].strip()}  # fmt: skip
+    assert row["A/R as of 2025-02-19"] == "$900"
+    assert row["Days in A/R as of 2025-02-19"] == f"{900 / (1000 / 90):.1f}"
+    assert row["Billed"] == "$1,000"
+    assert row["Initial denial rate"] == "25.0%"
+    assert row["Resubmission success rate"] == "—"
+    assert "no resubmission answered" in found.stdout  # why, beside it

@@ -202,7 +202,7 @@ def test_new_reports_and_keys_through_the_cli(outcomes: Path) -> None:
         "resubmission_recovered_amount", "total_allowed",
     ):  # fmt: skip
         assert key in k
-    assert k["final_denial_write_off_amount"] == 1100.0
+    assert k["final_denial_write_off_amount"] == "1100.00"  # money: a decimal string
     for name in (
         "daily_by_payer_provider_source",
         "resubmission_outcomes",

@@ -35,10 +35,14 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _window(conn: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
-    row = conn.execute("SELECT min(submission_date), max(submission_date) FROM claims_header")
-    low, high = row.fetchone() or (None, None)
-    assert low is not None and high is not None
-    return low, high
+    """The default window: the first submission to the latest submission or 835 payment."""
+    low = conn.execute("SELECT min(submission_date) FROM claims_header").fetchone()
+    high = conn.execute(
+        "SELECT max(d) FROM (SELECT submission_date AS d FROM claims_header"
+        " UNION ALL SELECT payment_date FROM payments)"
+    ).fetchone()
+    assert low and high and low[0] is not None and high[0] is not None
+    return low[0], high[0]
 
 
 def _same(a: object, b: object) -> bool:

@@ -44,7 +44,7 @@ from claimflow.denials.classifier import DenialClassifier, DenialInput
 from claimflow.denials.model import classifier_with_model
 from claimflow.errors import ClaimflowError, LineageNotFoundError, WarehouseError
 from claimflow.marts import snapshot
-from claimflow.marts.kpis import compute_kpis
+from claimflow.marts.kpis import AR_BUCKETS, kpis_of, resolve_window
 from claimflow.marts.reports import REPORTS, prepare, run_report
 from claimflow.marts.sla import open_alerts
 from claimflow.marts.worklist import count_open_worklist, open_worklist
@@ -83,8 +83,6 @@ MAX_OFFSET = 2**63 - 1
 """``offset`` is 0..MAX_OFFSET, the largest BIGINT: a larger one is a 422, not a failed query."""
 MAX_TEXTS = 1000
 """At most this many texts in one ``POST /denials/classify``."""
-EARLIEST = dt.date(1900, 1, 1)
-"""``from`` when none is given: every claim (as ``claimflow kpi``)."""
 
 MAIN_TABLES: tuple[str, ...] = tuple(
     t.name
@@ -170,6 +168,76 @@ def _describe(exc: RequestValidationError) -> str:
             message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
         parts.append(f"{where}: {message}")
     return "; ".join(parts)
+
+
+class ErrorBody(BaseModel):
+    """Every answer other than 200."""
+
+    error: str = Field(description="What went wrong, in one sentence (never a patient's value).")
+
+
+def _not_found(what: str) -> dict[int | str, dict[str, Any]]:
+    return {404: {"model": ErrorBody, "description": what}}
+
+
+Money = Annotated[
+    str | None, Field(description='Dollars, a decimal string to the cent (`"1234.50"`).')
+]
+Rate = Annotated[float | None, Field(description="A share, 0 to 1.")]
+
+
+class PopulationCount(BaseModel):
+    """A count behind a KPI: what it counts and how many."""
+
+    population: str = Field(description='What is counted, e.g. "claims initially denied".')
+    count: int
+
+
+class KpiWindow(BaseModel):
+    from_: dt.date = Field(alias="from", description="First submission date.")
+    to: dt.date = Field(description="Last submission date; the as-of date.")
+
+
+class KpiBody(BaseModel):
+    """``GET /kpi``: the KPIs of ``claimflow kpi --json`` (definitions: docs/kpis.md)."""
+
+    claims_submitted: int
+    total_billed: Money
+    total_allowed: Money
+    total_paid: Money
+    rejection_rate_999: Rate
+    rejection_rate_277ca: Rate
+    first_pass_clean_claim_rate: Rate
+    initial_denial_rate: Rate
+    initial_denial_rate_dollars: Rate
+    payer_lag_days_median: float | None
+    payer_lag_days_p90: float | None
+    net_collection_rate: Rate
+    final_denial_write_off_amount: Money
+    final_denial_write_off_rate: Rate
+    days_in_ar: float | None = Field(description="As of `as_of`.")
+    ar_total: Money = Field(description="Open balance as of `as_of`.")
+    ar_aging: dict[str, Money] = Field(
+        description="`ar_total` by days since submission: "
+        + ", ".join(name for name, _, _ in AR_BUCKETS)
+        + "."
+    )
+    auto_posting_rate: Rate
+    resubmissions_sent: int
+    resubmission_success_rate: Rate
+    resubmission_recovered_amount: Money
+    initial_denial_rate_hfma_3m: Rate
+    initial_denial_rate_dollars_hfma_3m: Rate
+    as_of: dt.date = Field(
+        description="The day of the as-of figures (A/R, its aging, days in A/R): the window's"
+        " end; by default the warehouse's latest submission or 835 payment date."
+    )
+    window: KpiWindow
+    populations: dict[str, list[PopulationCount]] = Field(
+        description="KPI → what it counts: a rate's numerator and denominator, the parts of a"
+        " count."
+    )
+    not_computed: dict[str, str] = Field(description="Each null KPI → why it is null.")
 
 
 class ClassifyRequest(BaseModel):
@@ -311,11 +379,10 @@ def _kpi_key(first: dt.date, last: dt.date, filters: dict[str, str | None]) -> t
 def _kpis(
     conn: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date, filters: dict[str, str | None]
 ) -> dict[str, object]:
-    """The KPIs: those the run stored when they are of its default view, else computed."""
-    if snapshot.usable(conn, start=first, end=last, **filters):
-        return snapshot.kpis(conn)
+    """The KPIs, as every surface has them (:func:`claimflow.marts.kpis.kpis_of`: the run's
+    stored ones for its default view, else computed)."""
     started = time.perf_counter()
-    kpis = compute_kpis(
+    kpis = kpis_of(
         conn,
         start=first,
         end=last,
@@ -323,7 +390,7 @@ def _kpis(
         provider=filters["provider"],
         source=filters["source"],
     )
-    log.info("kpi: computed in %.1f ms", (time.perf_counter() - started) * 1000)
+    log.info("kpi: answered in %.1f ms", (time.perf_counter() - started) * 1000)
     return kpis
 
 
@@ -357,18 +424,20 @@ def _report_rows(
 
 def _warm(answers: AnswerCache) -> Callable[[Snapshot], None]:
     """What a new snapshot computes before it is served: the health answer, the default
-    ``/kpi`` (every date up to today, no filter) and the :data:`WARM_KPIS` other ``/kpi``
-    answers asked for last, so that no request waits for them."""
+    ``/kpi`` (the default window, no filter) and the :data:`WARM_KPIS` other ``/kpi`` answers
+    asked for last, so that no request waits for them."""
 
     def warm(snap: Snapshot) -> None:
         assert snap.version is not None
         version = snap.version
-        default = _kpi_key(
-            EARLIEST, dt.date.today(), dict.fromkeys(("payer", "provider", "source"))
-        )
-        wanted = [default, *(k for k in answers.recent("kpi", WARM_KPIS + 1) if k != default)]
         conn = snap.cursor()
         try:
+            first, last = answers.get(
+                (version, "window", None, None), lambda: resolve_window(conn, None, None)
+            )
+            default = _kpi_key(first, last, dict.fromkeys(("payer", "provider", "source")))
+            recent = answers.recent("kpi", WARM_KPIS + 1)
+            wanted = [default, *(k for k in recent if k != default)]
             answers.get((version, "health"), lambda: _health_body(conn, snap))
             for _, first, last, payer, provider, source in wanted[: WARM_KPIS + 1]:
                 filters = {"payer": payer, "provider": provider, "source": source}
@@ -388,21 +457,37 @@ Limit = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (at most {MAX_LIMIT}).")
 ]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")]
-From = Annotated[dt.date, Query(alias="from", description="First submission date (default: all).")]
+From = Annotated[
+    dt.date | None,
+    Query(alias="from", description="First submission date (default: the first)."),
+]
 To = Annotated[
     dt.date | None,
-    Query(alias="to", description="Last submission date; A/R as of it (default: today)."),
+    Query(
+        alias="to",
+        description="Last submission date; A/R as of it (default: the warehouse's latest"
+        " submission or 835 payment date, as `claimflow kpi` and the dashboard).",
+    ),
 ]
 Payer = Annotated[str | None, Query(description="One payer id.")]
 Provider = Annotated[str | None, Query(description="One billing provider NPI.")]
 Source = Annotated[str | None, Query(description="One source system.")]
 
 
-def _window(start: dt.date, end: dt.date | None) -> tuple[dt.date, dt.date]:
-    last = end or dt.date.today()
-    if start > last:
-        raise ApiError(422, f"query parameter from: {start} is after to ({last})")
-    return start, last
+def _window(
+    request: Request, snap: Snapshot, start: dt.date | None, end: dt.date | None
+) -> tuple[dt.date, dt.date]:
+    """The window asked for, its open ends the default of every surface
+    (:func:`claimflow.marts.kpis.resolve_window`), kept per snapshot."""
+    if start is not None and end is not None and start > end:
+        raise ApiError(422, f"query parameter from: {start} is after to ({end})")
+    try:
+        window: tuple[dt.date, dt.date] = _kept(
+            request, snap, ("window", start, end), lambda c: resolve_window(c, start, end)
+        )
+    except ValueError as exc:
+        raise ApiError(422, f"query parameter {exc}") from None
+    return window
 
 
 def _page(
@@ -525,17 +610,22 @@ def _install_routes(app: FastAPI) -> None:
             }
         )
 
-    @app.get("/kpi", response_model=None, summary="Revenue-cycle KPIs (as `claimflow kpi`)")
+    @app.get(
+        "/kpi",
+        response_model=None,
+        summary="Revenue-cycle KPIs (as `claimflow kpi`)",
+        responses={200: {"model": KpiBody, "description": "The KPIs of the window"}},
+    )
     def kpi(
         snap: Snap,
         request: Request,
-        start: From = EARLIEST,
+        start: From = None,
         end: To = None,
         payer: Payer = None,
         provider: Provider = None,
         source: Source = None,
     ) -> JsonResponse:
-        first, last = _window(start, end)
+        first, last = _window(request, snap, start, end)
         filters = {"payer": payer, "provider": provider, "source": source}
         key = _kpi_key(first, last, filters)
         return JsonResponse(
@@ -546,13 +636,18 @@ def _install_routes(app: FastAPI) -> None:
     def reports() -> JsonResponse:
         return JsonResponse({"reports": list(REPORTS)})
 
-    @app.get("/reports/{name}", response_model=None, summary="One named report's rows")
+    @app.get(
+        "/reports/{name}",
+        response_model=None,
+        summary="One named report's rows",
+        responses=_not_found("No report has this name (the error lists the names)."),
+    )
     def report(
         name: str,
         snap: Snap,
         settings: Served,
         request: Request,
-        start: From = EARLIEST,
+        start: From = None,
         end: To = None,
         payer: Payer = None,
         provider: Provider = None,
@@ -562,7 +657,7 @@ def _install_routes(app: FastAPI) -> None:
     ) -> JsonResponse:
         if name not in REPORTS:
             raise ApiError(404, f"unknown report {name!r}; one of: {', '.join(REPORTS)}")
-        first, last = _window(start, end)
+        first, last = _window(request, snap, start, end)
         filters = {"payer": payer, "provider": provider, "source": source}
         rows: list[dict[str, Any]] = _kept(
             request,
@@ -606,7 +701,12 @@ def _install_routes(app: FastAPI) -> None:
         )
         return _page(rows, total, limit, offset, settings)
 
-    @app.get("/claims/{claim_id}", response_model=None, summary="A claim's lifecycle")
+    @app.get(
+        "/claims/{claim_id}",
+        response_model=None,
+        summary="A claim's lifecycle",
+        responses=_not_found("No claim has this claim_id or claim number (PCN)."),
+    )
     def claim(
         conn: Conn,
         settings: Served,
@@ -624,7 +724,12 @@ def _install_routes(app: FastAPI) -> None:
             }
         )
 
-    @app.get("/lineage/{lineage_hash}", response_model=None, summary="Where a row came from")
+    @app.get(
+        "/lineage/{lineage_hash}",
+        response_model=None,
+        summary="Where a row came from",
+        responses=_not_found("No row has this lineage hash, or the prefix is not unique."),
+    )
     def lineage(
         conn: Conn,
         settings: Served,

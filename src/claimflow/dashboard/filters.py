@@ -15,6 +15,7 @@ import duckdb
 import streamlit as st
 
 from claimflow import display
+from claimflow.marts.kpis import default_window
 
 ALL = "(all)"
 """The choice that filters nothing."""
@@ -48,13 +49,12 @@ class Filters:
 def choices(
     _conn: duckdb.DuckDBPyConnection, path: str, stamp: tuple[str, int]
 ) -> tuple[dt.date, dt.date, list[str], list[str], list[str]]:
-    """The filters' bounds and choices: submission dates, payers, sources, billing NPIs."""
+    """The filters' bounds and choices: the default window of every surface (the first
+    submission date to the default as-of date, :func:`claimflow.marts.kpis.default_window`),
+    payers, sources, billing NPIs."""
     del path, stamp  # the cache key only
-    bounds = _conn.execute(
-        "SELECT min(submission_date), max(submission_date) FROM claims_header"
-    ).fetchone()
-    low = bounds[0] if bounds and bounds[0] else dt.date.today() - dt.timedelta(days=365)
-    high = bounds[1] if bounds and bounds[1] else dt.date.today()
+    bounds = default_window(_conn)
+    low, high = bounds or (dt.date.today() - dt.timedelta(days=365), dt.date.today())
 
     def distinct(column: str, limit: str = "") -> list[str]:
         return [
@@ -78,7 +78,12 @@ def sidebar(conn: duckdb.DuckDBPyConnection, path: str, stamp: tuple[str, int]) 
     """Draw the filters in the sidebar; the viewer's choice."""
     low, high, payers, sources, providers = choices(conn, path, stamp)
     st.sidebar.header("Filters")
-    window = st.sidebar.date_input("Submitted between", (low, high))
+    window = st.sidebar.date_input(
+        "Submitted between",
+        (low, high),
+        help="Claims submitted in these days; A/R is as of the last (by default the latest"
+        " submission or 835 payment date, as `claimflow kpi` and the API).",
+    )
     start, end = (
         (window[0], window[-1]) if isinstance(window, tuple | list) and window else (low, high)
     )

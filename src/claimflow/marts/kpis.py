@@ -12,6 +12,8 @@ Definitions, with their sources, are in ``docs/kpis.md``.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 
@@ -26,26 +28,87 @@ TRANSACTION_SET = "group_control_number || '/' || st_control_number"
 REJECTED_277CA_CLAIM = f"latest_status IN {REJECTED_277}"
 """A cohort claim the 277CA rejects: its latest claim-level STC01-1 is a rejection category."""
 
+
+@dataclass(frozen=True)
+class Population:
+    """A count behind a KPI: what it counts, named as every output names it, and its SQL
+    aggregate over ``kpi_claims``."""
+
+    name: str
+    sql: str
+
+
+_FROM_837 = "SELECT claim_id FROM claims_header WHERE segment_index IS NOT NULL"
+SUBMITTED = Population("claims submitted", "count(*)")
+WITH_835 = Population(
+    "claims with an 835", "count(*) FILTER (WHERE first_payment_date IS NOT NULL)"
+)
+
+RATE_COUNTS: dict[str, tuple[Population, Population]] = {
+    "rejection_rate_999": (
+        Population(
+            "transaction sets rejected by their 999",
+            f"count(DISTINCT CASE WHEN ik501 IN {REJECTED_999} THEN {TRANSACTION_SET} END)",
+        ),
+        Population(
+            "transaction sets with a 999",
+            f"count(DISTINCT CASE WHEN ik501 IS NOT NULL THEN {TRANSACTION_SET} END)",
+        ),
+    ),
+    "rejection_rate_277ca": (
+        Population(
+            "claims rejected by their latest 277CA",
+            f"count(*) FILTER (WHERE {REJECTED_277CA_CLAIM})",
+        ),
+        Population("claims with a 277CA", "count(*) FILTER (WHERE latest_status IS NOT NULL)"),
+    ),
+    "first_pass_clean_claim_rate": (
+        Population(
+            "original claims clean on the first pass",
+            "count(*) FILTER (WHERE frequency = '1' AND coalesce(ik501, 'A') IN ('A', 'E')"
+            f" AND first_status IN {ACCEPTED_277})",
+        ),
+        Population(
+            "original claims with a 999 or 277CA",
+            "count(*) FILTER (WHERE frequency = '1'"
+            " AND (ik501 IS NOT NULL OR first_status IS NOT NULL))",
+        ),
+    ),
+    "initial_denial_rate": (
+        Population("claims initially denied", "count(*) FILTER (WHERE initially_denied)"),
+        SUBMITTED,
+    ),
+}
+"""A count-over-count KPI → its numerator and denominator (the KPI is their quotient)."""
+
+COHORT_COUNTS: dict[str, tuple[Population, ...]] = {
+    "claims_submitted": (
+        Population("837 claims", f"count(*) FILTER (WHERE claim_id IN ({_FROM_837}))"),
+        Population(
+            "EMR claims without an 837", f"count(*) FILTER (WHERE claim_id NOT IN ({_FROM_837}))"
+        ),
+    ),
+    **RATE_COUNTS,
+    "payer_lag_days_median": (WITH_835,),
+    "net_collection_rate": (WITH_835,),
+}
+"""KPI → the populations it is computed over, as ``populations`` in the KPIs' JSON."""
+
+
+def _quotient(key: str) -> str:
+    numerator, denominator = RATE_COUNTS[key]
+    return f"{numerator.sql} / nullif({denominator.sql}, 0)"
+
+
 COHORT_KPIS: dict[str, str] = {
-    "claims_submitted": "count(*)",
+    "claims_submitted": SUBMITTED.sql,
     "total_billed": "sum(total_charge)",
     "total_allowed": "sum(allowed_amount)",
     "total_paid": "sum(paid_amount)",
-    "rejection_rate_999": (
-        f"count(DISTINCT CASE WHEN ik501 IN {REJECTED_999} THEN {TRANSACTION_SET} END)"
-        f" / nullif(count(DISTINCT CASE WHEN ik501 IS NOT NULL THEN {TRANSACTION_SET} END), 0)"
-    ),
-    "rejection_rate_277ca": (
-        f"count(*) FILTER (WHERE {REJECTED_277CA_CLAIM})"
-        " / nullif(count(*) FILTER (WHERE latest_status IS NOT NULL), 0)"
-    ),
-    "first_pass_clean_claim_rate": (
-        f"count(*) FILTER (WHERE frequency = '1' AND coalesce(ik501, 'A') IN ('A', 'E')"
-        f" AND first_status IN {ACCEPTED_277})"
-        " / nullif(count(*) FILTER (WHERE frequency = '1'"
-        " AND (ik501 IS NOT NULL OR first_status IS NOT NULL)), 0)"
-    ),
-    "initial_denial_rate": "count(*) FILTER (WHERE initially_denied) / nullif(count(*), 0)",
+    "rejection_rate_999": _quotient("rejection_rate_999"),
+    "rejection_rate_277ca": _quotient("rejection_rate_277ca"),
+    "first_pass_clean_claim_rate": _quotient("first_pass_clean_claim_rate"),
+    "initial_denial_rate": _quotient("initial_denial_rate"),
     "initial_denial_rate_dollars": (
         "coalesce(sum(total_charge) FILTER (WHERE initially_denied), 0)"
         " / nullif(sum(total_charge), 0)"
@@ -110,6 +173,51 @@ RESUBMISSION_OUTCOMES = """
 
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(9999, 12, 31)
+
+LATEST_DATE = """
+    SELECT greatest((SELECT max(submission_date) FROM claims_header),
+                    (SELECT max(payment_date) FROM payments)),
+           (SELECT min(submission_date) FROM claims_header)"""
+"""The warehouse's latest date (its latest claim submission or 835 payment) and its first
+submission date."""
+
+
+def default_as_of(conn: duckdb.DuckDBPyConnection) -> dt.date:
+    """The as-of date of every surface when none is given (``claimflow kpi``, ``GET /kpi``, the
+    dashboard): the warehouse's latest date — its latest claim submission or 835 payment date
+    (BPR16) — so that the default window holds every claim and every remittance received, and
+    the A/R is the balance on the last day the data knows of (today when the warehouse holds
+    neither). The cash forecast starts the day after it (``LIVE_CUTOFF`` in reports.py)."""
+    row = conn.execute(LATEST_DATE).fetchone()
+    return row[0] if row and row[0] is not None else dt.date.today()
+
+
+def default_window(conn: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
+    """The default window of every surface: the first submission date to :func:`default_as_of`
+    (None while the warehouse holds no claim)."""
+    row = conn.execute(LATEST_DATE).fetchone()
+    if row is None or row[1] is None:
+        return None
+    return row[1], row[0]
+
+
+def resolve_window(
+    conn: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None
+) -> tuple[dt.date, dt.date]:
+    """The window a user asked for, its open ends filled in: ``end`` defaults to
+    :func:`default_as_of`, ``start`` to the first submission date (or ``end``, if earlier).
+
+    Raises:
+        ValueError: ``start`` is after ``end``.
+    """
+    row = conn.execute(LATEST_DATE).fetchone()
+    latest, first = (row[0], row[1]) if row else (None, None)
+    last = end or latest or dt.date.today()
+    begin = start or (min(first, last) if first is not None else min(EARLIEST, last))
+    if begin > last:
+        raise ValueError(f"from {begin} is after to {last}")
+    return begin, last
+
 
 AR_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0_30", 0, 30),
@@ -245,6 +353,42 @@ AR_AS_OF = f"""
 """A/R, its aging and days in A/R as of ``$day``, all filtered claims together."""
 
 
+MONEY: tuple[str, ...] = (
+    "total_billed",
+    "total_allowed",
+    "total_paid",
+    "final_denial_write_off_amount",
+    "ar_total",
+    "resubmission_recovered_amount",
+)
+"""The KPIs in dollars (and every bucket of ``ar_aging``): :class:`~decimal.Decimal` to the
+cent in Python, a decimal string in JSON (``"1234.50"``)."""
+
+CENT = Decimal("0.01")
+
+
+def _money(value: object) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(CENT)
+
+
+def kpis_json(values: dict[str, object]) -> str:
+    """The KPIs as JSON, as every surface gives them: money as decimal strings."""
+    return json.dumps(values, default=str)
+
+
+def kpis_from_json(text: str) -> dict[str, object]:
+    """The KPIs of :func:`kpis_json` as :func:`compute_kpis` returns them (money as Decimal)."""
+    values: dict[str, object] = json.loads(text)
+    for key in MONEY:
+        values[key] = _money(values.get(key))
+    aging = values.get("ar_aging")
+    if isinstance(aging, dict):
+        values["ar_aging"] = {k: _money(v) for k, v in aging.items()}
+    return values
+
+
 def _number(value: object) -> float | int | None:
     if value is None:
         return None
@@ -377,27 +521,135 @@ def compute_kpis(
     select = ", ".join(f"{expr} AS {key}" for key, expr in COHORT_KPIS.items())
     row = conn.execute(f"SELECT {select} FROM kpi_claims").fetchone()
     assert row is not None
-    result: dict[str, object] = {k: _number(v) for k, v in zip(COHORT_KPIS, row, strict=True)}
+    result: dict[str, object] = {
+        k: _money(v) if k in MONEY else _number(v) for k, v in zip(COHORT_KPIS, row, strict=True)
+    }
+    populations = _cohort_populations(conn)
     result.update(_receivables(conn, end))
-    result["auto_posting_rate"] = _auto_posting(conn)
-    result.update(_resubmission_outcomes(conn))
+    result["auto_posting_rate"], populations["auto_posting_rate"] = _auto_posting(conn)
+    outcomes, populations["resubmission_success_rate"] = _resubmission_outcomes(conn)
+    result.update(outcomes)
     result.update(_hfma_initial_denials(conn, start, end))
+    result["as_of"] = end.isoformat()
+    result["window"] = {"from": start.isoformat(), "to": end.isoformat()}
+    result["populations"] = populations
+    result["not_computed"] = not_computed(result)
     return result
 
 
-def _resubmission_outcomes(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
-    """Resubmissions of cohort claims: how many, share paid of those answered, dollars paid."""
+def kpis_of(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    start: dt.date,
+    end: dt.date,
+    payer: str | None = None,
+    source: str | None = None,
+    provider: str | None = None,
+) -> dict[str, object]:
+    """The KPIs every surface shows: those the last run stored when the window and filters are
+    its default view (:mod:`claimflow.marts.snapshot`, computed by :func:`compute_kpis` too),
+    else :func:`compute_kpis` now."""
+    from claimflow.marts import snapshot  # it builds on this module
+
+    if snapshot.usable(conn, start=start, end=end, payer=payer, source=source, provider=provider):
+        return snapshot.kpis(conn)
+    return compute_kpis(conn, start=start, end=end, payer=payer, source=source, provider=provider)
+
+
+AS_OF_KPIS: tuple[str, ...] = ("ar_total", "ar_aging", "days_in_ar")
+"""The KPIs that are a balance on one day, ``as_of`` (the window's end), not a sum over it."""
+
+WHY_NOT: dict[str, str] = {
+    "total_allowed": "no 835 service line on the claims submitted in the window",
+    "total_paid": "no 835 on the claims submitted in the window",
+    "rejection_rate_999": "no 999 acknowledges the claims submitted in the window",
+    "rejection_rate_277ca": "no 277CA acknowledges the claims submitted in the window",
+    "first_pass_clean_claim_rate": "no original claim submitted in the window has a 999 or 277CA",
+    "initial_denial_rate_dollars": "the claims submitted in the window carry no charges",
+    "payer_lag_days_median": "no claim submitted in the window has an 835",
+    "payer_lag_days_p90": "no claim submitted in the window has an 835",
+    "net_collection_rate": "no claim submitted in the window has an 835",
+    "final_denial_write_off_rate": "the claims submitted in the window carry no charges",
+    "days_in_ar": "no charges submitted in the 90 days up to {as_of}",
+    "auto_posting_rate": "no 835 service line paid in the window",
+    "resubmission_success_rate": "no resubmission answered by the payer yet",
+    "initial_denial_rate_hfma_3m": (
+        "no reporting month: a calendar month inside the window, with 3 months of submissions"
+        " before it, that the 835s received cover"
+    ),
+    "initial_denial_rate_dollars_hfma_3m": (
+        "no reporting month: a calendar month inside the window, with 3 months of submissions"
+        " before it, that the 835s received cover"
+    ),
+}
+"""Why a KPI is null (``not_computed`` in the KPIs' JSON), when its cohort is not empty."""
+
+EMPTY_COHORT = "no claims submitted in the window"
+
+
+def not_computed(values: dict[str, object]) -> dict[str, str]:
+    """Each null KPI of ``values`` → why it could not be computed."""
+    empty = values.get("claims_submitted") == 0
+    reasons = {}
+    for key, value in values.items():
+        if value is not None or key in ("not_computed", "populations", "window", "as_of"):
+            continue
+        if empty and key in COHORT_KPIS:
+            reasons[key] = EMPTY_COHORT
+        else:
+            why = WHY_NOT.get(key, "nothing to measure it on in the window")
+            reasons[key] = why.format(as_of=values.get("as_of"))
+    return reasons
+
+
+def _counted(populations: tuple[Population, ...], counts: tuple[object, ...]) -> list[object]:
+    return [
+        {"population": p.name, "count": int(str(n or 0))}
+        for p, n in zip(populations, counts, strict=True)
+    ]
+
+
+def _cohort_populations(conn: duckdb.DuckDBPyConnection) -> dict[str, list[object]]:
+    """Each KPI of :data:`COHORT_COUNTS` → its populations, counted over ``kpi_claims``."""
+    columns = [p.sql for pops in COHORT_COUNTS.values() for p in pops]
+    row = conn.execute(f"SELECT {', '.join(columns)} FROM kpi_claims").fetchone()
+    assert row is not None
+    counts = iter(row)
+    return {
+        key: _counted(pops, tuple(next(counts) for _ in pops))
+        for key, pops in COHORT_COUNTS.items()
+    }
+
+
+def _resubmission_outcomes(
+    conn: duckdb.DuckDBPyConnection,
+) -> tuple[dict[str, object], list[object]]:
+    """Resubmissions of cohort claims: how many, share paid of those answered, dollars paid;
+    and the populations of the rate (paid, answered)."""
     row = conn.execute(
         "SELECT count(*), count(*) FILTER (WHERE outcome = 'paid'),"
         " count(*) FILTER (WHERE outcome <> 'pending'), coalesce(sum(recovered_amount), 0)"
         f" FROM ({RESUBMISSION_OUTCOMES})"
     ).fetchone()
     assert row is not None
-    return {
+    values: dict[str, object] = {
         "resubmissions_sent": row[0],
         "resubmission_success_rate": row[1] / row[2] if row[2] else None,
-        "resubmission_recovered_amount": _number(row[3]),
+        "resubmission_recovered_amount": _money(row[3]),
     }
+    return values, _counted(RESUBMISSION_COUNTS, (row[1], row[2]))
+
+
+RESUBMISSION_COUNTS = (
+    Population("resubmissions paid", "count(*) FILTER (WHERE outcome = 'paid')"),
+    Population(
+        "resubmissions answered by the payer", "count(*) FILTER (WHERE outcome <> 'pending')"
+    ),
+)
+AUTO_POSTING_COUNTS = (
+    Population("835 lines posted without review", "count(*) FILTER (WHERE auto_posted)"),
+    Population("835 lines paid in the window", "count(*)"),
+)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -474,14 +726,20 @@ def _receivables(conn: duckdb.DuckDBPyConnection, end: dt.date) -> dict[str, obj
     cursor = conn.execute(AR_AS_OF, {"day": end})
     names = [d[0] for d in cursor.description]
     row = dict(zip(names, cursor.fetchone() or (), strict=True))
+    zero = Decimal("0.00")
     return {
         "days_in_ar": _number(row.get("days_in_ar")),
-        "ar_total": _number(row.get("ar_total")) or 0,
-        "ar_aging": {name: _number(row.get(f"ar_{name}")) or 0 for name, _, _ in AR_BUCKETS},
+        "ar_total": _money(row.get("ar_total")) or zero,
+        "ar_aging": {name: _money(row.get(f"ar_{name}")) or zero for name, _, _ in AR_BUCKETS},
     }
 
 
-def _auto_posting(conn: duckdb.DuckDBPyConnection) -> object:
-    """Remittance lines matched to a claim line without a person, for payments in the window."""
-    row = conn.execute(f"SELECT {AUTO_POSTING_RATE} FROM ({AUTO_POSTING_LINES})").fetchone()
-    return _number(row[0]) if row else None
+def _auto_posting(conn: duckdb.DuckDBPyConnection) -> tuple[object, list[object]]:
+    """Remittance lines matched to a claim line without a person, for payments in the window;
+    and the populations of the rate."""
+    counts = ", ".join(p.sql for p in AUTO_POSTING_COUNTS)
+    row = conn.execute(
+        f"SELECT {AUTO_POSTING_RATE}, {counts} FROM ({AUTO_POSTING_LINES})"
+    ).fetchone()
+    assert row is not None
+    return _number(row[0]), _counted(AUTO_POSTING_COUNTS, tuple(row[1:]))

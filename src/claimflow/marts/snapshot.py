@@ -19,12 +19,19 @@ build than to store (1,000,000 EMR claims: 0.2-0.4 s built, 0.6-1.4 s stored, 5,
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import duckdb
 
-from claimflow.marts.kpis import WINDOW_TABLE, build_cohort, cohort_view, compute_kpis
+from claimflow.marts.kpis import (
+    WINDOW_TABLE,
+    build_cohort,
+    cohort_view,
+    compute_kpis,
+    kpis_from_json,
+    kpis_json,
+)
+from claimflow.marts.kpis import default_window as kpis_default_window
 from claimflow.marts.reports import REPORTS
 from claimflow.warehouse.sql import execute, fetch_dicts
 
@@ -40,12 +47,9 @@ def report_table(name: str) -> str:
 
 
 def default_window(conn: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
-    """The dashboard's default window: the first and last submission dates, or None."""
-    row = conn.execute("SELECT min(submission_date), max(submission_date) FROM claims_header")
-    found = row.fetchone()
-    if not found or found[0] is None:
-        return None
-    return found[0], found[1]
+    """The default window of every surface (:func:`claimflow.marts.kpis.default_window`: the
+    first submission date to the default as-of date), or None."""
+    return kpis_default_window(conn)
 
 
 def build_snapshot(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
@@ -72,7 +76,7 @@ def build_snapshot(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
         f"CREATE TABLE {META} AS SELECT CAST(? AS VARCHAR) AS run_id,"
         " CAST(? AS DATE) AS start_date, CAST(? AS DATE) AS end_date,"
         " CAST(? AS VARCHAR) AS kpis",
-        [run_id, start, end, json.dumps(kpis)],
+        [run_id, start, end, kpis_json(kpis)],
     )
 
 
@@ -113,8 +117,7 @@ def kpis(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
     """The stored KPIs (check :func:`usable` first)."""
     row = conn.execute(f"SELECT kpis FROM {META}").fetchone()
     assert row is not None
-    value: dict[str, object] = json.loads(row[0])
-    return value
+    return kpis_from_json(row[0])
 
 
 def use_cohort(conn: duckdb.DuckDBPyConnection) -> None:

@@ -36,7 +36,13 @@ from claimflow.dashboard.rows import (
     total,
     value,
 )
-from claimflow.marts.kpis import AR_BUCKETS, REJECTED_277CA_CLAIM, REJECTED_999, TRANSACTION_SET
+from claimflow.marts.kpis import (
+    AR_BUCKETS,
+    AS_OF_KPIS,
+    REJECTED_277CA_CLAIM,
+    REJECTED_999,
+    TRANSACTION_SET,
+)
 
 TILES: tuple[str, ...] = (
     "claims_submitted",
@@ -58,13 +64,34 @@ TILES: tuple[str, ...] = (
 """The KPIs shown as tiles, in order (their labels and formats: :mod:`claimflow.display`)."""
 
 
+def label(key: str, as_of: dt.date) -> str:
+    """A KPI's label; an as-of figure's (A/R, its buckets, days in A/R) with its day, as every
+    surface writes it: ``A/R as of 2025-08-18``."""
+    as_of_figure = key in AS_OF_KPIS or any(key == f"ar_{b}" for b, _, _ in AR_BUCKETS)
+    return display.label(key) + (f" as of {as_of.isoformat()}" if as_of_figure else "")
+
+
+def basis(key: str, values: dict[str, object]) -> str:
+    """What a tile is counted over, or why it is empty (the help beside its definition)."""
+    missing = values.get("not_computed")
+    if isinstance(missing, dict) and key in missing:
+        return f"Not computed: {missing[key]}."
+    found = values.get("populations")
+    counted = found.get(key) if isinstance(found, dict) else None
+    if not counted:
+        return ""
+    parts = [f"{display.count(p['count'])} {p['population']}" for p in counted]
+    joined = " + " if key == "claims_submitted" else " ÷ " if len(parts) == 2 else "; "
+    return ("" if len(parts) == 2 or key == "claims_submitted" else "Over ") + joined.join(parts)
+
+
 def figures(view: View) -> dict[str, Callable[[], Rows]]:
     """Each tile (a rate: its numerator and its denominator) → the rows behind it, the very
     conditions of the KPI's aggregate (``claimflow.marts.kpis.COHORT_KPIS``)."""
     end = view.filters.end
 
     def name(key: str, what: str = "") -> str:
-        return f"{display.label(key)}: {what}" if what else display.label(key)
+        return f"{label(key, end)}: {what}" if what else label(key, end)
 
     sets = Summary("transaction sets", f"count(DISTINCT {TRANSACTION_SET})", "count")
     net = Summary(
@@ -147,7 +174,17 @@ def _tiles(view: View) -> None:
     values = kpis(view)
     columns = st.columns(4)
     for i, key in enumerate(TILES):
-        columns[i % 4].metric(display.label(key), display.show(key, values.get(key)))
+        columns[i % 4].metric(
+            label(key, view.filters.end),
+            display.show(key, values.get(key)),
+            help=" ".join(t for t in (display.definition(key), basis(key, values)) if t) or None,
+        )
+    st.caption(
+        f"Claims submitted {display.date(view.filters.start)} to"
+        f" {display.date(view.filters.end)}; A/R, its aging and days in A/R as of"
+        f" {display.date(view.filters.end)}, the window's end (by default the latest submission"
+        " or 835 payment date, as `claimflow kpi` and the API's /kpi)."
+    )
 
 
 def _weekly_trend(view: View, daily: pd.DataFrame) -> None:
