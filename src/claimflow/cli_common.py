@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import duckdb
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -124,16 +125,17 @@ class _Col:
     @property
     def least(self) -> int:
         """The narrowest this column may be."""
-        header_word = max((len(w) for w in self.header.split()), default=1)
+        header_word = max((cell_len(w) for w in self.header.split()), default=1)
         if self.atomic:
-            return max([header_word, *(len(c) for c in self.cells)])
-        words = [min(len(w), _LONGEST_WORD) for c in self.cells for w in c.split()]
+            return max([header_word, *(cell_len(c) for c in self.cells)])
+        words = [min(cell_len(w), _LONGEST_WORD) for c in self.cells for w in c.split()]
         return max([header_word, 1, *words])
 
     @property
     def most(self) -> int:
         """As wide as this column could use."""
-        return max([len(self.header), *(len(c) for c in self.cells)])
+        lines = [line for c in self.cells for line in c.splitlines()]
+        return max([cell_len(self.header), *(cell_len(line) for line in lines)])
 
 
 def _columns(
@@ -150,7 +152,7 @@ def _columns(
         atomic = (
             name in ids
             or kind in _ATOMIC_KINDS
-            or (kind == "text" and not any(" " in c for c in cells))
+            or (kind == "text" and all(len(c.split()) <= 1 for c in cells))
         )
         made.append(_Col(name, display.label(name, report), cells, kind in _NUMERIC, atomic))
     return made
