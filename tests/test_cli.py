@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import HEADER_ALPHA, REPO, Workspace, cli
 
 PATIENTS = ("PX-4471", "PX-9902")
@@ -46,25 +48,17 @@ def test_quarantine_exits_3_and_json_reports_counts(workspace: Workspace) -> Non
     assert (c["rows_read"], c["rows_loaded"], c["rows_quarantined"]) == (3, 1, 2)
 
 
-def test_no_patient_identifier_in_logs_or_messages(workspace: Workspace) -> None:
+@pytest.mark.parametrize("verbose_last", [False, True])
+def test_no_patient_identifier_in_logs_or_messages(
+    workspace: Workspace, verbose_last: bool
+) -> None:
     _phi_inbox(workspace)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMFLOW")}
+    run = ["run", "--config", str(workspace.config), "--warehouse", str(workspace.warehouse),
+           "--out", str(workspace.out), "--reference-date", "2025-07-30"]  # fmt: skip
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "claimflow",
-            "-v",
-            "run",
-            "--config",
-            str(workspace.config),
-            "--warehouse",
-            str(workspace.warehouse),
-            "--out",
-            str(workspace.out),
-            "--reference-date",
-            "2025-07-30",
-        ],
+        # -v before the command, as the help shows it, or after it, as people type it
+        [sys.executable, "-m", "claimflow", *([*run, "-v"] if verbose_last else ["-v", *run])],
         capture_output=True,
         text=True,
         env=env,
