@@ -133,3 +133,12 @@ def test_a_bad_configuration_is_one_error_without_traceback(
     assert result.exit_code == 1
     assert message in result.stderr and "Traceback" not in result.stderr
     assert sorted(os.listdir(tmp_path)) == (["c.yaml"] if content is not None else [])
+
+
+def test_a_pattern_that_matches_nothing_is_a_warning(workspace: Workspace) -> None:
+    ws = workspace
+    ws.write_config([ws.alpha_source(pattern="nowhere/*.csv")])
+    result = cli("check", "--config", str(ws.config))
+    assert result.exit_code == 3
+    assert "Source alpha (csv): 0 files" in result.stdout
+    assert "pattern nowhere/*.csv matched no file" in result.stderr

@@ -43,7 +43,10 @@ def test_a_query_prints_the_rows_the_warehouse_holds(world: World) -> None:
     assert "Source system" in table and "Total charge" in table  # the people's labels
 
 
-def test_a_table_shows_the_first_rows_and_says_there_are_more(world: World) -> None:
+def test_a_table_shows_the_first_rows_and_says_there_are_more(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")  # internal claim IDs (32 characters) stay whole
     (total,) = world.query("SELECT count(*) FROM claims_header")[0]
     assert total > 3
     code, stdout, _ = sql(world, "SELECT claim_id FROM claims_header ORDER BY 1", "--limit", "3")
