@@ -181,3 +181,29 @@ def test_rematching_gives_the_same_crosswalk(conn: duckdb.DuckDBPyConnection) ->
     before = conn.execute(query).fetchall()
     match_claims(conn, run_id="r2", now=dt.datetime(2025, 3, 3))
     assert conn.execute(query).fetchall() == before
+
+
+def test_a_later_run_rewrites_exactly_the_remittance_rows_whose_match_changed(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    """A claim loaded later can be a better match for a remittance matched before (a resubmission
+    of PCN-1 before the payment): its rows follow; every other row keeps its match; and each
+    row is still there once."""
+    rows = "SELECT adjudication_id, claim_id, match_method FROM adjudication ORDER BY ALL"
+    lines = "SELECT adjudication_line_id, claim_line_id FROM adjudication_line ORDER BY ALL"
+    before = dict((a, (c, m)) for a, c, m in conn.execute(rows).fetchall())
+    part = ensure_part(conn, CLAIMS_HEADER, "x12_test", CLAIMS_HEADER.column_names)
+    insert_dict_rows(conn, CLAIMS_HEADER, part, [_claim("C1C", "PCN-1", "100", D(2025, 2, 20))], {})
+    part = ensure_part(conn, CLAIMS_LINE, "x12_test", CLAIMS_LINE.column_names)
+    insert_dict_rows(
+        conn, CLAIMS_LINE, part,
+        [{"claim_line_id": "C1C-1", "claim_id": "C1C", "line_number": 1, "procedure_code": "99213",
+          "line_charge": Decimal("60"), "line_item_control_number": "L1"}], {},
+    )  # fmt: skip
+    match_claims(conn, run_id="r2", now=dt.datetime(2025, 3, 3))
+    after = dict((a, (c, m)) for a, c, m in conn.execute(rows).fetchall())
+    assert after == {**before, "A1": ("C1C", "exact_pcn"), "A1R": ("C1C", "exact_pcn")}
+    assert conn.execute("SELECT count(*) FROM adjudication").fetchone() == (len(before),)
+    got = dict(conn.execute(lines).fetchall())
+    # S1 follows its claim's new line by REF*6R; S2 has no line on C1C any more; S3 unchanged
+    assert got == {"S1": "C1C-1", "S2": None, "S3": "C3-1", "S5": None}
