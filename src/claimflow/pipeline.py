@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import resource
 import secrets
 import time
 from collections.abc import Callable
@@ -603,6 +604,16 @@ def _record_rules(
     insert_rows(conn, "dq_results", rows)
 
 
+def _memory() -> str:
+    """This process's memory now and at its peak, for the log between stages."""
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):  # not Linux
+        return f"peak RSS {peak_mb:,.0f} MB"
+    return f"RSS {pages * os.sysconf('SC_PAGE_SIZE') / 2**20:,.0f} MB, peak {peak_mb:,.0f} MB"
+
+
 def run(
     settings: Settings,
     *,
@@ -645,7 +656,7 @@ def run(
         spent = now_s - float(stage["since"])
         report.stage_seconds[name] = round(report.stage_seconds.get(name, 0.0) + spent, 3)
         stage.update(name=message.split(" ")[0], since=now_s)
-        log.info("%s", message)
+        log.info("%s (%s)", message, _memory())
         notify_progress(message)
 
     # before the run row: a configuration that cannot be followed leaves no run behind
