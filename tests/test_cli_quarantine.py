@@ -14,13 +14,14 @@ GOOD = "C1,P1,99213,Missing modifier,2025-07-01,denied,1980-01-02\n"
 BAD_DATE = "C2,P2,99213,x,2025-13-45,denied,1980-01-02\n"
 BAD_STATUS = "C3,P3,99213,x,2025-07-01,weird,1980-01-02\n"
 BAD_DOB = "C4,P4,99213,x,2025-07-01,denied,31/31/1980\n"
+BOTH = "C6,P6,99213,x,2025-13-46,denied,32/32/1981\n"  # two rules fail: a date, then the dob
 NO_ID = ",P5,99213,x,2025-07-01,denied,1980-01-02\n"
 
 
 @pytest.fixture
 def quarantined(workspace: Workspace) -> Workspace:
     ws = workspace
-    ws.put("a.csv", HEADER + GOOD + BAD_DATE + BAD_STATUS + BAD_DOB + NO_ID)
+    ws.put("a.csv", HEADER + GOOD + BAD_DATE + BAD_STATUS + BAD_DOB + NO_ID + BOTH)
     ws.put("b.csv", HEADER + GOOD.replace("C1", "C9"))
     source = ws.alpha_source()
     source["columns"]["patient_dob"] = "dob"
@@ -42,11 +43,16 @@ def test_each_row_has_its_rule_field_and_offending_value(quarantined: Workspace)
         (3, "claim_status.in_set", "claim_status", "weird"),
         (4, "patient_dob.date_format", "patient_dob", "•••"),
         (5, "patient_control_number.not_null", "patient_control_number", None),
+        (6, "submission_date.date_format", "submission_date", "2025-13-46"),
     }
-    assert body["total"] == 4
+    assert body["total"] == 5
     assert all(r["path"].endswith("a.csv") for r in body["rows"])
     dob = next(r for r in body["rows"] if r["field"] == "patient_dob")
-    assert "31/31/1980" not in result.stdout and dob["dq_details"].startswith("patient_dob: •••")
+    assert dob["dq_details"].startswith("patient_dob: •••")
+    # row 6's details name both failures, the birth date's masked
+    both = next(r for r in body["rows"] if r["source_row_number"] == 6)["dq_details"]
+    assert '"2025-13-46"' in both and "patient_dob: •••" in both
+    assert "31/31/1980" not in result.stdout and "32/32/1981" not in result.stdout
     shown = cli("quarantine", "--warehouse", str(ws.warehouse), "--json", "--show-phi").json()
     assert {r["value"] for r in shown["rows"] if r["field"] == "patient_dob"} == {"31/31/1980"}
 
@@ -60,7 +66,7 @@ def test_filters_and_the_count_of_what_is_not_shown(quarantined: Workspace) -> N
     by_file = cli("quarantine", "--warehouse", str(ws.warehouse), "--file", "b.csv", "--json")
     assert by_file.exit_code == 0 and by_file.json() == {"total": 0, "rows": []}
     top = cli("quarantine", "--warehouse", str(ws.warehouse), "--limit", "2")
-    assert top.exit_code == 0 and "top 2 of 4" in top.stdout
+    assert top.exit_code == 0 and "top 2 of 5" in top.stdout
     typo = cli("quarantine", "--warehouse", str(ws.warehouse), "--rule", "claim_status.inset")
     assert typo.exit_code == 2 and "did you mean 'claim_status.in_set'" in typo.stderr
     missing = cli("quarantine", "--warehouse", str(ws.warehouse), "--file", "c.csv")
@@ -76,7 +82,7 @@ def test_the_table_keeps_identifiers_whole_at_80_columns(
     hashes = [h for (h,) in ws.query("SELECT lineage_hash FROM claims_header__quarantine")]
     result = cli("quarantine", "--warehouse", str(ws.warehouse))
     assert result.exit_code == 0, result.stderr
-    assert "Quarantined rows: 4" in result.stdout
+    assert "Quarantined rows: 5" in result.stdout
     assert all(h in result.stdout for h in hashes)
     assert "submission_date.date_format" in result.stdout and "2025-13-45" in result.stdout
 

@@ -32,6 +32,7 @@ identifiers: a bad value in one of them is masked like a patient identifier colu
 _JSON = json.JSONDecoder()
 _X12_PIECE = re.compile(r"segment \d+ ([A-Z0-9]{2,3})\b")
 _QUOTED = re.compile(r"'[^']*'")
+_EMR_PIECE = re.compile(r"(?:^|; )([a-z0-9_]+): ")
 
 
 @dataclass(frozen=True)
@@ -145,11 +146,8 @@ def _explain(conn: duckdb.DuckDBPyConnection, row: dict[str, Any], *, show_phi: 
     private = column in PHI_COLUMNS
     if value is not None:
         row["value"] = MASK if private and not show_phi else value
-        if private and not show_phi:
-            prefix = f"{column}: "
-            rest = details[len(prefix) :]
-            _, end = _JSON.raw_decode(rest)
-            row["dq_details"] = f"{prefix}{MASK}{rest[end:]}"
+    if not show_phi:
+        row["dq_details"] = _mask_emr_details(details)
 
 
 def _quoted_value(details: str, column: str) -> str | None:
@@ -162,6 +160,24 @@ def _quoted_value(details: str, column: str) -> str | None:
     except json.JSONDecodeError:
         return None
     return value if isinstance(value, str) else None
+
+
+def _mask_emr_details(details: str) -> str:
+    """``dq_details`` of an EMR row with the values its messages quote for patient identifier
+    columns masked: every failed rule of the row has its message there, joined by ``; ``
+    (``submission_date: "2025-13-45" is not ...; patient_dob: ••• is not ...``)."""
+    spans = []
+    for match in _EMR_PIECE.finditer(details):
+        if match.group(1) not in PHI_COLUMNS:
+            continue
+        try:
+            _, end = _JSON.raw_decode(details, match.end())
+        except json.JSONDecodeError:
+            continue
+        spans.append((match.end(), end))
+    for start, end in reversed(spans):
+        details = f"{details[:start]}{MASK}{details[end:]}"
+    return details
 
 
 def _mask_x12_details(details: str) -> str:
