@@ -32,7 +32,7 @@ demo: $(STAMP)
 	@$(BIN)/claimflow run --config $(DEMO)/inbox/claimflow.yaml --reference-date $(DEMO_AS_OF) \
 	  --warehouse $(DEMO_WAREHOUSE) --out $(DEMO); \
 	  code=$$?; [ $$code -eq 0 ] || [ $$code -eq 3 ] || exit $$code
-	@$(BIN)/claimflow kpi --warehouse $(DEMO_WAREHOUSE) --from $(DEMO_START) --to $(DEMO_AS_OF)
+	@$(BIN)/claimflow kpi --warehouse $(DEMO_WAREHOUSE)
 	@$(BIN)/claimflow report denials_by_category --warehouse $(DEMO_WAREHOUSE) --to $(DEMO_AS_OF)
 	@echo
 	@echo "Quarantined rows are the mess planted on purpose (see $(DEMO)/inbox/truth/)."
