@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +24,7 @@ from claimflow.cli_common import (
 )
 from claimflow.errors import ClaimflowError
 from claimflow.phi import mask_row
+from claimflow.warehouse.connection import DEFAULT_MEMORY_LIMIT
 
 
 def check(
@@ -54,6 +56,11 @@ def check(
         conn = duckdb.connect()  # in memory: nothing of the warehouse is opened or written
         try:
             conn.execute("SET temp_directory = ?", [spill])
+            limit = os.environ.get("CLAIMFLOW_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+            try:  # the run's memory budget
+                conn.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+            except duckdb.Error as exc:
+                raise fail(f"CLAIMFLOW_MEMORY_LIMIT={limit!r}: {exc}") from None
             for definition in settings.sources:
                 files = [
                     preview_file(conn, path, definition) for d, path in found if d is definition

@@ -134,24 +134,24 @@ def _sample(
 def preview_x12(path: Path) -> FilePreview:
     """An X12 file's transaction sets by type (ST01 and the guide of GS08)."""
     found = FilePreview(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        found.problem = f"cannot be read ({exc.strerror})"
-        return found
-    if not data:
-        found.problem = "empty file (0 bytes)"
-        return found
     sets: Counter[str] = Counter()
     guide = ""
     try:
-        for sid, elements in iter_segments(data):
-            if sid == "GS":
-                guide = elements[8] if len(elements) > 8 else ""
-            elif sid == "ST":
-                kind = elements[1] if len(elements) > 1 else "?"
-                version = elements[3] if len(elements) > 3 and elements[3] else guide
-                sets[f"{kind} {version}".strip()] += 1
+        with path.open("rb") as stream:  # streamed: an X12 file may be large
+            if not stream.read(1):
+                found.problem = "empty file (0 bytes)"
+                return found
+            stream.seek(0)
+            for sid, elements in iter_segments(stream):
+                if sid == "GS":
+                    guide = elements[8] if len(elements) > 8 else ""
+                elif sid == "ST":
+                    kind = elements[1] if len(elements) > 1 else "?"
+                    version = elements[3] if len(elements) > 3 and elements[3] else guide
+                    sets[f"{kind} {version}".strip()] += 1
+    except OSError as exc:
+        found.problem = f"cannot be read ({exc.strerror})"
+        return found
     except X12Error as exc:
         found.problem = f"not readable as X12: {str(exc).splitlines()[0]}"
         return found
