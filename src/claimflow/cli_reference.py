@@ -92,8 +92,7 @@ def lookup(
 ) -> None:
     """Print a code's description, status and (for CARC) denial category.
 
-    A CARC may carry its CAS01 group code in front, as every report prints it (CO-45, PR-1,
-    OA-23, PI-96, CR-…); what the group code means is printed too.
+    A CARC may carry its group code, as every report prints it: CO-45, PR-1, OA-23, PI-96.
     """
     code_set = code_set.strip().lower()
     group, bare = _split(code_set, code)

@@ -298,18 +298,18 @@ def validate(
         typer.Argument(
             help="X12 files, or folders of them (every file below).",
             exists=True,
-            metavar="PATH...",
+            metavar="PATH",
         ),
     ],
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per file, one per line.")
     ] = False,
 ) -> None:
-    """Check envelopes, structure, elements and balancing; a summary per file, then its errors
-    in file order, each with the segment's text (patient identifiers masked).
+    """Check envelopes, structure, elements and balancing: a summary line per file, then its errors.
 
-    Exit 0 every file valid, 3 a file invalid (errors, no transaction set, empty), 1 a file
-    could not be read, 2 a usage mistake.
+    Errors come in file order, each with its segment's text (patient identifiers masked).
+
+    Exit: 0 every file valid; 3 a file invalid (errors, no transaction set, empty); 1 unreadable.
     """
     counts = {"valid": 0, "invalid": 0, "unreadable": 0}
     for path in _files(paths):
