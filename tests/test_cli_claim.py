@@ -126,3 +126,27 @@ def test_lineage_masks_the_raw_record_unless_asked(world: World) -> None:
     )
     shown = cli("lineage", lineage_hash, "--warehouse", str(world.warehouse), "--show-phi")
     assert member in shown.stdout
+
+
+def test_claim_timeline_has_each_sla_alert_and_rejection_log_line(world: World) -> None:
+    rows = world.query(
+        "SELECT patient_control_number FROM sla_alerts UNION"
+        " SELECT patient_control_number FROM rejection_log ORDER BY 1 LIMIT 1"
+    )
+    if not rows:
+        pytest.skip("this world has no SLA alert and no rejection log line")
+    (pcn,) = rows[0]
+    alerts = world.query(
+        "SELECT CAST(due_at AS DATE) FROM sla_alerts WHERE patient_control_number = ?", [pcn]
+    )
+    logged = world.query(
+        "SELECT CAST(logged_at AS DATE) FROM rejection_log WHERE patient_control_number = ?",
+        [pcn],
+    )
+    events = cli("claim", pcn, "--warehouse", str(world.warehouse), "--json").json()["timeline"]
+    assert sorted(e["date"] for e in events if e["event"].startswith("SLA alert")) == sorted(
+        d.isoformat() for (d,) in alerts
+    )
+    assert sorted(e["date"] for e in events if e["event"].startswith("Rejection log")) == sorted(
+        d.isoformat() for (d,) in logged
+    )

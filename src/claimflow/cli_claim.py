@@ -214,8 +214,11 @@ def timeline(
     for s in lifecycle.get("sla_alerts", ()):
         resolved = s.get("resolved_at")
         t.add(
-            s.get("due_at"), 6, f"SLA alert: no {s.get('kind')} by the due date",
-            f"resolved {display.timestamp(resolved)}" if resolved else "open",
+            s.get("due_at"), 6, f"SLA alert: {display.inline(display.enum(str(s.get('kind'))))}",
+            _join([
+                f"due {display.timestamp(s.get('due_at'))}",
+                f"resolved {display.timestamp(resolved)}" if resolved else "open",
+            ]),
         )  # fmt: skip
     return t.rows()
 
