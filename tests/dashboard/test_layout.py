@@ -13,7 +13,7 @@ import pandas as pd
 
 import claimflow.dashboard.pages as pages_package
 from claimflow import dashboard, display
-from claimflow.dashboard.format import presented
+from claimflow.dashboard.format import payer, presented
 from claimflow.dashboard.pages import REGISTRY, url_path
 from claimflow.dashboard.serve import SCRIPT, streamlit_command
 
@@ -85,3 +85,18 @@ def test_a_table_shows_its_values_as_display_writes_them() -> None:
     assert config["denied_amount"]["type_config"]["step"] == 0.01
     assert list(shown["denied_amount"]) == [226021.5, 0.4, -1234.5]
     assert frame["category"][0] == "eligibility"  # the frame itself is left as it was
+
+
+def test_payers_read_by_name_with_their_id_beside() -> None:
+    frame = pd.DataFrame({"payer_id": ["P1", "P2", None], "claims": [3, 1, 2]})
+    names = {"P1": "ACME HEALTH"}
+    shown, config = presented(frame, payers=names)
+    assert list(shown.columns) == ["payer_name", "payer_id", "claims"]  # the name first
+    assert [config[c]["label"] for c in shown.columns] == ["Payer", "Payer ID", "Claims"]
+    assert list(shown["payer_name"].fillna("—")) == ["ACME HEALTH", "—", "—"]
+    # no payer has a name (an EMR-only warehouse): no empty column of names
+    assert list(presented(frame, payers={})[0].columns) == ["payer_id", "claims"]
+    assert [payer(p, names) for p in ("P1", "P2", None)] == ["ACME HEALTH (P1)", "P2", "—"]
+    # a KPI's header carries its definition
+    _, config = presented(pd.DataFrame({"days_in_ar": [12.5]}))
+    assert config["days_in_ar"]["help"] == display.definition("days_in_ar") != ""

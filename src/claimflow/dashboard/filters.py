@@ -90,8 +90,10 @@ def sidebar(conn: duckdb.DuckDBPyConnection, path: str, stamp: tuple[str, int]) 
     # data imports this module (the filters make a view): its payer names only once drawing
     from claimflow.dashboard.data import payer_names
     from claimflow.dashboard.format import payer as payer_text
+    from claimflow.dashboard.format import remember_payers
 
     named = payer_names(conn, path, stamp)
+    remember_payers(named)  # every table of the page names its payers
     payer = st.sidebar.selectbox(
         display.label("payer_name"),
         [ALL, *payers],

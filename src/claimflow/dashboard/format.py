@@ -8,8 +8,9 @@ the way each kind of value is written, shared by every surface).
   rather than round: a table and a tile show the same dollars.
 - A column that is a defined figure (a KPI, :func:`claimflow.display.definition`) has its
   definition as the header's tooltip.
-- Payers by name: :func:`with_payer_names` puts each payer's name (``payer_name``, "Payer")
-  before its id (``payer_id``, "Payer ID"); :func:`payer` writes one for a chart or a choice
+- Payers by name: every table puts each payer's name (``payer_name``, "Payer") before its id
+  (``payer_id``, "Payer ID") (:func:`with_payer_names`), from the names the sidebar read for
+  the script run (:func:`remember_payers`); :func:`payer` writes one for a chart or a choice
   (``ACME HEALTH (P1)``).
 - Chart axes: :func:`axis` (a label and a D3 format per kind, see :mod:`.charts`).
 - Text (tiles, captions, choices): :func:`claimflow.display.show` itself.
@@ -57,6 +58,25 @@ def kind_of(frame: pd.DataFrame, column: str, report: str | None = None) -> Kind
     return "text"
 
 
+PAYERS_KEY = "claimflow.payer_names"
+"""Where the script run keeps the payers' names (``st.session_state``)."""
+
+
+def remember_payers(names: Mapping[str, str]) -> None:
+    """Keep the payers' names (payer id → name) for the tables of this script run: the
+    sidebar reads them before any page draws."""
+    st.session_state[PAYERS_KEY] = dict(names)
+
+
+def known_payers() -> Mapping[str, str]:
+    """The payers' names the sidebar read for this script run (none outside a script run)."""
+    try:
+        names: Mapping[str, str] = st.session_state.get(PAYERS_KEY, {})
+    except Exception:  # no script run (a unit test): no session state  # pragma: no cover
+        return {}
+    return names
+
+
 def payer(payer_id: object, names: Mapping[str, str]) -> str:
     """A payer as people read it: its name and id (``ACME HEALTH (P1)``), its id alone when it
     has no name, ``—`` for none."""
@@ -100,11 +120,11 @@ def presented(
     cents: bool = False,
     payers: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """``frame`` as shown (values rounded as written, identifiers as words, payers named when
-    ``payers`` gives their names) and the column configuration that labels and formats it
-    (a defined figure's header has its definition as tooltip); ``cents`` for the money of
-    single claims or lines (a list of rows), whole dollars for totals."""
-    frame = with_payer_names(frame, payers or {})
+    """``frame`` as shown (values rounded as written, identifiers as words, payers named by
+    ``payers``, by default the names the sidebar read) and the column configuration that labels
+    and formats it (a defined figure's header has its definition as tooltip); ``cents`` for the
+    money of single claims or lines (a list of rows), whole dollars for totals."""
+    frame = with_payer_names(frame, known_payers() if payers is None else payers)
     shown = frame.copy()
     config: dict[str, Any] = {}
     columns = st.column_config
@@ -157,7 +177,7 @@ def dataframe(
     payers: Mapping[str, str] | None = None,
 ) -> None:
     """Show ``frame`` as a table: human headers, values as :func:`presented` writes them
-    (payers by name, given their ``payers`` names), no index column."""
+    (payers by name), no index column."""
     shown, config = presented(frame, report, cents=cents, payers=payers)
     st.dataframe(shown, hide_index=True, column_config=config, width="stretch")
 

@@ -157,7 +157,7 @@ def rows_behind(
     more = f" (the first {SHOWN_ROWS} are shown, Export CSV has all)" if count > SHOWN_ROWS else ""
     title = label if listing else f"Rows behind {label}"
     st.caption(f"{title}: {count:,} row{'' if count == 1 else 's'}{described}{more}")
-    dataframe(mask(head), cents=True, payers=names(view))
+    dataframe(mask(head), cents=True)
     path, filters, stored = view.path, view.filters, view.stored
     st.download_button(
         "Export CSV",
@@ -174,14 +174,12 @@ def table(
     frame: pd.DataFrame,
     name: str,
     report: str | None = None,
-    *,
-    payers: dict[str, str] | None = None,
 ) -> None:
-    """A table already read (of ``report``; payers named by ``payers``), with its CSV export
-    (the warehouse's columns); a long one shows its first :data:`SHOWN_ROWS` rows."""
+    """A table already read (of ``report``), with its CSV export (the warehouse's columns); a
+    long one shows its first :data:`SHOWN_ROWS` rows."""
     if len(frame) > SHOWN_ROWS:
         st.caption(f"{len(frame):,} rows: the first {SHOWN_ROWS} are shown, Export CSV has all")
-    dataframe(frame.head(SHOWN_ROWS), report, payers=payers)
+    dataframe(frame.head(SHOWN_ROWS), report)
     st.download_button(
         "Export CSV",
         lambda: frame.to_csv(index=False),

@@ -10,7 +10,7 @@ from claimflow.dashboard.data import View, report
 from claimflow.dashboard.figures import DENIALS
 from claimflow.dashboard.format import dataframe
 from claimflow.dashboard.page import Page
-from claimflow.dashboard.rows import claims, drill, grouped, names, table
+from claimflow.dashboard.rows import claims, drill, grouped, table
 from claimflow.marts.kpis import REJECTED_277CA_CLAIM
 
 DAY_GROUP = {"day": "submission_date", "payer_id": "payer_id", "provider": "provider",
@@ -43,7 +43,7 @@ def _rejections(view: View) -> None:
             "status_code": "coalesce(latest_status_code, '')",
         }
         drill(view, codes, "status", grouped(rejected, keys), ["status_category_code", "claims"])
-    table(rejections, "daily_277ca_rejections", "daily_277ca_rejections", payers=names(view))
+    table(rejections, "daily_277ca_rejections", "daily_277ca_rejections")
     keys = {"day": "submission_date", "payer_id": "payer_id", "provider": "billing_npi",
             "source_system": "source_system", "status_category": "latest_status",
             "status_code": "latest_status_code", "entity_code": "latest_entity_code"}  # fmt: skip
@@ -72,17 +72,17 @@ def render(view: View) -> None:
     drill(view, by_carc, "carc", grouped(DENIALS, {"carc": CARC}), ["carc", "category"])
     st.subheader("By payer")
     by_payer = report(view, "denials_by_payer")
-    dataframe(by_payer, "denials_by_payer", payers=names(view))
+    dataframe(by_payer, "denials_by_payer")
     keys = {"payer_id": "payer_id", "category": "category"}
     drill(view, by_payer, "payer", grouped(DENIALS, keys), list(keys))
     st.subheader("Daily by payer, provider and source")
     st.caption("By the claims' submission day; the top CARCs are each group's five largest.")
     daily = report(view, "daily_denials_by_category")
-    table(daily, "daily_denials_by_category", "daily_denials_by_category", payers=names(view))
+    table(daily, "daily_denials_by_category", "daily_denials_by_category")
     keys = {**DAY_GROUP, "category": "category"}
     drill(view, daily, "daily_category", grouped(DENIALS, keys), list(keys))
     daily = report(view, "daily_denials_by_carc")
-    table(daily, "daily_denials_by_carc", "daily_denials_by_carc", payers=names(view))
+    table(daily, "daily_denials_by_carc", "daily_denials_by_carc")
     keys = {**DAY_GROUP, "carc": CARC}
     drill(view, daily, "daily_carc", grouped(DENIALS, keys), list(keys))
     _rejections(view)

@@ -36,7 +36,7 @@ def render(view: View) -> None:
     st.header("Payers: scorecard")
     payers = names(view)
     frame = report(view, "payer_scorecard")
-    dataframe(frame, "payer_scorecard", payers=payers)
+    dataframe(frame, "payer_scorecard")
     drill(view, frame, "payer", grouped(PAYER_CLAIMS, {"payer_id": "payer_id"}), ["payer_id"])
     lags = query(view, LAGS)
     if lags.empty:

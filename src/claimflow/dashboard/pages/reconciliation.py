@@ -9,7 +9,7 @@ from claimflow.dashboard.data import View, report
 from claimflow.dashboard.figures import AUTO_POSTING
 from claimflow.dashboard.format import dataframe
 from claimflow.dashboard.page import Page
-from claimflow.dashboard.rows import CLAIMS, Rows, drill, grouped, names, rows_behind
+from claimflow.dashboard.rows import CLAIMS, Rows, drill, grouped, rows_behind
 
 UNMATCHED = Rows(
     "SELECT left_kind, left_id, reason FROM unmatched", scope="warehouse", order="1, 2"
@@ -20,18 +20,18 @@ def render(view: View) -> None:
     st.header("Reconciliation")
     st.subheader("837 → 835 by payer and week")
     weeks = report(view, "reconciliation_by_week")
-    dataframe(weeks, "reconciliation_by_week", payers=names(view))
+    dataframe(weeks, "reconciliation_by_week")
     keys = {"payer_id": "payer_id", "week": "CAST(date_trunc('week', submission_date) AS DATE)"}
     drill(view, weeks, "recon_week", grouped(CLAIMS, keys), list(keys))
     st.subheader("EMR expected vs paid")
-    dataframe(report(view, "expected_vs_paid"), "expected_vs_paid", cents=True, payers=names(view))
+    dataframe(report(view, "expected_vs_paid"), "expected_vs_paid", cents=True)
     st.subheader("835 auto-posting by payment day")
     posting = report(view, "daily_auto_posting")
     st.caption(
         "835 service lines of payments dated in the window, matched to a claim line without"
         " review; a provider or source filter keeps the lines matched to its claims."
     )
-    dataframe(posting, "daily_auto_posting", payers=names(view))
+    dataframe(posting, "daily_auto_posting")
     keys = {"day": "day", "payer_id": "payer_id", "provider": "provider",
             "source_system": "source_system"}  # fmt: skip
     drill(view, posting, "posting", grouped(AUTO_POSTING, keys), list(keys))

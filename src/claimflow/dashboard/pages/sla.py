@@ -9,7 +9,7 @@ from claimflow.dashboard.data import View, query
 from claimflow.dashboard.filters import of_filtered_claims
 from claimflow.dashboard.format import dataframe
 from claimflow.dashboard.page import Page
-from claimflow.dashboard.rows import Rows, drill, grouped, names, rows_behind
+from claimflow.dashboard.rows import Rows, drill, grouped, rows_behind
 
 
 def render(view: View) -> None:
@@ -32,7 +32,7 @@ def render(view: View) -> None:
     total = int(by_payer["open_alerts"].sum()) if not by_payer.empty else 0
     st.metric(display.label("open_alerts"), display.count(total))
     st.subheader("Open alerts by payer and kind")
-    dataframe(by_payer, payers=names(view))
+    dataframe(by_payer)
     keys = {"payer_id": "payer_id", "kind": "kind"}
     drill(view, by_payer, "sla", grouped(alerts, keys), list(keys))
     st.subheader("Every open alert")
