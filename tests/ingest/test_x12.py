@@ -99,7 +99,7 @@ def test_lineage_of_an_x12_row_prints_its_segments(workspace: Workspace) -> None
         "SELECT lineage_hash, segment_index FROM adjudication"
         " WHERE patient_control_number = 'PRECERTIFICATION'"
     )
-    result = cli("lineage", lineage_hash[:16], "--warehouse", str(ws.warehouse))
+    result = cli("lineage", lineage_hash[:16], "--warehouse", str(ws.warehouse), "--show-phi")
     assert result.exit_code == 0, result.stderr
     raw_lines = REMIT_835.read_text().replace("\n", "").split("~")
     clp = raw_lines[segment_index - 1].strip()  # the segment as written in the file
@@ -130,7 +130,7 @@ def test_837d_teeth_load_and_trace_back_to_their_too_segment(workspace: Workspac
     assert [r[0] for r in rows] == teeth
     code, segment_index, lineage_hash, procedure = rows[-1]
     assert procedure and procedure.startswith("D")  # a CDT code on the same line
-    result = cli("lineage", lineage_hash, "--warehouse", str(ws.warehouse))
+    result = cli("lineage", lineage_hash, "--warehouse", str(ws.warehouse), "--show-phi")
     assert result.exit_code == 0, result.stderr
     assert raw[segment_index - 1] == f"TOO*JP*{code}"
     assert raw[segment_index - 1] in result.stdout.replace("\n", "")
@@ -155,7 +155,7 @@ def test_lineage_reads_a_warehouse_written_before_a_table_existed(workspace: Wor
         ).fetchall()
     finally:
         conn.close()
-    result = cli("lineage", lineage_hash, "--warehouse", str(ws.warehouse))
+    result = cli("lineage", lineage_hash, "--warehouse", str(ws.warehouse), "--show-phi")
     assert result.exit_code == 0, result.stderr
     assert "CLP*PRECERTIFICATION*25" in result.stdout.replace("\n", "")
 
