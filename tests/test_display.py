@@ -149,3 +149,11 @@ def test_a_list_of_values_reads_as_each_value_separated_by_commas() -> None:
     assert display.show("sources", ["alpha", "clearinghouse"]) == "alpha, clearinghouse"
     assert display.write([80.5, 1234], "money", cents=True) == "$80.50, $1,234.00"
     assert display.show("sources", []) == display.MISSING
+
+
+def test_a_count_names_its_population_in_the_right_number() -> None:
+    assert display.counted(2000, "claims submitted") == "2,000 claims submitted"
+    assert display.counted(1, "claims initially denied") == "1 claim initially denied"
+    assert display.counted(1, "transaction sets with a 999") == "1 transaction set with a 999"
+    assert display.counted(1, "835 lines paid in the window") == "1 835 line paid in the window"
+    assert display.counted(0, "EMR claims without an 837") == "0 EMR claims without an 837"

@@ -420,6 +420,20 @@ def count(value: object) -> str:
     return f"{int(amount):,}"
 
 
+def counted(value: int, population: str) -> str:
+    """A count of a named population (its name in the plural): ``counted(2000, "claims
+    submitted")`` → ``2,000 claims submitted``, ``counted(1, "transaction sets with a 999")``
+    → ``1 transaction set with a 999`` (the first plural of its first two words made
+    singular)."""
+    words = population.split(" ")
+    if value == 1:
+        for i, word in enumerate(words[:2]):
+            if word.endswith("s") and len(word) > 2:
+                words[i] = word[:-1]
+                break
+    return f"{count(value)} {' '.join(words)}"
+
+
 def days(value: object) -> str:
     """Days, to one decimal: ``23`` → ``23.0``."""
     if _missing(value):
