@@ -77,7 +77,10 @@ def test_check_reports_columns_rows_and_transaction_sets(onboarding: Workspace) 
     }
 
 
-def test_check_prints_what_to_fix_and_masks_patient_ids(onboarding: Workspace) -> None:
+def test_check_prints_what_to_fix_and_masks_patient_ids(
+    onboarding: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
     ws = onboarding
     source = ws.alpha_source()
     source["columns"]["member_id"] = "patient_ids"  # fixed
@@ -85,7 +88,7 @@ def test_check_prints_what_to_fix_and_masks_patient_ids(onboarding: Workspace) -
     result = cli("check", "--config", str(ws.config))
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "The first 5 rows of export.csv, as mapped" in result.stdout
-    assert "C1" in result.stdout and "•••" in result.stdout
+    assert all(f"│ {r[0]} " in result.stdout for r in ROWS[:5]) and "•••" in result.stdout
     assert not any(r[1] in result.stdout for r in ROWS)  # member ids
     shown = cli("check", "--config", str(ws.config), "--show-phi", "--json").json()
     assert [r["member_id"] for r in shown["sources"][0]["files"][0]["sample"]] == [
