@@ -103,9 +103,9 @@ def _counts(found: list[Mapping[str, Any]], key: str) -> str:
     """``235 claims initially denied ÷ 2,000 claims submitted`` (a rate's numerator and
     denominator), ``1,900 837 claims + 100 EMR claims without an 837`` (the parts of a count),
     ``over 1,700 claims with an 835``."""
-    parts = [f"{display.count(p['count'])} {p['population']}" for p in found]
-    if key in RATE_COUNTS or len(parts) == 2:
-        return " ÷ ".join(parts)
+    parts = [display.counted(p["count"], p["population"]) for p in found]
     if key == "claims_submitted":
         return " + ".join(parts)
+    if key in RATE_COUNTS or len(parts) == 2:
+        return " ÷ ".join(parts)
     return "over " + "; ".join(parts) if parts else ""

@@ -129,4 +129,8 @@ def test_the_kpi_table_reads_at_80_columns(warehouse: Path) -> None:
     assert row["Billed"] == "$1,000"
     assert row["Initial denial rate"] == "25.0%"
     assert row["Resubmission success rate"] == "—"
-    assert "no resubmission answered" in found.stdout  # why, beside it
+    # the Basis column, its folded lines joined: each count named, and why a figure is empty
+    basis = " ".join(line.split("│")[3].strip() for line in lines if line.count("│") == 4)
+    assert "1 claim initially denied ÷ 4 claims submitted" in basis
+    assert "4 837 claims + 0 EMR claims without an 837" in basis
+    assert "no resubmission answered by the payer yet" in basis

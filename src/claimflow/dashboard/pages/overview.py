@@ -80,7 +80,7 @@ def basis(key: str, values: dict[str, object]) -> str:
     counted = found.get(key) if isinstance(found, dict) else None
     if not counted:
         return ""
-    parts = [f"{display.count(p['count'])} {p['population']}" for p in counted]
+    parts = [display.counted(p["count"], p["population"]) for p in counted]
     joined = " + " if key == "claims_submitted" else " ÷ " if len(parts) == 2 else "; "
     return ("" if len(parts) == 2 or key == "claims_submitted" else "Over ") + joined.join(parts)
 
