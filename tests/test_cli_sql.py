@@ -97,6 +97,9 @@ def test_errors_are_one_line_and_never_quote_a_value(world: World) -> None:
     code, _, stderr = sql(world, "SELECT CAST(member_id AS INTEGER) FROM claims_header")
     assert code == 1 and "conversion error" in stderr
     assert not any(m in stderr for m in members)
+    code, _, stderr = sql(world, "SELECT strptime(member_id, '%Y') FROM claims_header")
+    assert code == 1 and "invalid-input error" in stderr
+    assert not any(m in stderr for m in members)
 
 
 def test_patient_identifier_columns_are_masked_unless_asked(world: World) -> None:

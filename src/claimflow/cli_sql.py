@@ -34,8 +34,18 @@ TABLE_ROWS = 100
 
 _LIMIT_HELP = f"Rows to print (0: all; default {TABLE_ROWS} in a table, all as CSV or JSON)."
 
-_QUOTES_VALUES = (duckdb.ConversionException, duckdb.OutOfRangeException)
+_QUOTES_VALUES = (
+    duckdb.ConversionException,
+    duckdb.OutOfRangeException,
+    duckdb.InvalidInputException,
+)
 """Errors whose message may quote a value of the warehouse (a patient identifier, maybe)."""
+
+_KINDS: dict[type[BaseException], str] = {
+    duckdb.ConversionException: "a conversion",
+    duckdb.OutOfRangeException: "an out-of-range",
+    duckdb.InvalidInputException: "an invalid-input",
+}
 
 
 def _statement(query: str) -> str:
@@ -96,9 +106,9 @@ def sql(
             names = _names(cursor.description or [])
             fetched = cursor.fetchmany(wanted + 1) if wanted else cursor.fetchall()
         except _QUOTES_VALUES as exc:
-            kind = type(exc).__name__.removesuffix("Exception").lower()
+            kind = _KINDS.get(type(exc), "value")
             raise fail(
-                f"the query failed: a {kind} error on a value of the warehouse (DuckDB's message"
+                f"the query failed: {kind} error on a value of the warehouse (DuckDB's message"
                 " is not shown: it may quote a patient identifier)"
             ) from None
         except duckdb.Error as exc:
