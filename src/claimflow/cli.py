@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import json
 import logging
 import os
 import signal
@@ -29,6 +28,7 @@ from claimflow.cli_common import (
     fail,
     out,
     parse_date,
+    print_json,
     print_table,
     reading,
 )
@@ -196,7 +196,7 @@ def run(
     except ClaimflowError as exc:
         raise fail(str(exc)) from None
     if as_json:
-        out.print_json(json.dumps(report.metrics(), default=str))
+        print_json(report.metrics())
     else:
         _print_summary(report)
     if report.status != "ok":
@@ -232,7 +232,7 @@ def resubmit(
     except ClaimflowError as exc:
         raise fail(str(exc)) from None
     if as_json:
-        out.print_json(json.dumps(report.metrics(), default=str))
+        print_json(report.metrics())
         return
     print_table(
         _decision_rows(report), ("population", "claims"), "Resubmission decisions", hint=None

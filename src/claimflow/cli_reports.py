@@ -4,7 +4,6 @@ reads (or CSV, or JSON, for another program)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated
 
 import duckdb
@@ -20,8 +19,8 @@ from claimflow.cli_common import (
     check_known,
     did_you_mean,
     fail,
-    out,
     parse_date,
+    print_json,
     print_table,
     reading,
 )
@@ -67,7 +66,7 @@ def worklist(
         total = count_open_worklist(conn)
         records = open_worklist(conn, limit=limit)
     if as_json:
-        out.print_json(json.dumps(records, default=str))
+        print_json(records)
         return
     columns = COLUMNS if fmt == TableFormat.csv else WORKLIST_TABLE
     title = _title("Worklist", len(records), total) + ", largest first"
@@ -91,7 +90,7 @@ def alerts(
     total = len(records)
     records = records[:limit] if limit is not None else records
     if as_json:
-        out.print_json(json.dumps(records, default=str))
+        print_json(records)
         return
     columns = ALERTS_CSV if fmt == TableFormat.csv else ALERTS_TABLE
     title = _title("SLA alerts", len(records), total) + ", oldest deadline first"
@@ -137,7 +136,7 @@ def report(
         prepare(conn, start=first, end=last, payer=payer, provider=provider, source=source)
         columns, rows = report_columns_and_rows(conn, name)
     if as_json:
-        out.print_json(json.dumps(rows, default=str))
+        print_json(rows)
         return
     title = DESCRIPTIONS[name].rstrip(".")
     print_table(rows, columns, title, report=name, cents=name in PER_CLAIM, fmt=fmt, wide=wide)
@@ -145,7 +144,7 @@ def report(
 
 def _list_reports(as_json: bool, fmt: TableFormat, wide: bool) -> None:
     if as_json:
-        out.print_json(json.dumps(DESCRIPTIONS))
+        print_json(DESCRIPTIONS)
         return
     rows = [{"report": n, "description": DESCRIPTIONS[n]} for n in REPORTS]
     print_table(
