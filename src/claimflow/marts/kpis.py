@@ -6,6 +6,11 @@ traces back to claims. The A/R and auto-posting measures are not over the cohort
 claim submitted by the window's end; auto-posting, the 835 lines paid in the window): each is one
 query over the window and filters that :func:`build_cohort` records in ``kpi_window``, shared by
 the KPI and its daily report.
+
+The A/R measures are as of the window's end; when a surface is given no window, the default is
+the same everywhere (:func:`default_as_of`: the warehouse's latest submission or 835 payment
+date), and every surface reads the KPIs through :func:`kpis_of`. Each count a KPI rests on is
+named (:class:`Population`), and a KPI that cannot be computed says why (:func:`not_computed`).
 Definitions, with their sources, are in ``docs/kpis.md``.
 """
 
@@ -488,7 +493,10 @@ def compute_kpis(
             table, with ``kpi_claims`` a view of it (``keep`` implies it).
 
     Returns:
-        KPI key → value (None where the warehouse holds nothing to measure it on).
+        KPI key → value (None where the warehouse holds nothing to measure it on; money as
+        :class:`~decimal.Decimal`), and ``as_of`` (ISO date of the A/R measures: ``end``),
+        ``window`` (``from``/``to``), ``populations`` (KPI → the counts it rests on, named) and
+        ``not_computed`` (each None KPI → why).
     """
     filters = {"payer": payer, "source": source, "provider": provider}
     if (keep or whole) and not _covers_every_date(conn, start, end):
