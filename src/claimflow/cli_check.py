@@ -7,7 +7,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import duckdb
 import typer
@@ -25,6 +25,10 @@ from claimflow.cli_common import (
 from claimflow.errors import ClaimflowError
 from claimflow.phi import mask_row
 from claimflow.warehouse.connection import DEFAULT_MEMORY_LIMIT
+
+if TYPE_CHECKING:
+    from claimflow.config import SourceDefinition
+    from claimflow.ingest.preview import FilePreview
 
 
 def check(
@@ -68,11 +72,7 @@ def check(
                 sources.append({"definition": definition, "files": files})
         finally:
             conn.close()
-    trouble = bool(warnings) or any(
-        f.problem or any(m.required for m in f.missing) or f.missing
-        for s in sources
-        for f in s["files"]
-    )
+    trouble = bool(warnings) or any(f.problem or f.missing for s in sources for f in s["files"])
     if as_json:
         out.print_json(json.dumps(_as_json(sources, warnings, show_phi), default=str))
     else:
@@ -97,12 +97,15 @@ def _as_json(sources: list[dict[str, Any]], warnings: list[str], show_phi: bool)
     return {"sources": made, "warnings": warnings}
 
 
-def _print_source(definition: Any, files: list[Any], *, show_phi: bool, wide: bool) -> None:
+def _print_source(
+    definition: SourceDefinition, files: list[FilePreview], *, show_phi: bool, wide: bool
+) -> None:
     count = f"{len(files)} file{'s' if len(files) != 1 else ''}"
     out.rule(f"Source {definition.name} ({definition.format}): {count}", align="left")
     out.print(f"pattern: {definition.pattern}", highlight=False, markup=False)
     if not files:
         return
+    rows: list[dict[str, Any]]
     if definition.format == "x12":
         rows = [
             {
@@ -155,7 +158,7 @@ def _print_source(definition: Any, files: list[Any], *, show_phi: bool, wide: bo
     )  # fmt: skip
 
 
-def _status(f: Any) -> str:
+def _status(f: FilePreview) -> str:
     required = [m.canonical for m in f.missing if m.required]
     if required:
         return f"would fail: required column {', '.join(required)} missing"
