@@ -144,6 +144,27 @@ def test_csv_has_the_column_names_and_the_values_as_stored() -> None:
     ]
 
 
+@pytest.mark.parametrize("wide", [False, True])
+def test_a_long_table_is_drawn_as_rich_draws_a_short_one(
+    monkeypatch: pytest.MonkeyPatch, wide: bool
+) -> None:
+    rows = [
+        {"payer_id": f"PAYER-{i:04d}", "provider": f"{1234567890 + i}", "claims": i * 1001,
+         "paid_amount": i * 12.5 if i % 7 else None, "week": dt.datetime(2025, 3, 10),
+         "initial_denial_rate": i / 97, "description": "Claim/service lacks information or has"
+         " submission/billing error(s). " * (i % 3) + "x" * (i % 40)}
+        for i in range(60)
+    ]  # fmt: skip
+    columns = [*rows[0], "category"]
+    drawn = {}
+    for limit in (10**6, 0):  # every table by Rich, then every table by the fast path
+        monkeypatch.setattr(cli_common, "_RICH_ROWS", limit)
+        for n in (60, 0):
+            drawn[limit, n] = _render(rows[:n], columns, wide=wide)
+    assert drawn[10**6, 60] == drawn[0, 60]
+    assert drawn[10**6, 0] == drawn[0, 0]
+
+
 # --- worklist -------------------------------------------------------------------------------
 
 

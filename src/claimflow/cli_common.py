@@ -12,13 +12,14 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
 import duckdb
 import typer
 from rich.cells import cell_len
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -123,7 +124,7 @@ class _Col:
     numeric: bool
     atomic: bool  # an identifier, a code, a number, a date: never wrapped, never cut
 
-    @property
+    @cached_property
     def least(self) -> int:
         """The narrowest this column may be."""
         header_word = max((cell_len(w) for w in self.header.split()), default=1)
@@ -132,7 +133,7 @@ class _Col:
         words = [min(cell_len(w), _LONGEST_WORD) for c in self.cells for w in c.split()]
         return max([header_word, 1, *words])
 
-    @property
+    @cached_property
     def most(self) -> int:
         """As wide as this column could use."""
         lines = [line for c in self.cells for line in c.splitlines()]
@@ -214,9 +215,42 @@ def _parts(cols: list[_Col], width: int) -> list[tuple[list[_Col], list[int]]]:
     return parts
 
 
-def _table(title: str, cols: Sequence[_Col], widths: Sequence[int], rows: int) -> Table:
-    table = Table(title=title, title_justify="left")
-    for c, w in zip(cols, widths, strict=True):
+@dataclass
+class _Part:
+    """One table to print: its columns, their widths, and what is written above and below."""
+
+    title: str
+    cols: list[_Col]
+    widths: list[int]
+    rows: int
+    caption: str | None = None
+    width: int | None = None  # the table's width when wider than the console (never cut)
+
+
+def _layout(cols: list[_Col], title: str, rows: int, width: int | None) -> list[_Part]:
+    fitted = _fit(cols, width)
+    caption = None if rows else "no rows"
+    if width is None or fitted is not None or not cols:
+        widths = fitted or [c.most for c in cols]
+        whole = sum(widths) + _overhead(len(cols)) if width is None else None
+        return [_Part(title, cols, widths, rows, caption, whole)]
+    parts = _parts(cols, width)
+    made = []
+    for n, (part, widths) in enumerate(parts, 1):
+        need = sum(widths) + _overhead(len(part))
+        made.append(
+            _Part(
+                title if n == 1 else "", part, widths, rows,
+                f"part {n} of {len(parts)} (too wide for {width} columns)",
+                need if need > width else None,
+            )
+        )  # fmt: skip
+    return made
+
+
+def _table(part: _Part) -> Table:
+    table = Table(title=part.title, title_justify="left", width=part.width)
+    for c, w in zip(part.cols, part.widths, strict=True):
         table.add_column(
             Text(c.header, no_wrap=False, overflow="fold"),  # a header folds, its column may not
             justify="right" if c.numeric else "left",
@@ -224,11 +258,64 @@ def _table(title: str, cols: Sequence[_Col], widths: Sequence[int], rows: int) -
             no_wrap=c.atomic,
             overflow="ellipsis" if c.atomic else "fold",
         )
-    for i in range(rows):
-        table.add_row(*(c.cells[i] for c in cols))
-    if not rows:
-        table.caption, table.caption_justify = "no rows", "left"
+    for i in range(part.rows):
+        table.add_row(*(c.cells[i] for c in part.cols))
+    if part.caption:
+        table.caption, table.caption_justify = part.caption, "left"
     return table
+
+
+def _plain(console: Console, part: _Part) -> Text:
+    """``part`` drawn as Rich draws it (its box, folding and alignment), without its styles,
+    line by line: Rich takes about a millisecond a row, too slow for a report of thousands."""
+    cols, widths = part.cols, part.widths
+    total = sum(widths) + _overhead(len(cols))
+
+    def wrapped(text: str, width: int, justify: JustifyMethod, fold: bool) -> list[str]:
+        if not fold and "\n" not in text and cell_len(text) <= width:
+            pad = " " * (width - cell_len(text))
+            return [pad + text if justify == "right" else text + pad]
+        lines = Text(text).wrap(console, width, justify=justify, overflow="fold")
+        return [line.plain for line in lines]
+
+    def row(cells: list[list[str]], bar: str, bottom: bool) -> list[str]:
+        height = max((len(c) for c in cells), default=1)
+        blank = [" " * w for w in widths]
+        grid = [
+            [*([b] * (height - len(c)) if bottom else []), *c,
+             *([] if bottom else [b] * (height - len(c)))]
+            for c, b in zip(cells, blank, strict=True)
+        ]  # fmt: skip
+        return [bar + " " + f" {bar} ".join(g[i] for g in grid) + " " + bar for i in range(height)]
+
+    def rule(left: str, line: str, cross: str, right: str) -> str:
+        return left + cross.join(line * (w + 2) for w in widths) + right
+
+    def note(text: str) -> list[str]:
+        return [line.plain for line in Text(text).wrap(console, total, justify="left")]
+
+    lines = note(part.title) if part.title else []
+    lines.append(rule("┏", "━", "┳", "┓"))
+    headers = [
+        wrapped(c.header, w, "right" if c.numeric else "left", True)
+        for c, w in zip(cols, widths, strict=True)
+    ]
+    lines += row(headers, "┃", bottom=True)
+    lines.append(rule("┡", "━", "╇", "┩"))
+    for i in range(part.rows):
+        cells = [
+            wrapped(c.cells[i], w, "right" if c.numeric else "left", not c.atomic)
+            for c, w in zip(cols, widths, strict=True)
+        ]
+        lines += row(cells, "│", bottom=False)
+    lines.append(rule("└", "─", "┴", "┘"))
+    if part.caption:
+        lines += note(part.caption)
+    return Text("\n".join(lines))
+
+
+_RICH_ROWS = 200
+"""Up to this many rows a table is drawn by Rich (styled); beyond, by :func:`_plain`."""
 
 
 def tables(
@@ -252,22 +339,7 @@ def tables(
     leading identifier columns, and the captions say so.
     """
     cols = _columns(rows, columns, report, cents, ids)
-    fitted = _fit(cols, width)
-    if width is None or fitted is not None or not cols:
-        table = _table(title, cols, fitted or [c.most for c in cols], len(rows))
-        if width is None:
-            table.width = sum(fitted or []) + _overhead(len(cols))
-        return [table]
-    parts = _parts(cols, width)
-    made = []
-    for n, (part, widths) in enumerate(parts, 1):
-        table = _table(title if n == 1 else "", part, widths, len(rows))
-        if sum(widths) + _overhead(len(part)) > width:  # wider than the console, never cut
-            table.width = sum(widths) + _overhead(len(part))
-        table.caption = f"part {n} of {len(parts)} (too wide for {width} columns)"
-        table.caption_justify = "left"
-        made.append(table)
-    return made
+    return [_table(part) for part in _layout(cols, title, len(rows), width)]
 
 
 def print_table(
@@ -294,13 +366,14 @@ def print_table(
         for row in rows:
             writer.writerow([_csv_value(row.get(c), display.term(c, report).kind) for c in columns])
         return
-    made = tables(
-        rows, columns, title, report=report, cents=cents, width=None if wide else console.width,
-        ids=ids,
-    )  # fmt: skip
-    for table in made:
-        console.print(table, crop=False)  # a table is only ever wider than asked to keep ids
-    if len(made) > 1 and hint:
+    cols = _columns(rows, columns, report, cents, ids)
+    parts = _layout(cols, title, len(rows), None if wide else console.width)
+    for part in parts:  # a table is only ever wider than the console to keep ids whole
+        if part.rows <= _RICH_ROWS:
+            console.print(_table(part), crop=False)
+        else:
+            console.print(_plain(console, part), crop=False, soft_wrap=True, highlight=False)
+    if len(parts) > 1 and hint:
         console.print(f"One table: {hint}.", highlight=False)
 
 
