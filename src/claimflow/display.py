@@ -262,6 +262,16 @@ DEFINITIONS: dict[str, str] = {
     "final_denial_write_off_amount": "Denied dollars of the claims whose latest 835 still"
     " denies, that the rejection log writes off (or whose filing window closed) and that no"
     " automatic resubmission answered.",
+    "final_denial_write_off_rate": "Final denial write-offs ÷ Σ (charge − contractual"
+    " adjustments) over the claims submitted, the warehouse's stand-in for net patient service"
+    " revenue.",
+    "initial_denial_rate_dollars_hfma_3m": "Charges of the claims initially denied in each"
+    " reporting month ÷ the monthly average of charges submitted in the three months before it"
+    " (HFMA Claim Integrity Task Force).",
+    "resubmissions_sent": "Automatic resubmissions (EMR candidates and corrected 837s) of the"
+    " claims submitted.",
+    "resubmission_recovered_amount": "Σ paid (CLP04) of the payers' answers to the"
+    " resubmissions that paid.",
     "resubmission_success_rate": "Automatic resubmissions the payer paid ÷ those it answered"
     " (its first later 835 on the claim or its replacement).",
     "resubmission_outcomes.success_rate": "Resubmissions the payer paid ÷ those it answered.",

@@ -100,3 +100,11 @@ def test_payers_read_by_name_with_their_id_beside() -> None:
     # a KPI's header carries its definition
     _, config = presented(pd.DataFrame({"days_in_ar": [12.5]}))
     assert config["days_in_ar"]["help"] == display.definition("days_in_ar") != ""
+
+
+def test_every_kpi_tile_has_its_definition() -> None:
+    from claimflow.dashboard.pages.overview import TILES
+    from claimflow.marts.kpis import AR_BUCKETS
+
+    buckets = [f"ar_{name}" for name, _, _ in AR_BUCKETS]
+    assert not [key for key in (*TILES, *buckets) if not display.definition(key)]
