@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -20,6 +19,7 @@ from claimflow.cli_common import (
     err,
     fail,
     out,
+    print_json,
     print_table,
 )
 from claimflow.errors import ClaimflowError
@@ -74,7 +74,7 @@ def check(
             conn.close()
     trouble = bool(warnings) or any(f.problem or f.missing for s in sources for f in s["files"])
     if as_json:
-        out.print_json(json.dumps(_as_json(sources, warnings, show_phi), default=str))
+        print_json(_as_json(sources, warnings, show_phi))
     else:
         for source in sources:
             _print_source(source["definition"], source["files"], show_phi=show_phi, wide=wide)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ from claimflow.cli_common import (
     WideOpt,
     fail,
     out,
+    print_json,
     print_table,
     reading,
 )
@@ -59,7 +59,7 @@ def claim(
     sections = {s: [mask_row(r, show_phi=show_phi) for r in rows] for s, rows in found.items()}
     events = timeline(sections, descriptions)
     if as_json:
-        out.print_json(json.dumps({"timeline": events, **sections}, default=str))
+        print_json({"timeline": events, **sections})
         return
     if fmt == TableFormat.csv:
         print_table(events, ("date", "event", "details"), "", fmt=fmt)

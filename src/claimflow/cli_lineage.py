@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Annotated
 
 import typer
 
-from claimflow.cli_common import JsonOpt, ShowPhiOpt, WarehouseOpt, out, reading
+from claimflow.cli_common import JsonOpt, ShowPhiOpt, WarehouseOpt, out, print_json, reading
 from claimflow.phi import MASK, mask_row
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE
 
@@ -30,7 +29,7 @@ def lineage(
         found = find_lineage(conn, lineage_hash)
     record = mask_row(dataclasses.asdict(found), show_phi=show_phi)
     if as_json:
-        out.print_json(json.dumps(record, default=str))
+        print_json(record)
         return
     if found.segment_index is not None:
         position = f"segment {found.segment_index} ({', '.join(found.tables)})"

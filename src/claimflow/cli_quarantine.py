@@ -3,7 +3,6 @@ offending value."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +19,7 @@ from claimflow.cli_common import (
     did_you_mean,
     fail,
     out,
+    print_json,
     print_table,
     reading,
 )
@@ -73,7 +73,7 @@ def quarantine(
             raise fail(f"no file {file!r} was loaded{did_you_mean(file, names)}", EXIT_USAGE)
     rows = [_row(r) for r in found.rows]
     if as_json:
-        out.print_json(json.dumps({"total": found.total, "rows": rows}, default=str))
+        print_json({"total": found.total, "rows": rows})
         return
     if fmt == TableFormat.csv:
         print_table(rows, _CSV_COLUMNS, "", fmt=fmt)

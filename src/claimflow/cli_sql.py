@@ -3,7 +3,6 @@ would otherwise need the DuckDB CLI."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import duckdb
@@ -18,7 +17,7 @@ from claimflow.cli_common import (
     WarehouseOpt,
     WideOpt,
     fail,
-    out,
+    print_json,
     print_table,
     reading,
 )
@@ -119,7 +118,7 @@ def sql(
         for row in fetched[: wanted or None]
     ]
     if as_json:
-        out.print_json(json.dumps(rows, default=str))
+        print_json(rows)
     elif not table:
         print_table(rows, names, "", cents=True, fmt=fmt)
     else:
