@@ -118,6 +118,10 @@ def _print_source(
         print_table(
             rows, ("file", "transaction_sets"), "Files", ids=("file",), wide=wide, hint="--wide"
         )
+        out.print(
+            "(their segments are checked by `claimflow x12 validate FILE|DIR`)",
+            highlight=False, markup=False,
+        )  # fmt: skip
         return
     rows = [
         {
