@@ -379,3 +379,17 @@ def test_an_empty_worklist_says_none_is_open(workspace: Workspace) -> None:
     result = cli("worklist", "--warehouse", str(workspace.warehouse))
     assert result.exit_code == 0, result.stderr
     assert "Worklist: none open" in result.stdout and "no rows" in result.stdout
+
+
+def test_a_report_without_dates_covers_the_data_to_its_latest_date(world: World) -> None:
+    ((first, latest),) = world.query(
+        "SELECT min(submission_date), greatest(max(submission_date),"
+        " (SELECT max(payment_date) FROM payments)) FROM claims_header"
+    )
+    default = world.cli("report", "payer_scorecard", "--json").json()
+    explicit = world.cli(
+        "report", "payer_scorecard", "--json", "--from", str(first), "--to", str(latest)
+    ).json()
+    assert default == explicit and default
+    titled = world.cli("report", "payer_scorecard", "--wide")
+    assert f"(submitted {first} to {latest})" in titled.stdout

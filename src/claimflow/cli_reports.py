@@ -3,7 +3,6 @@ reads (or CSV, or JSON, for another program)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import duckdb
@@ -27,8 +26,6 @@ from claimflow.cli_common import (
 from claimflow.display import count
 from claimflow.marts.reports import DESCRIPTIONS, REPORTS
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE
-
-LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, help="How many to show.")]
 
 WORKLIST_TABLE = ("patient_control_number", "sources", "category", "amount", "recommended_fix")
 """The worklist's columns a person reads first, within 80 columns (the fix says what to do:
@@ -102,8 +99,16 @@ def report(
         str | None, typer.Argument(help="A report (see --list).", show_default=False)
     ] = None,
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
-    start: Annotated[str, typer.Option("--from", help="First submission date.")] = "1900-01-01",
-    end: Annotated[str | None, typer.Option("--to", help="Last submission date.")] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="First submission date YYYY-MM-DD (default: the first)."),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help="Last submission date, the as-of date (default: the data's latest date)."
+        ),
+    ] = None,
     payer: Annotated[str | None, typer.Option("--payer", help="One payer id.")] = None,
     provider: Annotated[
         str | None, typer.Option("--provider", help="One billing provider NPI.")
@@ -129,16 +134,21 @@ def report(
             f"; one of: {', '.join(REPORTS)} (claimflow report --list says what each shows)"
         )
         raise fail(f"no report is named {name!r}{hint}", EXIT_USAGE)
-    first = parse_date(start) or dt.date(1900, 1, 1)
-    last = parse_date(end) or dt.date.today()
+    from claimflow.marts.kpis import resolve_window
+
+    first, last = parse_date(start), parse_date(end)
     with reading(warehouse) as conn:
+        try:  # the window of every surface: claimflow kpi, the API's /reports, the dashboard
+            first, last = resolve_window(conn, first, last)
+        except ValueError as exc:
+            raise fail(f"--from/--to: {exc}", EXIT_USAGE) from None
         _check_filters(conn, payer=payer, provider=provider, source=source)
         prepare(conn, start=first, end=last, payer=payer, provider=provider, source=source)
         columns, rows = report_columns_and_rows(conn, name)
     if as_json:
         print_json(rows)
         return
-    title = DESCRIPTIONS[name].rstrip(".")
+    title = f"{DESCRIPTIONS[name].rstrip('.')} (submitted {first} to {last})"
     print_table(rows, columns, title, report=name, cents=name in PER_CLAIM, fmt=fmt, wide=wide)
 
 
