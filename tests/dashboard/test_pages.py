@@ -4,6 +4,7 @@ worked out by hand in tests/marts/test_outcomes.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,18 @@ def test_provider_and_source_filters_reach_every_figure(world: Path) -> None:
     # resubmissions of N2's claims: C4 (answered, paid) and C7 (pending)
     resubmissions = _filtered("Resubmissions", **provider)
     assert {m.label: m.value for m in resubmissions.metric}["Answered by the payer"] == "1 of 2"
+
+
+def test_an_empty_tile_says_why_and_the_as_of_date_is_the_windows_end(world: Path) -> None:
+    at = _page("Overview")
+    at.sidebar.date_input[0].set_value((dt.date(2025, 1, 10), dt.date(2025, 1, 31))).run()
+    assert not at.exception, [e.value for e in at.exception]
+    tiles = {m.label: m.value for m in at.metric}
+    # C1 and C2 (10 and 20 Jan): their 835s come in February, nothing was resubmitted
+    assert tiles["Claims submitted"] == "2"
+    assert tiles["A/R as of 2025-01-31"] == "$300"  # C1 100 + C2 200, unanswered by 31 Jan
+    for key in ("835 auto-posting rate", "Resubmission success rate"):
+        assert tiles[key] == "—", key
+    [why] = [c.value for c in at.caption if c.value.startswith("Not computed: ")]
+    assert "835 auto-posting rate, no 835 service line paid in the window" in why
+    assert "Resubmission success rate, no resubmission answered by the payer yet" in why

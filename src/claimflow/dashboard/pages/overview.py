@@ -179,6 +179,15 @@ def _tiles(view: View) -> None:
             display.show(key, values.get(key)),
             help=" ".join(t for t in (display.definition(key), basis(key, values)) if t) or None,
         )
+    missing = values.get("not_computed")
+    if isinstance(missing, dict) and any(key in missing for key in TILES):
+        st.caption(
+            "Not computed: "
+            + "; ".join(
+                f"{label(key, view.filters.end)}, {missing[key]}" for key in TILES if key in missing
+            )
+            + "."
+        )
     st.caption(
         f"Claims submitted {display.date(view.filters.start)} to"
         f" {display.date(view.filters.end)}; A/R, its aging and days in A/R as of"
