@@ -128,3 +128,23 @@ def test_run_ids_sort_in_the_order_the_runs_started() -> None:
     for step in range(1, 200):
         later = start + dt.timedelta(microseconds=step)
         assert new_run_id(start) < new_run_id(later)
+
+
+def test_the_readme_lists_every_command_of_the_help() -> None:
+    listed = [
+        line.split()[1]
+        for line in cli("--help").stdout.splitlines()
+        if line.startswith("│ ") and len(line.split()) > 2 and line.split()[1].isalpha()
+    ]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("## Commands") :]
+    block = block[: block.index("```", block.index("```") + 3)]
+    documented = {
+        word
+        for line in block.splitlines()
+        if line.startswith("claimflow ")
+        for part in line.split("#")[0].split(" | ")
+        for word in [part.split()[1] if part.startswith("claimflow ") else part.split()[0]]
+    }
+    assert "run" in listed and "report" in listed
+    assert sorted(set(listed) - documented) == []
