@@ -284,7 +284,7 @@ def test_a_link_of_the_single_page_dashboard_still_opens_its_page(
 def test_old_links_land_on_the_page_that_holds_their_content(served: tuple[str, Path]) -> None:
     """The rejection log's page is now the Worklist (the open exceptions, as `claimflow
     worklist` lists them, with the log below): its old URL path and ?page= name open it; the
-    automatic resubmissions are at /resubmissions."""
+    automatic resubmissions (the old Worklist) are at /resubmissions, linked from the Worklist."""
     from playwright.sync_api import sync_playwright
 
     url, _ = served
@@ -300,9 +300,11 @@ def test_old_links_land_on_the_page_that_holds_their_content(served: tuple[str, 
             assert page.url == f"{url}/worklist", old
             text = page.inner_text("body")
             assert "Rejection log" in text and "Page not found" not in text, old
-        page.goto(f"{url}/resubmissions")
+        # an old /worklist link meant the resubmissions: the Worklist leads to them
+        page.get_by_test_id("stMain").get_by_role("link", name="Resubmissions").click()
         page.get_by_role("heading", name="Resubmissions").first.wait_for(timeout=60000)
         page.wait_for_function(DONE, timeout=60000)
+        assert page.url == f"{url}/resubmissions"
         assert "Resubmission success rate" in page.inner_text("body")
         # the sidebar names each page once, by its one name
         links = page.get_by_test_id("stSidebarNav").get_by_role("link").all_inner_texts()

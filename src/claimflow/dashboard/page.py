@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import streamlit as st
+
 from claimflow.dashboard.data import View
 
 
@@ -29,3 +31,13 @@ class Page:
     render: Callable[[View], None]
     old_titles: tuple[str, ...] = ()
     old_slugs: tuple[str, ...] = ()
+
+
+def link(page: Page, label: str) -> None:
+    """A link to ``page`` (not the first: it is served at ``/``) that opens it as the sidebar
+    does: Streamlit finds a page by its URL path."""
+    st.page_link(
+        st.Page(lambda: None, title=page.title, icon=page.icon, url_path=page.slug),
+        label=label,
+        icon=page.icon,
+    )

@@ -11,7 +11,8 @@ import streamlit as st
 
 from claimflow.dashboard.data import View
 from claimflow.dashboard.filters import of_filtered_claims
-from claimflow.dashboard.page import Page
+from claimflow.dashboard.page import Page, link
+from claimflow.dashboard.pages import resubmissions
 from claimflow.dashboard.rows import Rows, rows_behind, total
 from claimflow.marts.worklist import WORKLIST_SQL
 
@@ -57,9 +58,9 @@ def render(view: View) -> None:
         "The denials and rejections no rule could resubmit, for a person to work: one row per"
         " claim number (PCN) with every source it was logged from, largest amount first. An"
         " exception stays open until the claim is resubmitted after it was logged. The same"
-        " list as `claimflow worklist` and the API's /worklist; the claims claimflow resubmitted"
-        " by itself are on Resubmissions."
+        " list as `claimflow worklist` and the API's /worklist."
     )
+    link(resubmissions.PAGE, "Resubmissions: the claims claimflow resubmitted by itself")
     rows_behind(view, open_exceptions(view), OPEN_LABEL, "worklist", OPEN_LABEL, listing=True)
     st.subheader("Rejection log")
     st.caption(
