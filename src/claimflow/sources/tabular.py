@@ -147,7 +147,7 @@ class _NulCheck(codecs.IncrementalDecoder):
     """A decoder that accepts any byte: for text whose invalid bytes are the reader's to
     reject line by line (:func:`_text_problem` still looks for NUL bytes)."""
 
-    def decode(self, input: bytes, final: bool = False) -> str:
+    def decode(self, input: object, final: bool = False) -> str:
         return ""
 
 
