@@ -14,6 +14,7 @@ from claimflow.cli_common import (
     JsonOpt,
     WarehouseOpt,
     WideOpt,
+    check_known,
     fail,
     out,
     reading,
@@ -57,6 +58,16 @@ def kpi(
             first, last = resolve_window(conn, first, last)
         except ValueError as exc:
             raise fail(f"--{exc}", EXIT_USAGE) from None
+        for option, value, column, what in (
+            ("--payer", payer, "payer_id", "payer ids"),
+            ("--provider", provider, "billing_npi", "billing provider NPIs"),
+            ("--source", source, "source_system", "source systems"),
+        ):
+            if value is not None:  # a value no claim has is a typo: say so, with the closest
+                found = conn.execute(
+                    f"SELECT DISTINCT {column} FROM claims_header WHERE {column} IS NOT NULL"
+                ).fetchall()
+                check_known(option, value, {str(v) for (v,) in found}, what)
         values = kpis_of(conn, start=first, end=last, payer=payer, provider=provider, source=source)
     if as_json:
         out.print_json(kpis_json(values))

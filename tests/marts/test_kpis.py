@@ -55,8 +55,13 @@ def test_window_payer_filter_and_cli(warehouse: Path) -> None:
     # February adds K4's line, matched only by position (flagged for review): 1 of 2
     assert k["auto_posting_rate"] == 0.5
     assert k["ar_total"] == "900.00"  # K2 200 + K3 300 + K4 400 (denied, not written off)
-    none = cli("kpi", "--warehouse", str(warehouse), "--payer", "OTHER", "--json").json()
+    # a window without claims: nothing to measure, and no error
+    none = cli("kpi", "--warehouse", str(warehouse), "--to", "2024-12-31", "--json").json()
     assert none["claims_submitted"] == 0 and none["initial_denial_rate"] is None
+    # a payer no claim has is a typo: a usage error naming the closest, not a table of zeros
+    typo = cli("kpi", "--warehouse", str(warehouse), "--payer", "P2", "--json")
+    assert typo.exit_code == 2 and "--payer 'P2' matches no claim" in typo.stderr
+    assert "one of: P1" in typo.stderr and not typo.stdout
 
 
 def test_the_default_window_ends_on_the_latest_submission_or_835(warehouse: Path) -> None:
@@ -100,10 +105,12 @@ def test_each_count_names_its_population(warehouse: Path) -> None:
 
 
 def test_a_figure_that_cannot_be_computed_says_why(warehouse: Path) -> None:
-    none = cli("kpi", "--warehouse", str(warehouse), "--payer", "OTHER", "--json").json()
+    # 1-3 Jan: no claim (the first is of 5 Jan)
+    args = ["--from", "2025-01-01", "--to", "2025-01-03"]
+    none = cli("kpi", "--warehouse", str(warehouse), *args, "--json").json()
     assert none["not_computed"]["initial_denial_rate"] == "no claims submitted in the window"
     assert none["not_computed"]["days_in_ar"] == (
-        "no charges submitted in the 90 days up to 2025-02-19"
+        "no charges submitted in the 90 days up to 2025-01-03"
     )
     k = cli("kpi", "--warehouse", str(warehouse), "--json").json()
     assert k["resubmission_success_rate"] is None
