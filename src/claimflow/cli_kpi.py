@@ -17,6 +17,7 @@ from claimflow.cli_common import (
     check_known,
     fail,
     out,
+    print_json,
     reading,
     tables,
 )
@@ -46,7 +47,7 @@ def kpi(
     wide: WideOpt = False,
 ) -> None:
     """Revenue-cycle KPIs for claims submitted in the window (definitions: docs/kpis.md)."""
-    from claimflow.marts.kpis import kpis_json, kpis_of, resolve_window
+    from claimflow.marts.kpis import kpis_of, resolve_window
 
     try:
         first = dt.date.fromisoformat(start) if start else None
@@ -70,7 +71,7 @@ def kpi(
                 check_known(option, value, {str(v) for (v,) in found}, what)
         values = kpis_of(conn, start=first, end=last, payer=payer, provider=provider, source=source)
     if as_json:
-        out.print_json(kpis_json(values))
+        print_json(values)  # money (Decimal) as decimal strings, as kpis_json writes it
         return
     chosen = (("payer", payer), ("provider", provider), ("source", source))
     title = f"KPIs of the claims submitted {first} to {last}" + "".join(
