@@ -167,6 +167,9 @@ def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_
         for columns in tables:
             assert columns and "" not in columns, (name, columns)
             assert not [c for c in columns if "_" in c or c != c.strip()], (name, columns)
+            # a payer by its name, its id beside
+            if "Payer ID" in columns:
+                assert columns[columns.index("Payer ID") - 1] == "Payer", (name, columns)
     # every chart has a title and both axes a title, none of them (nor a legend's or a tick's
     # text) a column name or a raw identifier
     assert {n for n, found in charts.items() if found} >= {"Overview", "Denials", "Payers"}

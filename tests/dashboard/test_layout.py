@@ -94,8 +94,11 @@ def test_payers_read_by_name_with_their_id_beside() -> None:
     assert list(shown.columns) == ["payer_name", "payer_id", "claims"]  # the name first
     assert [config[c]["label"] for c in shown.columns] == ["Payer", "Payer ID", "Claims"]
     assert list(shown["payer_name"].fillna("—")) == ["ACME HEALTH", "—", "—"]
-    # no payer has a name (an EMR-only warehouse): no empty column of names
+    # the warehouse knows no payer's name (an EMR-only warehouse): no empty column of names
     assert list(presented(frame, payers={})[0].columns) == ["payer_id", "claims"]
+    # a table with no rows, or none with a named payer, has the same headers
+    for rows in (frame.head(0), frame.tail(2)):
+        assert list(presented(rows, payers=names)[0].columns) == list(shown.columns)
     assert [payer(p, names) for p in ("P1", "P2", None)] == ["ACME HEALTH (P1)", "P2", "—"]
     # a KPI's header carries its definition
     _, config = presented(pd.DataFrame({"days_in_ar": [12.5]}))

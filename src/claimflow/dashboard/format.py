@@ -87,13 +87,12 @@ def payer(payer_id: object, names: Mapping[str, str]) -> str:
 
 
 def with_payer_names(frame: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
-    """``frame`` with each payer's name (``payer_name``) just before its ``payer_id``, when it
-    has payers and any of them has a name (the frame itself is left as it was)."""
+    """``frame`` with each payer's name (``payer_name``) just before its ``payer_id``, when the
+    warehouse knows payers' names (``names``): every table has the same headers, whichever of
+    its payers have a name (the frame itself is left as it was)."""
     if "payer_id" not in frame.columns or "payer_name" in frame.columns or not names:
         return frame
     found = frame["payer_id"].map(lambda p: names.get(str(p)) if isinstance(p, str) else None)
-    if not found.notna().any():
-        return frame
     named = frame.copy()
     named.insert(int(frame.columns.get_loc("payer_id")), "payer_name", found)
     return named
