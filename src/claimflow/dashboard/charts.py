@@ -46,6 +46,20 @@ def explained(column: str, report: str | None = None) -> str:
     return "<br><i>" + "<br>".join(textwrap.wrap(text, 60)) + "</i>" if text else ""
 
 
+def hovertemplate(
+    x: str, y: str, report: str | None = None, *, name: str = "", extra: str = ""
+) -> str:
+    """The hover label of a series of ``y`` against ``x`` (:func:`chart`'s, and for a figure
+    drawn by hand): each value under its label and formatted by its kind (``name`` the series'
+    label if not ``y``'s; ``extra`` more lines), then the definition of ``y`` when it is a
+    defined figure."""
+    return (
+        f"{display.label(x, report)}: {hover_value(x, 'x', report)}"
+        f"<br>{name or display.label(y, report)}: {hover_value(y, 'y', report)}"
+        f"{extra}{explained(y, report)}<extra></extra>"
+    )
+
+
 def chart(
     kind: Literal["line", "bar", "area"],
     frame: pd.DataFrame,
@@ -62,17 +76,14 @@ def chart(
     when there are several series (one series: its label)."""
     columns = [y] if isinstance(y, str) else y
     xs = categories(frame, x)
-    x_hover = f"{display.label(x, report)}: {hover_value(x, 'x', report)}"
     shown_hover = (
         frame[hover].map(lambda v: display.show(hover, v, report)).tolist() if hover else None
     )
+    extra = f"<br>{display.label(hover, report)}: %{{customdata}}" if hover else ""
     traces: list[Any] = []
     for column in columns:
         name = display.label(column, report)
-        template = f"{x_hover}<br>{name}: {hover_value(column, 'y', report)}"
-        if shown_hover is not None:
-            template += f"<br>{display.label(hover, report)}: %{{customdata}}"
-        template += explained(column, report) + "<extra></extra>"
+        template = hovertemplate(x, column, report, extra=extra)
         if kind == "bar":
             traces.append(
                 go.Bar(
