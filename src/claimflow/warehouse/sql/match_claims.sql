@@ -199,30 +199,33 @@ FROM adjudication_line AS l
 LEFT JOIN claim_match AS m ON m.left_kind = '835' AND m.left_id = l.adjudication_id
 WHERE l.adjudication_line_id NOT IN (SELECT left_id FROM claim_line_match);
 
--- step: write the matches back onto the remittance rows whose match changed (the rows loaded
--- since the last run, mostly): those rows are rewritten, which is much faster than UPDATE, and
--- the rest are not touched, so that a run's cost and memory follow what it loaded
-CREATE OR REPLACE TEMP TABLE cf_adjudication AS
-SELECT a.* REPLACE (m.right_id AS claim_id, m.match_method AS match_method,
-                    m.match_score AS match_score)
+-- step: write the matches back onto the remittance rows whose match changed (mostly the rows
+-- loaded since the last run), so that the write-back's cost and memory follow what a run loaded.
+-- The changed rows are collected first: an UPDATE whose FROM reads the table it updates is two
+-- orders of magnitude slower in DuckDB 2.0 (22.8 s against 0.25 s for 194,000 rows), and an
+-- UPDATE holds far less than rewriting the rows (140 MB against 570 MB at 200,000 claims)
+CREATE OR REPLACE TEMP TABLE cf_changed AS
+SELECT a.adjudication_id, m.right_id, m.match_method, m.match_score
 FROM adjudication AS a
 LEFT JOIN claim_match AS m ON m.left_kind = '835' AND m.left_id = a.adjudication_id
 WHERE a.claim_id IS DISTINCT FROM m.right_id
    OR a.match_method IS DISTINCT FROM m.match_method
    OR a.match_score IS DISTINCT FROM m.match_score;
-DELETE FROM adjudication
-WHERE adjudication_id IN (SELECT adjudication_id FROM cf_adjudication);
-INSERT INTO adjudication SELECT * FROM cf_adjudication;
-DROP TABLE cf_adjudication;
+UPDATE adjudication AS a
+SET claim_id = c.right_id, match_method = c.match_method, match_score = c.match_score
+FROM cf_changed AS c
+WHERE a.adjudication_id = c.adjudication_id;
+DROP TABLE cf_changed;
 
 -- step: write the line matches back (the same way: only the lines whose match changed)
-CREATE OR REPLACE TEMP TABLE cf_adjudication_line AS
-SELECT l.* REPLACE (m.right_id AS claim_line_id, m.match_method AS match_method)
+CREATE OR REPLACE TEMP TABLE cf_changed AS
+SELECT l.adjudication_line_id, m.right_id, m.match_method
 FROM adjudication_line AS l
 LEFT JOIN claim_line_match AS m ON m.left_id = l.adjudication_line_id
 WHERE l.claim_line_id IS DISTINCT FROM m.right_id
    OR l.match_method IS DISTINCT FROM m.match_method;
-DELETE FROM adjudication_line
-WHERE adjudication_line_id IN (SELECT adjudication_line_id FROM cf_adjudication_line);
-INSERT INTO adjudication_line SELECT * FROM cf_adjudication_line;
-DROP TABLE cf_adjudication_line;
+UPDATE adjudication_line AS l
+SET claim_line_id = c.right_id, match_method = c.match_method
+FROM cf_changed AS c
+WHERE l.adjudication_line_id = c.adjudication_line_id;
+DROP TABLE cf_changed;
