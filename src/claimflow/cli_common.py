@@ -20,6 +20,7 @@ import duckdb
 import typer
 from rich.cells import cell_len
 from rich.console import Console, JustifyMethod
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -52,8 +53,9 @@ ShowPhiOpt = Annotated[
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
-    """Print ``error: message`` on stderr; the caller raises what this returns."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    """Print ``error: message`` on stderr, the message as it is (a path or a value holding
+    ``[red]`` or ``:b:`` is not read as markup); the caller raises what this returns."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, emoji=False)
     return typer.Exit(code)
 
 

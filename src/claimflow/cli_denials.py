@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from claimflow.cli_common import EXIT_USAGE, JsonOpt, fail, out
@@ -74,7 +73,7 @@ def _lines(path: Path) -> list[str | None]:
             line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
         ]
     except (OSError, UnicodeDecodeError) as exc:
-        raise fail(escape(f"{path}: cannot read ({exc})")) from None
+        raise fail(f"{path}: cannot read ({exc})") from None
 
 
 @denials_app.command()

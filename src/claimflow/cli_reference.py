@@ -12,7 +12,6 @@ from typing import Annotated
 
 import duckdb
 import typer
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -29,7 +28,7 @@ GROUPED_CARC = re.compile(r"(CO|PR|OA|PI|CR)[-\s:*]?([A-Z]?[0-9]+)")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    return fail(escape(message), code)
+    return fail(message, code)
 
 
 @reference_app.command()

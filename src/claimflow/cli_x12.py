@@ -17,7 +17,6 @@ from typing import Annotated, Literal
 
 import duckdb
 import typer
-from rich.markup import escape
 from rich.padding import Padding
 from rich.text import Text
 
@@ -57,7 +56,7 @@ EXIT_INVALID = EXIT_QUARANTINE
 
 def _fail(message: str) -> typer.Exit:
     """``error: message`` on stderr for exit 1 (the message's own brackets are not markup)."""
-    return fail(escape(message))
+    return fail(message)
 
 
 def _parse(path: Path) -> ParseResult:
@@ -220,7 +219,7 @@ def _files(paths: list[Path]) -> Iterator[Path]:
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not inside:
-                raise fail(escape(f"{path}: a folder without any file in it"), EXIT_ERROR)
+                raise fail(f"{path}: a folder without any file in it", EXIT_ERROR)
             yield from inside
         else:
             yield path

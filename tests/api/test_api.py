@@ -224,16 +224,20 @@ def test_worklist_is_the_latest_unresolved_log_entry_per_claim(
         if row[0] not in latest or row[3] > latest[row[0]][3]:
             latest[row[0]] = row
     # one row per claim number (PCN), with the largest amount of its versions' latest entries
-    largest: dict[str, float | None] = {}
+    largest: dict[str, Decimal | None] = {}
     for _, pcn, a, _ in latest.values():
-        amount = float(a) if a is not None else None
-        if pcn not in largest or (amount or -1.0) > (largest[pcn] or -1.0):
+        amount = Decimal(a) if a is not None else None
+        if pcn not in largest or (amount or -1) > (largest[pcn] or -1):
             largest[pcn] = amount
     expected = sorted(largest.items())
 
     body = analyst.get("/worklist", limit=1000).json()
     assert body["total"] == len(expected) > 0
-    got = [(i["patient_control_number"], i["amount"]) for i in body["items"]]
+    # money is a decimal string, as everywhere in the API
+    got = [
+        (i["patient_control_number"], None if i["amount"] is None else Decimal(i["amount"]))
+        for i in body["items"]
+    ]
     assert sorted(got, key=str) == sorted(expected, key=str)
     amounts = [a for _, a in got if a is not None]
     assert amounts == sorted(amounts, reverse=True)

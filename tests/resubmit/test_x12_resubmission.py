@@ -116,7 +116,7 @@ def test_worklist_and_resubmit_commands(workspace: Workspace) -> None:
     ws.run(reference_date="2026-01-05")  # window closed: goes to the worklist
     listed = cli("worklist", "--warehouse", str(ws.warehouse), "--json").json()
     assert [(r["patient_control_number"], r["reason"], r["amount"]) for r in listed] == [
-        ("PCN1", "timely_filing_window_closed", 150.0)
+        ("PCN1", "timely_filing_window_closed", "150.00")  # money: a decimal string
     ]
     # re-deciding with an earlier reference date (as a user correcting a mistaken run date)
     # reads no file and resubmits from what the warehouse holds

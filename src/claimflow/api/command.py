@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from claimflow.cli_common import WarehouseOpt, fail, out
 from claimflow.errors import ClaimflowError
@@ -19,7 +18,7 @@ from claimflow.warehouse.connection import DEFAULT_WAREHOUSE
 
 
 def _fail(message: str) -> typer.Exit:
-    return fail(escape(message))
+    return fail(message)
 
 
 def api_command(

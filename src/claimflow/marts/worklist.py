@@ -53,12 +53,8 @@ COLUMNS: tuple[str, ...] = (
 def open_worklist(
     conn: duckdb.DuckDBPyConnection, *, limit: int | None = None, offset: int = 0
 ) -> list[dict[str, Any]]:
-    """The open claims, largest first (``amount`` as a float, as the CLI prints it)."""
-    records = fetch_dicts(conn, WORKLIST_SQL + " LIMIT ? OFFSET ?", [limit, offset])
-    for record in records:
-        if record["amount"] is not None:
-            record["amount"] = float(record["amount"])
-    return records
+    """The open claims, largest first (``amount`` a Decimal: money is exact on every surface)."""
+    return fetch_dicts(conn, WORKLIST_SQL + " LIMIT ? OFFSET ?", [limit, offset])
 
 
 def count_open_worklist(conn: duckdb.DuckDBPyConnection) -> int:
