@@ -110,3 +110,39 @@ def test_corrected_claims_are_valid_and_never_unsafe(
         if CATEGORY_NAMES.get(causes[pcn]["denial_category"], "") in NEVER
     ]  # fmt: skip
     assert unsafe == []
+
+
+def test_planning_in_chunks_decides_exactly_as_planning_at_once(
+    world: tuple[Path, Path, list[dict[str, str]]], tmp_path: Path
+) -> None:
+    """The plan reads the claims' headers and lines a chunk at a time (to bound its memory): a
+    chunk of 7 claims gives every claim the same decision, reason, fix, changes and advice as
+    one chunk of all of them."""
+    from claimflow.denials.model import classifier_with_model
+    from claimflow.resubmit.remits import plan_record, plan_resubmissions
+
+    warehouse, _, _ = world
+    copy = tmp_path / "w.duckdb"
+    copy.write_bytes(warehouse.read_bytes())  # planning classifies (and caches): a copy
+    policy = load_settings(warehouse.parent / "inbox" / "claimflow.yaml").resubmission
+    conn = duckdb.connect(str(copy))
+    try:
+        # as before the run decided: the claims it resubmitted (those with a fix) are planned too
+        conn.execute("DELETE FROM resubmissions")
+        classifier = classifier_with_model(policy.confidence_threshold)
+        ref = dt.date(2025, 4, 15)
+
+        def decided(chunk_size: int) -> list[tuple[object, ...]]:
+            plans = plan_resubmissions(conn, classifier, policy, ref, chunk_size=chunk_size)
+            return [
+                (json.dumps(plan_record(p), sort_keys=True, default=str), p.decision, p.reason,
+                 p.fix, repr(p.header_changes), repr(sorted(p.line_changes.items())))
+                for p in plans
+            ]  # fmt: skip
+
+        at_once = decided(10**9)
+        assert len(at_once) > 7 * 3  # several chunks of 7
+        assert any(d[1] == "resubmit" for d in at_once)  # fixes found (from headers and lines)
+        assert decided(7) == at_once
+    finally:
+        conn.close()
