@@ -42,6 +42,7 @@ from claimflow.resubmit.remits import (
     record_resubmissions,
     stage_candidates,
     stage_worklist,
+    start_staging,
     write_corrected_claims,
 )
 from claimflow.sources.tabular import FileFingerprint, fingerprint, stage_file
@@ -746,10 +747,20 @@ def run(
             fixes=fixes,
         )
         say("plan resubmissions of 835 denials and 277CA/999 rejections")
-        plans = plan_resubmissions(conn, classifier, settings.resubmission, ref)
-        stage_candidates(conn, plans)
-        stage_worklist(conn, plans, run_id=run_id, now=now)
-        report.x12_resubmissions = _plan_counts(plans)
+        start_staging(conn)
+        reasons: dict[str, int] = {}
+        plans: list[Plan] = []  # those to resubmit: the others are staged and let go
+        for chunk in plan_resubmissions(conn, classifier, settings.resubmission, ref):
+            stage_candidates(conn, chunk)
+            stage_worklist(conn, chunk, run_id=run_id, now=now)
+            for plan in chunk:
+                reasons[plan.reason] = reasons.get(plan.reason, 0) + 1
+            plans.extend(p for p in chunk if p.decision == "resubmit")
+        report.x12_resubmissions = {
+            "denied_or_rejected": sum(reasons.values()),
+            "resubmitted": len(plans),
+            "by_reason": dict(sorted(reasons.items())),
+        }
         report.sla["notified"] = notify(conn, settings.sla, now=now)
         say("write outputs")
         report.decisions = decision_metrics(conn)
@@ -823,17 +834,6 @@ def _outputs(out_dir: Path, staging: Path, run_id: str) -> dict[str, Path]:
 
 def _metrics_file(out_dir: Path, run_id: str) -> Path:
     return out_dir / "metrics" / f"{run_id}.json"
-
-
-def _plan_counts(plans: list[Plan]) -> dict[str, Any]:
-    reasons: dict[str, int] = {}
-    for plan in plans:
-        reasons[plan.reason] = reasons.get(plan.reason, 0) + 1
-    return {
-        "denied_or_rejected": len(plans),
-        "resubmitted": sum(1 for p in plans if p.decision == "resubmit"),
-        "by_reason": dict(sorted(reasons.items())),
-    }
 
 
 def _record_run_file(conn: duckdb.DuckDBPyConnection, run_id: str, f: FileReport) -> None:

@@ -115,9 +115,8 @@ def test_corrected_claims_are_valid_and_never_unsafe(
 def test_planning_in_chunks_decides_exactly_as_planning_at_once(
     world: tuple[Path, Path, list[dict[str, str]]], tmp_path: Path
 ) -> None:
-    """The plan reads the claims' headers and lines a chunk at a time (to bound its memory): a
-    chunk of 7 claims gives every claim the same decision, reason, fix, changes and advice as
-    one chunk of all of them."""
+    """The plans come a chunk of claims at a time (to bound what a run holds): chunks of 7 claims
+    give every claim the same decision, reason, fix, changes and advice as one chunk of all."""
     from claimflow.denials.model import classifier_with_model
     from claimflow.resubmit.remits import plan_record, plan_resubmissions
 
@@ -133,7 +132,9 @@ def test_planning_in_chunks_decides_exactly_as_planning_at_once(
         ref = dt.date(2025, 4, 15)
 
         def decided(chunk_size: int) -> list[tuple[object, ...]]:
-            plans = plan_resubmissions(conn, classifier, policy, ref, chunk_size=chunk_size)
+            chunks = list(plan_resubmissions(conn, classifier, policy, ref, chunk_size=chunk_size))
+            assert all(len(c) <= chunk_size for c in chunks)
+            plans = [p for c in chunks for p in c]
             return [
                 (json.dumps(plan_record(p), sort_keys=True, default=str), p.decision, p.reason,
                  p.fix, repr(p.header_changes), repr(sorted(p.line_changes.items())))

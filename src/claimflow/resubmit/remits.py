@@ -14,6 +14,7 @@ number, CLP07); rejections were never adjudicated, so they go again as new origi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -55,11 +56,19 @@ class Plan:
         return "7" if self.state["trigger"] == "835" else "1"
 
 
-def load_states(conn: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Build ``cf_x12_states`` and return its rows."""
+def load_states(conn: duckdb.DuckDBPyConnection) -> int:
+    """Build ``cf_x12_states``, the claims to decide on: those whose latest denial or rejection
+    no resubmission has answered yet (a claim resubmitted for this very denial waits for the
+    payer's answer); return how many."""
     sql = (resources.files("claimflow.resubmit") / "sql" / "x12_states.sql").read_text("utf-8")
     conn.execute(sql)
-    return fetch_dicts(conn, "SELECT * FROM cf_x12_states ORDER BY claim_id", [])
+    conn.execute(
+        "DELETE FROM cf_x12_states AS s WHERE EXISTS (SELECT 1 FROM resubmissions AS r"
+        " WHERE r.claim_id IS NOT DISTINCT FROM s.claim_id"
+        " AND r.trigger_id IS NOT DISTINCT FROM s.trigger_id)"
+    )
+    row = conn.execute("SELECT count(*) FROM cf_x12_states").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _input(state: dict[str, Any]) -> DenialInput:
@@ -214,8 +223,11 @@ def plan_resubmissions(
     *,
     run_id: str | None = None,
     chunk_size: int = PLAN_CHUNK,
-) -> list[Plan]:
-    """Decide, for every denied or rejected submitted claim, whether to resubmit and how.
+) -> Iterator[list[Plan]]:
+    """Decide, for every denied or rejected submitted claim, whether to resubmit and how: the
+    plans of ``chunk_size`` claims at a time, in claim order, so that what is held at once
+    (the claims' state, headers and lines, and their plans) stays bounded whatever the size of
+    the warehouse; stage each chunk before asking for the next.
 
     Each distinct code combination is classified once and cached in the warehouse with the
     classifier version (:func:`claimflow.denials.cache.classify_inputs`); ``run_id`` (default:
@@ -224,27 +236,27 @@ def plan_resubmissions(
     attempts = dict(
         conn.execute("SELECT claim_id, count(*) FROM resubmissions GROUP BY 1").fetchall()
     )
-    answered = {
-        (r[0], r[1])
-        for r in conn.execute("SELECT claim_id, trigger_id FROM resubmissions").fetchall()
-    }
-    plans: list[Plan] = []
-    states = [
-        s for s in load_states(conn) if (s["claim_id"], s["trigger_id"]) not in answered
-    ]  # a claim already resubmitted for this very denial waits for the payer's answer
+    total = load_states(conn)
     if run_id is None:
         running = conn.execute(
             "SELECT max_by(run_id, started_at) FROM runs WHERE status = 'running'"
         ).fetchone()
         run_id = running[0] if running else None
-    classified, _ = classify_inputs(conn, classifier, [_input(s) for s in states], run_id=run_id)
     auths = Known.authorizations(conn)
-    for start in range(0, len(states), chunk_size):
-        chunk = states[start : start + chunk_size]
-        known = Known.load(conn, [s["claim_id"] for s in chunk], auths)
-        plans.extend(_plan(conn, state, classified, known, attempts, policy, reference_date)
-                     for state in chunk)  # fmt: skip
-    return plans
+    for start in range(0, total, chunk_size):
+        states = fetch_dicts(
+            conn,
+            "SELECT * FROM cf_x12_states ORDER BY claim_id, trigger_id LIMIT ? OFFSET ?",
+            [chunk_size, start],
+        )
+        classified, _ = classify_inputs(
+            conn, classifier, [_input(s) for s in states], run_id=run_id
+        )
+        known = Known.load(conn, [s["claim_id"] for s in states], auths)
+        yield [
+            _plan(conn, state, classified, known, attempts, policy, reference_date)
+            for state in states
+        ]
 
 
 def _plan(
@@ -364,10 +376,18 @@ X12_CANDIDATE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def stage_candidates(conn: duckdb.DuckDBPyConnection, plans: list[Plan]) -> None:
-    """Put the plans to resubmit in ``cf_x12_candidates`` for the candidates file."""
+def start_staging(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the (empty) tables the plans are staged in, chunk by chunk: ``cf_x12_candidates``
+    (:func:`stage_candidates`) and ``cf_x12_log`` (:func:`stage_worklist`)."""
     cols = ", ".join(f"{n} {t}" for n, t in X12_CANDIDATE_COLUMNS)
     conn.execute(f"CREATE OR REPLACE TEMP TABLE cf_x12_candidates ({cols})")
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE cf_x12_log AS SELECT * FROM rejection_log WHERE false"
+    )
+
+
+def stage_candidates(conn: duckdb.DuckDBPyConnection, plans: list[Plan]) -> None:
+    """Add the plans to resubmit to ``cf_x12_candidates``, for the candidates file."""
     rows = []
     for plan in plans:
         if plan.decision != "resubmit":
@@ -415,7 +435,7 @@ def record_resubmissions(
 def stage_worklist(
     conn: duckdb.DuckDBPyConnection, plans: list[Plan], *, run_id: str, now: dt.datetime
 ) -> None:
-    """Stage (``cf_x12_log``) every denial or rejection not resubmitted, for the rejection log."""
+    """Add to ``cf_x12_log`` every denial or rejection not resubmitted, for the rejection log."""
     rows = []
     for plan in plans:
         if plan.decision == "resubmit":
@@ -428,9 +448,6 @@ def stage_worklist(
              c.category, c.disposition, round(c.confidence, 4), c.explanation,
              st["lineage_hash"], st["denied_amount"] or st["total_charge"], plan.advice)
         )  # fmt: skip
-    conn.execute(
-        "CREATE OR REPLACE TEMP TABLE cf_x12_log AS SELECT * FROM rejection_log WHERE false"
-    )
     insert_rows(conn, "cf_x12_log", rows)
 
 
