@@ -39,6 +39,9 @@ WarehouseOpt = Annotated[
     typer.Option("--warehouse", "-w", help="DuckDB warehouse file.", envvar="CLAIMFLOW_WAREHOUSE"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+PayerOpt = Annotated[str | None, typer.Option("--payer", help="One payer id.")]
+ProviderOpt = Annotated[str | None, typer.Option("--provider", help="One billing provider NPI.")]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="One source system.")]
 ShowPhiOpt = Annotated[
     bool,
     typer.Option(
@@ -420,3 +423,27 @@ def print_json(data: object) -> None:
     The text of Rich's ``Console.print_json`` without its highlighting pass, which takes most
     of a minute over a report of 10,000 rows (this: a fraction of a second)."""
     out.file.write(json.dumps(data, default=str, indent=2, ensure_ascii=False) + "\n")
+
+
+def check_filters(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    payer: str | None,
+    provider: str | None,
+    source: str | None,
+) -> None:
+    """A --payer, --provider or --source no claim has is a usage error, with the closest."""
+    for option, value, column, what in (
+        ("--payer", payer, "payer_id", "payer ids"),
+        ("--provider", provider, "billing_npi", "billing provider NPIs"),
+        ("--source", source, "source_system", "source systems"),
+    ):
+        if value is None:
+            continue
+        known = {
+            str(v)
+            for (v,) in conn.execute(
+                f"SELECT DISTINCT {column} FROM claims_header WHERE {column} IS NOT NULL"
+            ).fetchall()
+        }
+        check_known(option, value, known, what)

@@ -12,9 +12,12 @@ from claimflow import display
 from claimflow.cli_common import (
     EXIT_USAGE,
     JsonOpt,
+    PayerOpt,
+    ProviderOpt,
+    SourceOpt,
     WarehouseOpt,
     WideOpt,
-    check_known,
+    check_filters,
     fail,
     out,
     print_json,
@@ -38,11 +41,9 @@ def kpi(
             " submission or 835 payment date).",
         ),
     ] = None,
-    payer: Annotated[str | None, typer.Option("--payer", help="One payer id.")] = None,
-    provider: Annotated[
-        str | None, typer.Option("--provider", help="One billing provider NPI.")
-    ] = None,
-    source: Annotated[str | None, typer.Option("--source", help="One source system.")] = None,
+    payer: PayerOpt = None,
+    provider: ProviderOpt = None,
+    source: SourceOpt = None,
     as_json: JsonOpt = False,
     wide: WideOpt = False,
 ) -> None:
@@ -59,16 +60,7 @@ def kpi(
             first, last = resolve_window(conn, first, last)
         except ValueError as exc:
             raise fail(f"--{exc}", EXIT_USAGE) from None
-        for option, value, column, what in (
-            ("--payer", payer, "payer_id", "payer ids"),
-            ("--provider", provider, "billing_npi", "billing provider NPIs"),
-            ("--source", source, "source_system", "source systems"),
-        ):
-            if value is not None:  # a value no claim has is a typo: say so, with the closest
-                found = conn.execute(
-                    f"SELECT DISTINCT {column} FROM claims_header WHERE {column} IS NOT NULL"
-                ).fetchall()
-                check_known(option, value, {str(v) for (v,) in found}, what)
+        check_filters(conn, payer=payer, provider=provider, source=source)
         values = kpis_of(conn, start=first, end=last, payer=payer, provider=provider, source=source)
     if as_json:
         print_json(values)  # money (Decimal) as decimal strings, as kpis_json writes it

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import duckdb
 import typer
 
 from claimflow.cli_common import (
     EXIT_USAGE,
     FormatOpt,
     JsonOpt,
+    PayerOpt,
+    ProviderOpt,
+    SourceOpt,
     TableFormat,
     WarehouseOpt,
     WideOpt,
-    check_known,
+    check_filters,
     did_you_mean,
     fail,
     parse_date,
@@ -109,11 +111,9 @@ def report(
             "--to", help="Last submission date, the as-of date (default: the data's latest date)."
         ),
     ] = None,
-    payer: Annotated[str | None, typer.Option("--payer", help="One payer id.")] = None,
-    provider: Annotated[
-        str | None, typer.Option("--provider", help="One billing provider NPI.")
-    ] = None,
-    source: Annotated[str | None, typer.Option("--source", help="One source system.")] = None,
+    payer: PayerOpt = None,
+    provider: ProviderOpt = None,
+    source: SourceOpt = None,
     as_json: JsonOpt = False,
     wide: WideOpt = False,
     fmt: FormatOpt = TableFormat.table,
@@ -142,7 +142,7 @@ def report(
             first, last = resolve_window(conn, first, last)
         except ValueError as exc:
             raise fail(f"--from/--to: {exc}", EXIT_USAGE) from None
-        _check_filters(conn, payer=payer, provider=provider, source=source)
+        check_filters(conn, payer=payer, provider=provider, source=source)
         prepare(conn, start=first, end=last, payer=payer, provider=provider, source=source)
         columns, rows = report_columns_and_rows(conn, name)
     if as_json:
@@ -160,27 +160,3 @@ def _list_reports(as_json: bool, fmt: TableFormat, wide: bool) -> None:
     print_table(
         rows, ("report", "description"), "Reports (claimflow report NAME)", fmt=fmt, wide=wide
     )
-
-
-def _check_filters(
-    conn: duckdb.DuckDBPyConnection,
-    *,
-    payer: str | None,
-    provider: str | None,
-    source: str | None,
-) -> None:
-    """A --payer, --provider or --source no claim has is a usage error, with the closest."""
-    for option, value, column, what in (
-        ("--payer", payer, "payer_id", "payer ids"),
-        ("--provider", provider, "billing_npi", "billing provider NPIs"),
-        ("--source", source, "source_system", "source systems"),
-    ):
-        if value is None:
-            continue
-        known = {
-            str(v)
-            for (v,) in conn.execute(
-                f"SELECT DISTINCT {column} FROM claims_header WHERE {column} IS NOT NULL"
-            ).fetchall()
-        }
-        check_known(option, value, known, what)
