@@ -39,6 +39,18 @@ WarehouseOpt = Annotated[
     typer.Option("--warehouse", "-w", help="DuckDB warehouse file.", envvar="CLAIMFLOW_WAREHOUSE"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+FromOpt = Annotated[
+    str | None,
+    typer.Option("--from", help="First submission date YYYY-MM-DD (default: the first)."),
+]
+ToOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--to",
+        help="Last submission date YYYY-MM-DD, the date as-of figures are computed at (default:"
+        " the warehouse's latest submission or 835 payment date).",
+    ),
+]
 PayerOpt = Annotated[str | None, typer.Option("--payer", help="One payer id.")]
 ProviderOpt = Annotated[str | None, typer.Option("--provider", help="One billing provider NPI.")]
 SourceOpt = Annotated[str | None, typer.Option("--source", help="One source system.")]

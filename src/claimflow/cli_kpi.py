@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from claimflow import display
 from claimflow.cli_common import (
     EXIT_USAGE,
+    FromOpt,
     JsonOpt,
     PayerOpt,
     ProviderOpt,
     SourceOpt,
+    ToOpt,
     WarehouseOpt,
     WideOpt,
     check_filters,
@@ -29,18 +29,8 @@ from claimflow.warehouse.connection import DEFAULT_WAREHOUSE
 
 def kpi(
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
-    start: Annotated[
-        str | None,
-        typer.Option("--from", help="First submission date YYYY-MM-DD (default: the first)."),
-    ] = None,
-    end: Annotated[
-        str | None,
-        typer.Option(
-            "--to",
-            help="Last submission date; A/R as of it (default: the warehouse's latest"
-            " submission or 835 payment date).",
-        ),
-    ] = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
     payer: PayerOpt = None,
     provider: ProviderOpt = None,
     source: SourceOpt = None,

@@ -10,11 +10,13 @@ import typer
 from claimflow.cli_common import (
     EXIT_USAGE,
     FormatOpt,
+    FromOpt,
     JsonOpt,
     PayerOpt,
     ProviderOpt,
     SourceOpt,
     TableFormat,
+    ToOpt,
     WarehouseOpt,
     WideOpt,
     check_filters,
@@ -101,16 +103,8 @@ def report(
         str | None, typer.Argument(help="A report (see --list).", show_default=False)
     ] = None,
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
-    start: Annotated[
-        str | None,
-        typer.Option("--from", help="First submission date YYYY-MM-DD (default: the first)."),
-    ] = None,
-    end: Annotated[
-        str | None,
-        typer.Option(
-            "--to", help="Last submission date, the as-of date (default: the data's latest date)."
-        ),
-    ] = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
     payer: PayerOpt = None,
     provider: ProviderOpt = None,
     source: SourceOpt = None,
