@@ -398,7 +398,7 @@ REPORTS: dict[str, str] = {
         ORDER BY abs(k.paid_amount - h.expected_payment) DESC LIMIT 500""",
     "cash_forecast": f"""
         SELECT week_start AS expected_week, sum(expecting) AS open_claims,
-               sum(expected_payment) AS expected_payment
+               CAST(round(sum(expected_payment), 2) AS DECIMAL(18, 2)) AS expected_payment
         FROM ({open_group_forecast(LIVE_CUTOFF, FORECAST_WEEKS)})
         GROUP BY 1 ORDER BY 1""",
     "cash_forecast_backtest": f"""
@@ -406,7 +406,8 @@ REPORTS: dict[str, str] = {
         -- 835s of that week paid on the claims open that Monday; from the first week with an
         -- 835 before it to the last week the 835s received cover entirely
         WITH predicted AS (
-          SELECT cutoff, sum(claims) AS open_claims, sum(expected_payment) AS forecast
+          SELECT cutoff, sum(claims) AS open_claims,
+                 CAST(round(sum(expected_payment), 2) AS DECIMAL(18, 2)) AS forecast
           FROM ({open_group_forecast(BACKTEST_CUTOFFS, 1)}) GROUP BY 1
         ), actual AS (
           SELECT c.cutoff, count(DISTINCT k.claim_id) AS claims_paid, sum(a.paid_amount) AS actual
