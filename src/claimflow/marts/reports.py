@@ -87,7 +87,7 @@ DAILY_277CA_REJECTIONS = f"""
     )
     SELECT k.submission_date AS day, k.payer_id, k.billing_npi AS provider, k.source_system,
            k.latest_status AS status_category, k.latest_status_code AS status_code,
-           k.latest_entity_code AS entity_code, any_value(left(c.description, 80)) AS description,
+           k.latest_entity_code AS entity_code, any_value(c.description) AS description,
            count(*) AS claims, sum(k.total_charge) AS billed,
            count(*) / any_value(a.n) AS share_of_acknowledged
     FROM kpi_claims AS k
@@ -337,7 +337,7 @@ REPORTS: dict[str, str] = {
         FROM ({DENIAL_LINES}) GROUP BY 1 ORDER BY denied_amount DESC""",
     "denials_by_carc": f"""
         SELECT d.group_code || '-' || d.reason_code AS carc, any_value(d.category) AS category,
-               any_value(left(k.description, 80)) AS description,
+               any_value(k.description) AS description,
                count(DISTINCT d.claim_id) AS claims, sum(d.amount) AS denied_amount
         FROM ({DENIAL_LINES}) AS d
         LEFT JOIN ref_codes AS k ON k.code_set = 'carc' AND k.code = d.reason_code
