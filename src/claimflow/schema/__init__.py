@@ -72,6 +72,14 @@ from claimflow.schema.remittance import (
     REMARKS,
     REMITTANCE_TABLES,
 )
+from claimflow.schema.risk import (
+    FEATURES,
+    HISTORY_KINDS,
+    RISK_FEATURES,
+    RISK_HISTORY,
+    RISK_TABLES,
+    Feature,
+)
 
 SILVER_TABLES: tuple[Table, ...] = CLAIM_TABLES + REMITTANCE_TABLES + ACK_TABLES
 
@@ -96,6 +104,8 @@ __all__ = [
     "EMR_FIELDS",
     "EMR_HEADER_FIELDS",
     "EMR_LINE_FIELDS",
+    "FEATURES",
+    "HISTORY_KINDS",
     "LINEAGE",
     "MATCHING_TABLES",
     "OPERATIONAL_TABLES",
@@ -113,6 +123,9 @@ __all__ = [
     "REJECTION_LOG",
     "REMARKS",
     "RESUBMISSIONS",
+    "RISK_FEATURES",
+    "RISK_HISTORY",
+    "RISK_TABLES",
     "RUNS",
     "RUN_FILES",
     "RUN_OUTPUTS",
@@ -124,6 +137,7 @@ __all__ = [
     "X12_ERRORS",
     "X12_TRANSACTIONS",
     "Column",
+    "Feature",
     "Kind",
     "Table",
     "all_tables",
@@ -143,7 +157,7 @@ def all_tables() -> tuple[Table, ...]:
         tables.append(table)
         if table.quarantine:
             tables.append(quarantine_table(table))
-    return (*tables, *MATCHING_TABLES, *OPERATIONAL_TABLES, *REFERENCE_TABLES)
+    return (*tables, *MATCHING_TABLES, *OPERATIONAL_TABLES, *REFERENCE_TABLES, *RISK_TABLES)
 
 
 def markdown() -> str:

@@ -1,0 +1,142 @@
+"""Denial-risk tables: the features of each claim as of its submission, and the history behind them.
+
+The feature catalogue lives here because it *is* the ``risk_features`` table's columns: one
+definition gives the DDL, the docs and the flag that says whether a biller can change a feature
+before sending the claim (``claimflow.risk.features`` computes them; docs/risk.md lists them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from claimflow.schema._types import INT, TS, B, C, Column, Kind, M, N, Table
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature of the denial-risk model: its column and whether a biller can change it."""
+
+    column: Column
+    modifiable: bool
+    """True when a person can change it before sending (prior auth, modifiers, NPI, units, ...);
+    False for context nobody changes (payer, provider, history)."""
+
+    @property
+    def name(self) -> str:
+        """The feature's column name."""
+        return self.column.name
+
+
+def _f(name: str, kind: Kind, meaning: str, *, modifiable: bool = False) -> Feature:
+    return Feature(Column(name, kind, meaning), modifiable)
+
+
+HISTORY_KINDS: tuple[tuple[str, str], ...] = (
+    ("payer", "the payer"),
+    ("payer_provider", "the payer and this billing provider"),
+    ("payer_procedure", "the payer and the principal line's procedure"),
+)
+"""Key kinds of ``risk_history`` (its ``key_kind``) → what the key is, in words."""
+
+
+def _history(kind: str, words: str) -> tuple[Feature, ...]:
+    before = "first remittances dated before the claim's as-of time"
+    return (
+        _f(f"hist_{kind}_claims", INT, f"claims of {words} with {before}"),
+        _f(f"hist_{kind}_denial_rate", N, "share of those initially denied (NULL: none)"),
+        _f(f"hist_{kind}_days_to_pay", N, "their mean days from submission to first remittance"),
+    )
+
+
+FEATURES: tuple[Feature, ...] = (
+    _f("payer_id", C, "the payer (2010BB NM109)"),
+    _f("claim_type", C, "837P, 837I or 837D for an X12 claim; the EMR source system otherwise"),
+    _f("billing_npi", C, "the billing provider's NPI"),
+    _f("rendering_npi", C, "the rendering provider's NPI (header, else a line's)"),
+    _f(
+        "place_of_service",
+        C,
+        "place of service (header, else the principal line's)",
+        modifiable=True,
+    ),
+    _f("frequency_code", C, "CLM05-3: 1 original, 7 replacement, 8 void", modifiable=True),
+    _f("line_count", INT, "number of service lines", modifiable=True),
+    _f("distinct_procedures", INT, "number of distinct CPT/HCPCS codes on the lines"),
+    _f("principal_procedure", C, "CPT/HCPCS of the principal line (largest charge, then first)"),
+    _f(
+        "principal_modifiers",
+        C,
+        "the principal line's modifiers, sorted, joined by '+' ('' none)",
+        modifiable=True,
+    ),
+    _f("modifier_count", INT, "modifiers over all lines", modifiable=True),
+    _f("total_units", N, "units over all lines", modifiable=True),
+    _f("max_line_units", N, "the largest units of one line", modifiable=True),
+    _f("total_charge", M, "charges over all lines"),
+    _f("max_line_charge", M, "the largest charge of one line"),
+    _f("diagnosis_count", INT, "number of diagnosis codes", modifiable=True),
+    _f("principal_dx_chapter", C, "ICD-10-CM chapter (01-22) of the first diagnosis"),
+    _f("dx_chapter_count", INT, "number of distinct ICD-10-CM chapters among the diagnoses"),
+    _f("dx_chapters", C, "the distinct chapters, sorted, joined by ','"),
+    _f("age_band", C, "patient age at the first date of service, banded; 90 and over is '90+'"),
+    _f("has_prior_auth", B, "a prior-authorization number is present (REF*G1)", modifiable=True),
+    _f(
+        "days_to_submission",
+        INT,
+        "days from the first date of service to submission",
+        modifiable=True,
+    ),
+    _f(
+        "billing_npi_valid",
+        B,
+        "the billing NPI passes the CMS check digit (Luhn over 80840)",
+        modifiable=True,
+    ),
+    _f(
+        "rendering_npi_valid",
+        B,
+        "the rendering NPI passes the check digit (NULL: none)",
+        modifiable=True,
+    ),
+    *(feature for kind, words in HISTORY_KINDS for feature in _history(kind, words)),
+    _f(
+        "hist_payer_procedure_max_denial_rate",
+        N,
+        "the largest payer × procedure denial rate over all the claim's procedures",
+    ),
+)
+"""Every feature of the current feature set, in column order (one definition)."""
+
+RISK_FEATURES = Table(
+    "risk_features",
+    (
+        Column("claim_id", C, "the claim (claims_header)"),
+        Column("as_of", TS, "the point in time the features describe: the claim's submission"),
+        Column("feature_set_version", C, "claimflow.risk.features.FEATURE_SET_VERSION"),
+        *(f.column for f in FEATURES),
+        Column("built_at", TS, "when the row was computed"),
+    ),
+    doc="risk: the features of each claim as of its submission date, computed from what was"
+    " known then (history only from remittances dated before it). docs/risk.md lists them.",
+)
+
+RISK_HISTORY = Table(
+    "risk_history",
+    (
+        Column("key_kind", C, "payer, payer_provider or payer_procedure"),
+        Column("payer_id", C),
+        Column("billing_npi", C, "payer_provider only"),
+        Column("procedure_code", C, "payer_procedure only"),
+        Column("as_of", TS, "remittances dated before this time count"),
+        Column("claims", INT, "claims of the key whose first remittance is dated before as_of"),
+        Column("denied", INT, "of those, claims initially denied (the KPIs' definition)"),
+        Column("denial_rate", N, "denied / claims"),
+        Column("avg_days_to_pay", N, "mean days from submission to the first remittance"),
+        Column("feature_set_version", C),
+        Column("built_at", TS),
+    ),
+    doc="risk: the history aggregates as of a date, from which the features of a claim that is"
+    " not in the warehouse are built (the same numbers the batch features hold).",
+)
+
+RISK_TABLES: tuple[Table, ...] = (RISK_FEATURES, RISK_HISTORY)

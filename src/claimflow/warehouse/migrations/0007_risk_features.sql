@@ -1,0 +1,57 @@
+-- Denial-risk features (issue 19): risk_features holds each claim's features as of its
+-- submission (history only from remittances dated before it); risk_history holds the history
+-- aggregates as of a date, from which a claim not in the warehouse gets the same features.
+-- Generated from claimflow.schema.risk (create_table_sql).
+CREATE TABLE risk_features (
+    claim_id VARCHAR,
+    as_of TIMESTAMP,
+    feature_set_version VARCHAR,
+    payer_id VARCHAR,
+    claim_type VARCHAR,
+    billing_npi VARCHAR,
+    rendering_npi VARCHAR,
+    place_of_service VARCHAR,
+    frequency_code VARCHAR,
+    line_count BIGINT,
+    distinct_procedures BIGINT,
+    principal_procedure VARCHAR,
+    principal_modifiers VARCHAR,
+    modifier_count BIGINT,
+    total_units DOUBLE,
+    max_line_units DOUBLE,
+    total_charge DECIMAL(18,2),
+    max_line_charge DECIMAL(18,2),
+    diagnosis_count BIGINT,
+    principal_dx_chapter VARCHAR,
+    dx_chapter_count BIGINT,
+    dx_chapters VARCHAR,
+    age_band VARCHAR,
+    has_prior_auth BOOLEAN,
+    days_to_submission BIGINT,
+    billing_npi_valid BOOLEAN,
+    rendering_npi_valid BOOLEAN,
+    hist_payer_claims BIGINT,
+    hist_payer_denial_rate DOUBLE,
+    hist_payer_days_to_pay DOUBLE,
+    hist_payer_provider_claims BIGINT,
+    hist_payer_provider_denial_rate DOUBLE,
+    hist_payer_provider_days_to_pay DOUBLE,
+    hist_payer_procedure_claims BIGINT,
+    hist_payer_procedure_denial_rate DOUBLE,
+    hist_payer_procedure_days_to_pay DOUBLE,
+    hist_payer_procedure_max_denial_rate DOUBLE,
+    built_at TIMESTAMP
+);
+CREATE TABLE risk_history (
+    key_kind VARCHAR,
+    payer_id VARCHAR,
+    billing_npi VARCHAR,
+    procedure_code VARCHAR,
+    as_of TIMESTAMP,
+    claims BIGINT,
+    denied BIGINT,
+    denial_rate DOUBLE,
+    avg_days_to_pay DOUBLE,
+    feature_set_version VARCHAR,
+    built_at TIMESTAMP
+);
