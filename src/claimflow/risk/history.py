@@ -1,0 +1,155 @@
+"""History aggregates: denial rate and days to pay by payer, payer × billing provider and
+payer × procedure, from the remittances dated before a point in time.
+
+A claim's outcome is its first 835, as the KPIs define it (``initially_denied`` and
+``first_payment_date`` of ``kpi_claims.sql``, reused through ``build_cohort``, not redefined
+here); it becomes known on that remittance's payment date (BPR16), so it counts in the history
+of a point in time only when that date is before it. Days to pay is the KPIs' payer lag:
+first payment date − submission date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from claimflow.marts.kpis import EARLIEST, LATEST, build_cohort
+from claimflow.risk.features import AVG_DAYS, FEATURE_SET_VERSION, HISTORY_TARGETS, RATE
+
+OUTCOMES = "cf_risk_outcomes"
+
+EVENTS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE cf_risk_events AS
+WITH o AS (
+  SELECT claim_id, coalesce(payer_id, '') AS payer_id, coalesce(billing_npi, '') AS billing_npi,
+         first_payment_date AS paid_on, coalesce(initially_denied, false) AS denied,
+         first_payment_date - submission_date AS days_to_pay
+  FROM {OUTCOMES} WHERE first_payment_date IS NOT NULL
+)
+SELECT 'payer' AS key_kind, payer_id, '' AS billing_npi, '' AS procedure_code,
+       paid_on, denied, days_to_pay
+FROM o
+UNION ALL
+SELECT 'payer_provider', payer_id, billing_npi, '', paid_on, denied, days_to_pay FROM o
+UNION ALL
+SELECT 'payer_procedure', o.payer_id, '', l.procedure_code, o.paid_on, o.denied, o.days_to_pay
+FROM o JOIN (SELECT DISTINCT claim_id, procedure_code FROM claims_line
+             WHERE procedure_code IS NOT NULL) AS l ON l.claim_id = o.claim_id
+"""
+"""One row per claim with a first remittance and history key: when its outcome became known,
+whether it was a denial, the days it took."""
+
+HISTORY_AS_OF_SQL = f"""
+INSERT INTO risk_history
+SELECT key_kind, nullif(payer_id, ''), nullif(billing_npi, ''), nullif(procedure_code, ''),
+       $as_of, count(*) AS claims, count(*) FILTER (WHERE denied) AS denied,
+       {RATE.format(denied="count(*) FILTER (WHERE denied)", claims="count(*)")},
+       {AVG_DAYS.format(days="sum(days_to_pay)", claims="count(*)")},
+       $version, now()::TIMESTAMP
+FROM cf_risk_events WHERE paid_on < $as_of
+GROUP BY key_kind, payer_id, billing_npi, procedure_code
+"""
+
+CUMULATIVE_SQL = """
+CREATE OR REPLACE TEMP TABLE cf_risk_cumulative AS
+SELECT key_kind, payer_id, billing_npi, procedure_code, paid_on::TIMESTAMP AS paid_at,
+       (sum(n) OVER w)::BIGINT AS claims, (sum(d) OVER w)::BIGINT AS denied,
+       (sum(s) OVER w)::BIGINT AS days
+FROM (SELECT key_kind, payer_id, billing_npi, procedure_code, paid_on, count(*) AS n,
+             count(*) FILTER (WHERE denied) AS d, sum(days_to_pay) AS s
+      FROM cf_risk_events GROUP BY ALL)
+WINDOW w AS (PARTITION BY key_kind, payer_id, billing_npi, procedure_code ORDER BY paid_on
+             ROWS UNBOUNDED PRECEDING)
+"""
+"""Per history key and payment date: the counts of every outcome known by the end of that day."""
+
+AS_OF_JOIN_SQL = f"""
+CREATE OR REPLACE TEMP TABLE cf_risk_hist AS
+WITH targets AS ({HISTORY_TARGETS})
+SELECT t.claim_id, t.key_kind, nullif(t.procedure_code, '') AS procedure_code,
+       coalesce(h.claims, 0) AS claims,
+       {RATE.format(denied="h.denied", claims="h.claims")} AS denial_rate,
+       {AVG_DAYS.format(days="h.days", claims="h.claims")} AS avg_days_to_pay
+FROM targets AS t
+ASOF LEFT JOIN cf_risk_cumulative AS h
+  ON h.key_kind = t.key_kind AND h.payer_id = t.payer_id AND h.billing_npi = t.billing_npi
+ AND h.procedure_code = t.procedure_code AND t.as_of > h.paid_at
+"""
+"""Each claim's history as of its own ``as_of``: the latest cumulative row dated before it."""
+
+LOOKUP_SQL = f"""
+CREATE OR REPLACE TEMP TABLE cf_risk_hist AS
+WITH targets AS ({HISTORY_TARGETS})
+SELECT t.claim_id, t.key_kind, nullif(t.procedure_code, '') AS procedure_code,
+       coalesce(h.claims, 0) AS claims, h.denial_rate, h.avg_days_to_pay
+FROM targets AS t
+LEFT JOIN risk_history AS h
+  ON h.as_of = $as_of AND h.feature_set_version = $version AND h.key_kind = t.key_kind
+ AND coalesce(h.payer_id, '') = t.payer_id AND coalesce(h.billing_npi, '') = t.billing_npi
+ AND coalesce(h.procedure_code, '') = t.procedure_code
+"""
+"""Each claim's history from ``risk_history`` as of one stored time (the single-claim path)."""
+
+
+def load_events(conn: duckdb.DuckDBPyConnection) -> None:
+    """Build ``cf_risk_events`` from the warehouse's claims and their first remittances."""
+    build_cohort(conn, start=EARLIEST, end=LATEST, table=OUTCOMES)
+    conn.execute(EVENTS_SQL)
+
+
+def resolve_as_of_each_claim(conn: duckdb.DuckDBPyConnection) -> None:
+    """Fill ``cf_risk_hist`` for ``cf_risk_claims``, each claim as of its own ``as_of``."""
+    load_events(conn)
+    conn.execute(CUMULATIVE_SQL)
+    conn.execute(AS_OF_JOIN_SQL)
+
+
+def build_history(conn: duckdb.DuckDBPyConnection, as_of: dt.date | dt.datetime) -> int:
+    """Write ``risk_history`` as of ``as_of`` (replacing rows already written for that time).
+
+    The caller owns the transaction (a run commits it with the rest of its work).
+
+    Args:
+        conn: The warehouse.
+        as_of: Only remittances dated before this count (a date means its midnight).
+
+    Returns:
+        The number of rows written.
+    """
+    at = _timestamp(as_of)
+    load_events(conn)
+    params = {"as_of": at, "version": FEATURE_SET_VERSION}
+    conn.execute(
+        "DELETE FROM risk_history WHERE as_of = $as_of AND feature_set_version = $version", params
+    )
+    conn.execute(HISTORY_AS_OF_SQL, params)
+    row = conn.execute(
+        "SELECT count(*) FROM risk_history WHERE as_of = $as_of AND feature_set_version = $version",
+        params,
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def latest_history_as_of(conn: duckdb.DuckDBPyConnection, at: dt.datetime) -> dt.datetime | None:
+    """The newest time ``risk_history`` holds for this feature set, at or before ``at``."""
+    row = conn.execute(
+        "SELECT max(as_of) FROM risk_history WHERE feature_set_version = ? AND as_of <= ?",
+        [FEATURE_SET_VERSION, at],
+    ).fetchone()
+    value = row[0] if row else None
+    return value if isinstance(value, dt.datetime) else None
+
+
+def resolve_from_history(
+    conn: duckdb.DuckDBPyConnection, history_as_of: dt.datetime | None
+) -> None:
+    """Fill ``cf_risk_hist`` for ``cf_risk_claims`` from ``risk_history`` at ``history_as_of``
+    (None: no stored history, every count 0)."""
+    conn.execute(LOOKUP_SQL, {"as_of": history_as_of, "version": FEATURE_SET_VERSION})
+
+
+def _timestamp(value: dt.date | dt.datetime) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.combine(value, dt.time())
