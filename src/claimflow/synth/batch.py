@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from claimflow.synth.claims import Claim, make_claim
 from claimflow.synth.codes import CA_REJECTIONS
-from claimflow.synth.denials import decide
+from claimflow.synth.denials import POLICY_CHANGE, PolicyChange, decide
 from claimflow.synth.emr import EmrChunk, render_rows
 from claimflow.synth.truth import TruthChunk, truth_rows
 from claimflow.synth.world import World
@@ -47,6 +47,8 @@ class Context:
     bp_cum: tuple[int, ...]
     last_day: dt.date | None = None
     """The world's last day (``open_end``): nothing dated later is written; None: no end."""
+    policy: PolicyChange | None = None
+    """The payer's policy change (``drift``), None: no drift."""
 
 
 class Parked(NamedTuple):
@@ -98,8 +100,14 @@ class _Batch:
         batch = [
             make_claim(rng, world, ctx.chargemaster, i, self.day, ctx.bp_cum) for i in range(lo, hi)
         ]
-        for c in batch:
-            decide(c, world, rng)
+        policy = ctx.policy
+        if policy is not None and self.day >= policy.first_day:
+            policy_rng = random.Random(f"{ctx.seed}-policy-batch-{b}")
+            for c in batch:
+                decide(c, world, rng, policy, policy_rng)
+        else:
+            for c in batch:
+                decide(c, world, rng)
         for inst in (False, True):
             group = sorted(
                 (c for c in batch if c.bp.institutional == inst), key=lambda c: c.bp.index
@@ -190,6 +198,7 @@ class _Batch:
         # world is the complete one without the files dated after its last day
         rng, world = self.rng, self.ctx.world
         day = pay_date(c, rng)
+        before = rng.getstate() if c.cause == POLICY_CHANGE.name else None
         lines = price(c, rng)
         all_denied = all(r.paid == 0 and r.allowed == 0 for r in lines)
         text, paid, pr = render_claim(c, world, lines, "4" if all_denied else "1", c.icn)
@@ -200,7 +209,9 @@ class _Batch:
             c.remit_date, c.paid, c.patient_resp = day, paid, pr
         else:
             c.remit_due = day  # still to come: the claim is open when the world ends
-        if not c.carc and paid > 0 and rng.random() < REVERSAL_RATE:
+        if before is not None:
+            self._draws_without_the_policy(c, before)
+        elif not c.carc and paid > 0 and rng.random() < REVERSAL_RATE:
             # the payer takes the claim back and pays a corrected amount in a later run
             later = day + dt.timedelta(days=7 * (2 + int(rng.random() * 4)))
             rev, rpaid, _ = render_claim(c, world, lines, "22", c.icn, sign=-1)
@@ -211,6 +222,24 @@ class _Batch:
                 self._park(later, c, rev, rpaid, 0, c.icn)
                 self._park(later, c, text2, paid2, 0, new_icn)
                 c.reversed_on, c.paid, c.patient_resp = later, paid2, pr2
+
+    def _draws_without_the_policy(self, c: Claim, before: tuple[Any, ...]) -> None:
+        """Make the reversal draws ``c`` makes when the policy change does not deny it.
+
+        Nothing else fired for ``c`` (the policy's cause comes last), so without the drift it
+        was paid in full; making the same draws keeps every later claim of the batch what it
+        is without the drift.
+        """
+        shadow = random.Random(0)
+        shadow.setstate(before)
+        carc, c.carc = c.carc, ""
+        try:
+            paid = sum(r.paid for r in price(c, shadow))
+            if paid > 0 and self.rng.random() < REVERSAL_RATE:
+                self.rng.random()  # the reversal's date
+                price(c, self.rng, fee_cut=5)
+        finally:
+            c.carc = carc
 
 
 def run_batch(ctx: Context, b: int) -> BatchResult:

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from claimflow.synth.generate import generate_world
+from claimflow.synth.generate import generate_world, parse_month
 
 
 def synth_command(
@@ -30,6 +30,14 @@ def synth_command(
             "and their claims stay open (what the cash forecast forecasts).",
         ),
     ] = False,
+    drift: Annotated[
+        str | None,
+        typer.Option(
+            help="YYYY-MM: from that month on one payer (chosen from the seed) wants a prior "
+            "authorization for three more codes, and denies its claims of them without one "
+            "(truth/summary.json: drift).",
+        ),
+    ] = None,
 ) -> None:
     """Generate a synthetic revenue cycle: EMR exports, 837P/837I, 999, 277CA and 835 files."""
     console = Console()
@@ -39,11 +47,26 @@ def synth_command(
         raise typer.BadParameter(
             f"not a YYYY-MM-DD date: {start!r}", param_hint="--start"
         ) from None
+    try:
+        drift_from = None if drift is None else parse_month(drift)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--drift") from None
     began = time.perf_counter()
     with console.status(f"Generating {claims:,} claims into {out} ..."):
-        summary = generate_world(
-            out, claims=claims, seed=seed, start=first, months=months, open_end=open_end
-        )
+        try:
+            summary = generate_world(
+                out,
+                claims=claims,
+                seed=seed,
+                start=first,
+                months=months,
+                open_end=open_end,
+                drift=drift_from,
+            )
+        except ValueError as exc:
+            if drift_from is None:
+                raise
+            raise typer.BadParameter(str(exc), param_hint="--drift") from None
     seconds = time.perf_counter() - began
     table = Table(title=f"claimflow synth: {claims:,} claims, seed {seed}")
     table.add_column("kind")
@@ -61,6 +84,15 @@ def synth_command(
         + (f"{awaiting:,} still awaiting theirs · " if awaiting else "")
         + f"best achievable AUC {summary.truth.get('best_achievable_auc')}"
     )
+    shift = summary.truth.get("drift")
+    if shift is not None:
+        console.print(
+            f"drift: from {shift['month']} payer {shift['payer_id']} ({shift['payer_name']}) "
+            f"wants a prior authorization for {', '.join(shift['codes'])}: "
+            f"{shift['claims']:,} claims get cause {shift['cause']} (p {shift['p']}) · "
+            f"best achievable AUC before {shift['best_achievable_auc_before']}, "
+            f"from {shift['month']} {shift['best_achievable_auc_after']}"
+        )
     console.print(f"config: {summary.config}")
     console.print(f"truth:  {summary.out_dir / 'truth'} (invalid on purpose: "
                   f"{len(summary.invalid_files)} files, see invalid_files.csv)")  # fmt: skip

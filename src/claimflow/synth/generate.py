@@ -16,9 +16,9 @@ from typing import Any
 from claimflow.synth.batch import BatchResult, Context, run_batch
 from claimflow.synth.claims import chargemaster
 from claimflow.synth.config import CONFIG_HEADER, write_config
-from claimflow.synth.denials import CAUSES
+from claimflow.synth.denials import CAUSES, POLICY_CHANGE, PolicyChange, auc, choose_policy_change
 from claimflow.synth.emr import EmrFiles
-from claimflow.synth.truth import TruthWriter
+from claimflow.synth.truth import TruthWriter, merge_scores
 from claimflow.synth.world import BILLING_SHARES, build_world
 from claimflow.synth.x12_835 import RemitBook, render_run
 from claimflow.synth.x12_common import d8
@@ -55,6 +55,20 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(day.year + m // 12, m % 12 + 1, min(day.day, 28))
 
 
+def parse_month(value: str | dt.date) -> dt.date:
+    """The first day of a ``YYYY-MM`` month (a date: the first day of its month).
+
+    Raises:
+        ValueError: ``value`` is not ``YYYY-MM``.
+    """
+    if isinstance(value, dt.date):
+        return value.replace(day=1)
+    year, sep, month = value.partition("-")
+    if not (sep and len(year) == 4 and len(month) == 2 and year.isdigit() and month.isdigit()):
+        raise ValueError(f"not a YYYY-MM month: {value!r}")
+    return dt.date(int(year), int(month), 1)
+
+
 _CTX: list[Context] = []
 """The batch context of a worker process (set once by the pool initializer)."""
 
@@ -89,6 +103,7 @@ class _Gen:
         months: int,
         workers: int,
         open_end: bool = False,
+        drift: dt.date | None = None,
     ) -> None:
         self.out = out
         self.n = claims
@@ -99,6 +114,17 @@ class _Gen:
         export = self.end - dt.timedelta(days=1)
         world = build_world(seed, max(40, claims // 4), start, self.end)
         days = (self.end - start).days
+        self.policy: PolicyChange | None = None
+        if drift is not None:
+            if not start < drift < self.end:
+                last = self.end - dt.timedelta(days=1)
+                raise ValueError(
+                    f"the drift month {drift:%Y-%m} must start inside the window, after its "
+                    f"first day: {start:%Y-%m-%d} to {last:%Y-%m-%d}"
+                )
+            self.policy = choose_policy_change(seed, world, drift)
+        self.scores_before: dict[float, list[int]] = {}
+        self.scores_after: dict[float, list[int]] = {}
         n_batches = min(claims, max(-(-claims // CLAIMS_PER_BATCH), -(-days // 7)))
         self.ctx = Context(
             out,
@@ -112,6 +138,7 @@ class _Gen:
             chargemaster(world, seed),
             tuple(accumulate(BILLING_SHARES)),
             export if open_end else None,
+            self.policy,
         )
         self.open_end = open_end
         self.world = world
@@ -159,6 +186,9 @@ class _Gen:
                 self.book.add(p.day, p.payer, p.payee, p.fragment)
             self.emr.append(res.emr)
             self.truth.append(res.truth)
+            if self.policy is not None:
+                after = res.day >= self.policy.first_day  # a batch's claims share its day
+                merge_scores(self.scores_after if after else self.scores_before, res.truth.scores)
             self._flush(res.day)
         self._flush(None)
         return self._finish()
@@ -190,6 +220,8 @@ class _Gen:
                        for p in self.world.payers},
             "files": dict(sorted(self.files.items())),
         }  # fmt: skip
+        if self.policy is not None:
+            params["drift"] = self._drift()
         truth = self.truth.close(
             invalid=invalid, emr_stats=emr_stats, plb=self.book.plb, summary=params
         )
@@ -198,6 +230,29 @@ class _Gen:
         out.bytes_written = self.bytes
         out.invalid_files = [p for p, _, _ in invalid]
         return out
+
+    def _drift(self) -> dict[str, Any]:
+        """The policy change as truth/summary.json records it."""
+        policy = self.policy
+        assert policy is not None
+        payer = self.world.payers[policy.payer]
+        before, after = auc(self.scores_before), auc(self.scores_after)
+        return {
+            "month": f"{policy.first_day:%Y-%m}",
+            "from": policy.first_day.isoformat(),
+            "payer_id": payer.payer_id,
+            "payer_name": payer.name,
+            "policy": "prior authorization required for the codes (submitted from the month on)",
+            "codes": sorted(policy.codes),
+            "cause": POLICY_CHANGE.name,
+            "p": POLICY_CHANGE.p,
+            "carc": POLICY_CHANGE.carc,
+            "rarc": POLICY_CHANGE.rarc,
+            "effect": "denial_probability = 1 - (1 - p_without) * (1 - p)",
+            "claims": self.truth.counts.get(POLICY_CHANGE.name, 0),
+            "best_achievable_auc_before": None if before is None else round(before, 6),
+            "best_achievable_auc_after": None if after is None else round(after, 6),
+        }
 
     def _break_some_files(self) -> list[tuple[str, str, str]]:
         """Copies of a real 837P and 999, broken on purpose, beside the good ones."""
@@ -236,6 +291,7 @@ def generate_world(
     months: int,
     workers: int | None = None,
     open_end: bool = False,
+    drift: str | dt.date | None = None,
 ) -> WorldSummary:
     """Write a consistent synthetic revenue cycle into ``out_dir``.
 
@@ -251,16 +307,23 @@ def generate_world(
             the 835s (and reversals) dated later are not written, their claims stay open
             (``truth/claims.csv`` ``remit_due``: when their 835 would come), a late 277CA
             comes on the last day. Otherwise every claim's files are written, however late.
+        drift: A month (``YYYY-MM``, or a date: its month) inside the window, after its
+            first: from that month on (submission date), one payer chosen from the seed wants
+            a prior authorization for three more codes, and its claims of those codes without
+            one get the cause ``payer_policy_change`` (truth/summary.json ``drift``). None:
+            no drift, the same bytes as before the option existed.
 
     Returns:
         What was written.
 
     Raises:
-        ValueError: ``claims`` or ``months`` is below 1.
+        ValueError: ``claims`` or ``months`` is below 1, or ``drift`` is not a month inside
+            the window after its first.
         FileExistsError: ``out_dir`` holds emr/, x12/ or truth/ files not written by synth.
     """
     if claims < 1 or months < 1:
         raise ValueError("claims and months must be at least 1")
     if workers is None:
         workers = min(4, len(os.sched_getaffinity(0)))
-    return _Gen(Path(out_dir), claims, seed, start, months, workers, open_end).run()
+    first_day = None if drift is None else parse_month(drift)
+    return _Gen(Path(out_dir), claims, seed, start, months, workers, open_end, first_day).run()

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from claimflow.synth.claims import Claim
 from claimflow.synth.codes import CARCS
-from claimflow.synth.denials import auc
+from claimflow.synth.denials import POLICY_CHANGE, auc
 from claimflow.synth.emr import EmrStats
 
 CLAIM_COLUMNS = (
@@ -91,6 +91,8 @@ def truth_rows(claims: list[Claim], member_ids: tuple[str, ...]) -> TruthChunk:
             count(f"ack_277ca:{c.ca_status}")
         if c.remit_due is not None:
             count("awaiting_835")
+        if c.factors.endswith(POLICY_CHANGE.name):
+            count(POLICY_CHANGE.name)  # the claims the drift's policy change applies to
         rows.append(
             (
                 c.pcn,
@@ -131,6 +133,14 @@ def truth_rows(claims: list[Claim], member_ids: tuple[str, ...]) -> TruthChunk:
     return TruthChunk(buf.getvalue(), scores, counts)
 
 
+def merge_scores(into: dict[float, list[int]], scores: dict[float, list[int]]) -> None:
+    """Add ``{score: [negatives, positives]}`` counts to ``into``."""
+    for score, (neg, pos) in scores.items():
+        have = into.setdefault(score, [0, 0])
+        have[0] += neg
+        have[1] += pos
+
+
 class TruthWriter:
     """Streams ``truth/claims.csv`` and accumulates what the summary needs."""
 
@@ -145,10 +155,7 @@ class TruthWriter:
     def append(self, chunk: TruthChunk) -> None:
         """Add one batch."""
         self._fh.write(chunk.text)
-        for score, (neg, pos) in chunk.scores.items():
-            have = self.scores.setdefault(score, [0, 0])
-            have[0] += neg
-            have[1] += pos
+        merge_scores(self.scores, chunk.scores)
         for key, n in chunk.counts.items():
             self.counts[key] = self.counts.get(key, 0) + n
 
