@@ -318,3 +318,31 @@ def test_the_command_names_the_drift(tmp_path: Path) -> None:
     bad = cli("synth", "--claims", "50", "--months", "1", "--drift", "2031-01", "--out", str(out))
     assert bad.exit_code == 2
     assert "drift" in bad.stderr
+
+
+def test_an_open_ended_drifted_world_is_the_complete_one_without_its_later_files(
+    tmp_path: Path,
+) -> None:
+    complete, open_ = (
+        generate_world(
+            tmp_path / name, claims=1500, seed=3, start=dt.date(2025, 2, 15), months=3,
+            workers=1, drift="2025-04", open_end=open_end,
+        ).out_dir
+        for name, open_end in (("complete", False), ("open", True))
+    )  # fmt: skip
+    files = [p for p in open_.rglob("*") if p.is_file() and "truth" not in p.parts]
+    assert files
+    for path in files:
+        rel = path.relative_to(open_)
+        assert path.read_bytes() == (complete / rel).read_bytes(), rel
+    hit = {
+        r["patient_control_number"]: r["denial_probability"]
+        for r in _truth(complete)
+        if CAUSE in r["risk_factors"].split("|")
+    }
+    assert hit
+    assert hit == {
+        r["patient_control_number"]: r["denial_probability"]
+        for r in _truth(open_)
+        if CAUSE in r["risk_factors"].split("|")
+    }
