@@ -263,3 +263,12 @@ def test_one_claim_from_history_equals_the_batch(tmp_path: Path) -> None:
 
 def test_risk_features_columns_are_the_catalogue() -> None:
     assert RISK_FEATURES.column_names[3:-1] == FEATURE_NAMES
+
+
+def test_docs_list_every_feature_with_its_flag() -> None:
+    from claimflow.schema import FEATURES
+
+    doc = (Path(__file__).parents[2] / "docs" / "risk.md").read_text()
+    for f in FEATURES:
+        flag = "yes" if f.modifiable else "no"
+        assert f"| `{f.name}` | {f.column.sql_type} | {flag} | {f.column.doc} |" in doc, f.name
