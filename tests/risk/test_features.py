@@ -272,3 +272,33 @@ def test_docs_list_every_feature_with_its_flag() -> None:
     for f in FEATURES:
         flag = "yes" if f.modifiable else "no"
         assert f"| `{f.name}` | {f.column.sql_type} | {flag} | {f.column.doc} |" in doc, f.name
+
+
+@pytest.mark.parametrize(
+    ("code", "chapter"),
+    [("O9A11", "15"), ("O99", "15"), ("D4989", "02"), ("D500", "03"), ("E119", "04"),
+     ("H6090", "08"), ("T8840", "19"), ("U071", "22"), ("Z0000", "21"), ("A000", "01")],
+)  # fmt: skip
+def test_icd10_chapter_of_the_principal_diagnosis(tmp_path: Path, code: str, chapter: str) -> None:
+    conn = open_warehouse(tmp_path / "w.duckdb")
+    f = features_of_claim(conn, {"payer_id": "P1", "diagnoses": [code, "I10"]})
+    assert f["principal_dx_chapter"] == chapter
+    assert f["dx_chapters"] == ",".join(sorted({chapter, "09"}))
+    conn.close()
+
+
+@pytest.mark.parametrize(("age", "band"), [(0, "0-17"), (17, "0-17"), (18, "18-34"), (64, "50-64"),
+                                          (89, "75-89"), (90, "90+"), (104, "90+")])  # fmt: skip
+def test_age_band(tmp_path: Path, age: int, band: str) -> None:
+    conn = open_warehouse(tmp_path / "w.duckdb")
+    assert features_of_claim(conn, {"patient_age": age})["age_band"] == band
+    conn.close()
+
+
+def test_some_claims_and_again(tmp_path: Path) -> None:
+    conn = build(tmp_path / "w.duckdb")
+    assert build_features(conn, ["T1", "H1"]) == 2
+    assert build_features(conn, ["T1"]) == 1
+    rows = conn.execute("SELECT claim_id FROM risk_features ORDER BY claim_id").fetchall()
+    assert rows == [("H1",), ("T1",)]  # T1 replaced, not doubled
+    conn.close()
