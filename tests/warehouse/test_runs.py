@@ -284,6 +284,8 @@ def test_an_older_warehouse_is_named_as_such_when_read_and_updated_by_a_run(
         conn.execute("DROP TABLE claim_line_teeth__quarantine")
         for table in ("run_outputs", "control_numbers", "outbound_interchanges"):  # 0006
             conn.execute(f"DROP TABLE {table}")
+        for table in ("risk_features", "risk_history"):  # 0007
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("DELETE FROM schema_migrations WHERE version >= 2")
     finally:
         conn.close()
