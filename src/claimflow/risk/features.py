@@ -141,14 +141,15 @@ WITH lines AS (
   SELECT claim_id, procedure_code, array_to_string(list_sort(modifiers), '+') AS modifiers,
          place_of_service_code, rendering_npi
   FROM lines WHERE rank = 1
+), dx_chapters AS (
+  SELECT claim_id, sequence, cf_icd10_chapter(code) AS chapter FROM cf_risk_dx
 ), dx AS (
   SELECT claim_id, count(*) AS diagnosis_count,
-         arg_min(cf_icd10_chapter(code), sequence) AS principal_chapter,
-         count(DISTINCT cf_icd10_chapter(code)) AS chapter_count,
-         array_to_string(list_sort(list(DISTINCT cf_icd10_chapter(code))
-                                   FILTER (WHERE cf_icd10_chapter(code) IS NOT NULL)), ',')
-           AS chapters
-  FROM cf_risk_dx GROUP BY 1
+         arg_min(chapter, sequence) AS principal_chapter,
+         count(DISTINCT chapter) AS chapter_count,
+         array_to_string(list_sort(list(DISTINCT chapter) FILTER (WHERE chapter IS NOT NULL)),
+                         ',') AS chapters
+  FROM dx_chapters GROUP BY 1
 ), hist AS (
   SELECT h.claim_id,
          {_history_columns()}
