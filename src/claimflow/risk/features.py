@@ -71,16 +71,16 @@ AVG_DAYS = "{days}::DOUBLE / nullif({claims}, 0)"
 
 MACROS = "\n".join(
     (
-        "CREATE OR REPLACE TEMP MACRO cf_icd10_chapter(code) AS CASE",
+        "CREATE TEMP MACRO IF NOT EXISTS cf_icd10_chapter(code) AS CASE",
         *(
             f"  WHEN upper(left(code, 3)) BETWEEN '{lo}' AND '{hi}' THEN '{ch}'"
             for ch, lo, hi in ICD10_CHAPTERS
         ),
         "END;",
-        "CREATE OR REPLACE TEMP MACRO cf_age_band(age) AS CASE WHEN age IS NULL OR age < 0 THEN NULL",
+        "CREATE TEMP MACRO IF NOT EXISTS cf_age_band(age) AS CASE WHEN age IS NULL OR age < 0 THEN NULL",
         *(f"  WHEN age >= {low} THEN '{band}'" for low, band in reversed(AGE_BANDS)),
         "END;",
-        "CREATE OR REPLACE TEMP MACRO cf_claim_type(claim_type, segment_index, source_system) AS"
+        "CREATE TEMP MACRO IF NOT EXISTS cf_claim_type(claim_type, segment_index, source_system) AS"
         " CASE WHEN segment_index IS NULL THEN source_system",
         *(f"  WHEN claim_type = '{kind}' THEN '{code}'" for code, kind in CLAIM_TYPE.items()),
         "  ELSE claim_type END;",
@@ -203,7 +203,7 @@ the features, in the column order of ``risk_features``."""
 
 
 def prepare(conn: duckdb.DuckDBPyConnection) -> None:
-    """Define the macros ``FEATURES_SQL`` uses on this connection."""
+    """Define the macros ``FEATURES_SQL`` uses on this connection (once: they stay)."""
     conn.execute(MACROS)
 
 
