@@ -363,3 +363,29 @@ def test_a_file_with_many_rejected_lines_is_read_to_its_end(tmp_path: Path) -> N
         conn.close()
     assert (staged.rows_parsed, len(staged.rejected_lines)) == (225_000, 225_000)
     assert staged.rejected_lines[-1][0] == 450_001  # C449999's line, after the header
+
+
+def test_a_file_exported_without_its_header_line_names_no_value_of_its_first_record(
+    workspace: Workspace,
+) -> None:
+    """Its first record is read as the header: the 'required column missing' message must not
+    list it (member id included) — not on the screen, in the metrics or in run_files — and
+    `claimflow check` does not show it as column names either."""
+    from tests.conftest import cli
+
+    ws = workspace
+    member = "MBR77Q4410"
+    ws.put("no_header.csv", f"C1,{member},99213,Missing modifier,2025-07-01,denied\n")
+    ws.write_config([ws.alpha_source()])
+    result = ws.run()
+    assert result.exit_code == 3
+    f = _file(ws, "no_header.csv")
+    assert f["status"] == "failed"
+    assert "required column 'claim_id'" in str(f["message"])
+    assert "exported without its header line" in str(f["message"])
+    stored = ws.query("SELECT message FROM run_files WHERE message IS NOT NULL")
+    everywhere = result.stdout + result.stderr + json.dumps(ws.metrics()) + repr(stored)
+    assert member not in everywhere and "Missing modifier" not in everywhere
+    check = cli("check", "--config", str(ws.config))
+    assert "exported without its header line" in check.stdout
+    assert member not in check.stdout + check.stderr

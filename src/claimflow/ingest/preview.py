@@ -87,12 +87,21 @@ def preview_file(
         except SourceError as exc:
             found.problem = str(exc).removeprefix(f"{path}: ")
             return found
-    found.columns = list(staged.columns)
     found.notes = [w for w in staged.warnings if "mapped column" not in w]  # those: `missing`
     found.rows = staged.rows_read
     present = {_key(c): c for c in staged.columns}
     mapped = {_key(w) for w in definition.columns.values()}
-    found.unused = [c for c in staged.columns if _key(c) not in mapped]
+    if mapped and not mapped & set(present):
+        # no mapped column at all: the first line may be a record (a file exported without
+        # its header), patient identifiers included, so its fields are not shown as names
+        found.notes.append(
+            f"none of the {len(present)} fields of the first line is a column this source maps,"
+            " so they are not shown (was the file exported without its header line?)"
+        )
+        present = {}
+    else:
+        found.columns = list(staged.columns)
+    found.unused = [c for c in found.columns if _key(c) not in mapped]
     unused = {_key(c): c for c in found.unused}
     for canonical, wanted in definition.columns.items():
         if _key(wanted) in present:

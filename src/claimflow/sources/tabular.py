@@ -237,7 +237,7 @@ def _resolve_columns(
                 raise MissingColumnError(
                     str(path),
                     f"required column {wanted!r} (→ {canonical}) is missing; "
-                    f"the file has: {', '.join(present) or '(no columns)'}",
+                    + _file_columns(present, definition),
                 )
             warnings.append(_missing_column_warning(definition, canonical, wanted, by_key))
             continue
@@ -245,15 +245,32 @@ def _resolve_columns(
     return resolved, warnings
 
 
+def _file_columns(present: list[str], definition: SourceDefinition) -> str:
+    """What a message may say of the file's first line: its column names when it is a header
+    (one of them is a column the source maps), else only how many fields it has — a file
+    exported without its header line has a record there, patient identifiers included, and a
+    message never carries a record's values."""
+    if not present:
+        return "the file has no columns"
+    if _mapped_keys(definition) & {c.strip().lower() for c in present}:
+        return f"the file has: {', '.join(present)}"
+    return (
+        f"none of the {len(present)} fields of the file's first line is a column this source"
+        " maps, so the line is not shown (it may be a record: was the file exported without"
+        " its header line?)"
+    )
+
+
 def _missing_column_warning(
     definition: SourceDefinition, canonical: str, wanted: str, by_key: dict[str, str]
 ) -> str:
     unmapped = {k: v for k, v in by_key.items() if k not in _mapped_keys(definition)}
+    header = bool(_mapped_keys(definition) & set(by_key))  # else the first line may be a record
     close = difflib.get_close_matches(wanted.strip().lower(), list(unmapped), n=1)
     hint = (
         f"did you mean {unmapped[close[0]]!r}?"
-        if close
-        else f"the file has: {', '.join(by_key.values()) or '(no columns)'}"
+        if close and header
+        else _file_columns(list(by_key.values()), definition)
     )
     return (
         f"source {definition.name}: mapped column {wanted!r} ({canonical}) is not in the file,"
