@@ -24,16 +24,22 @@ WITH remits AS (
   WHERE l.line_paid = 0 AND l.adjudication_line_id IN (
     SELECT adjudication_line_id FROM denial_adjustments WHERE adjudication_line_id IS NOT NULL)
   GROUP BY 1
-), rarcs AS (
-  SELECT adjudication_id, list(DISTINCT remark_code ORDER BY remark_code) AS rarcs
-  FROM remarks GROUP BY 1
 ), last_remit AS (
-  SELECT r.*, d.group_code, d.carc, d.denied_amount, x.rarcs, coalesce(n.lines, 0) AS denied_lines
+  -- each claim's latest remittance, when it denies the claim or some of its lines
+  SELECT r.*, d.group_code, d.carc, d.denied_amount, coalesce(n.lines, 0) AS denied_lines
   FROM remits AS r
   LEFT JOIN main_adjustment AS d ON d.adjudication_id = r.adjudication_id
   LEFT JOIN denied_lines AS n ON n.adjudication_id = r.adjudication_id
-  LEFT JOIN rarcs AS x ON x.adjudication_id = r.adjudication_id
   WHERE r.rk = 1
+    AND (r.claim_status_code = '4' OR (r.paid_amount = 0 AND d.carc IS NOT NULL)
+         OR coalesce(n.lines, 0) > 0)
+), rarcs AS (
+  -- the remarks of those remittances only (an ordered list per remittance is an aggregate
+  -- DuckDB cannot spill: over every remark of a large warehouse it outgrew the memory budget)
+  SELECT adjudication_id, list(DISTINCT remark_code ORDER BY remark_code) AS rarcs
+  FROM remarks
+  WHERE adjudication_id IN (SELECT adjudication_id FROM last_remit)
+  GROUP BY 1
 ), status_277 AS (
   SELECT m.right_id AS claim_id,
          arg_max(s.ack_id, coalesce(s.status_date, s.bht_date)) AS ack_id
@@ -54,9 +60,28 @@ WITH remits AS (
   LEFT JOIN ack_999_errors AS e ON e.ack_id = a.ack_id
   WHERE a.transaction_ack_code IN ('R', 'M', 'W', 'X')
   GROUP BY 1
+), rejected_277 AS (
+  -- a 277CA rejection matters while no 835 has answered the claim
+  SELECT t.* FROM latest_277 AS t
+  WHERE t.status_category_code IN ('A3', 'A4', 'A6', 'A7', 'A8')
+    AND NOT EXISTS (SELECT 1 FROM remits AS r WHERE r.claim_id = t.claim_id)
+), rejected_999_only AS (
+  -- a 999 rejection matters while neither an 835 nor a 277CA has answered the claim
+  SELECT n.* FROM rejected_999 AS n
+  WHERE NOT EXISTS (SELECT 1 FROM remits AS r WHERE r.claim_id = n.claim_id)
+    AND NOT EXISTS (SELECT 1 FROM latest_277 AS t WHERE t.claim_id = n.claim_id)
+), wanted AS (
+  SELECT claim_id FROM last_remit
+  UNION SELECT claim_id FROM rejected_277
+  UNION SELECT claim_id FROM rejected_999_only
 ), service_dates AS (
-  SELECT claim_id, min(service_from) AS first_service FROM claims_line GROUP BY 1
+  SELECT claim_id, min(service_from) AS first_service FROM claims_line
+  WHERE claim_id IN (SELECT claim_id FROM wanted)
+  GROUP BY 1
 )
+-- each join below meets the claims to decide on only (a claim's answers reduced to one row
+-- each above): one plan joining every claim with every answer outgrew the 1 GB budget at
+-- 2,000,000 claims
 SELECT c.claim_id, c.patient_control_number, c.claim_type, c.payer_id, c.member_id,
        c.total_charge, c.submission_date, c.lineage_hash, c.source_system,
        CASE WHEN c.claim_type = 'institutional' THEN coalesce(c.statement_to, c.statement_from)
@@ -66,22 +91,15 @@ SELECT c.claim_id, c.patient_control_number, c.claim_type, c.payer_id, c.member_
             WHEN t.claim_id IS NOT NULL THEN '277ca'
             ELSE '999' END AS trigger,
        coalesce(r.adjudication_id, t.ack_id, n.ack_id) AS trigger_id,
-       r.group_code, r.carc, coalesce(r.rarcs, []) AS rarcs, r.denied_amount,
+       r.group_code, r.carc, coalesce(x.rarcs, []) AS rarcs, r.denied_amount,
        r.payer_claim_control_number, r.corrected_member_id,
        t.status_category_code, t.status_code, t.entity_code,
        n.segment_error_code, n.element_error_code, n.error_segment, n.error_loop,
        n.error_element_position
 FROM claims_header AS c
-LEFT JOIN last_remit AS r
-  ON r.claim_id = c.claim_id
- AND (r.claim_status_code = '4' OR (r.paid_amount = 0 AND r.carc IS NOT NULL)
-      OR r.denied_lines > 0)
-LEFT JOIN latest_277 AS t
-  ON t.claim_id = c.claim_id AND t.status_category_code IN ('A3', 'A4', 'A6', 'A7', 'A8')
- AND c.claim_id NOT IN (SELECT claim_id FROM remits)
-LEFT JOIN rejected_999 AS n
-  ON n.claim_id = c.claim_id
- AND c.claim_id NOT IN (SELECT claim_id FROM remits)
- AND c.claim_id NOT IN (SELECT claim_id FROM latest_277)
+JOIN wanted AS w ON w.claim_id = c.claim_id
+LEFT JOIN last_remit AS r ON r.claim_id = c.claim_id
+LEFT JOIN rarcs AS x ON x.adjudication_id = r.adjudication_id
+LEFT JOIN rejected_277 AS t ON t.claim_id = c.claim_id
+LEFT JOIN rejected_999_only AS n ON n.claim_id = c.claim_id
 LEFT JOIN service_dates AS sd ON sd.claim_id = c.claim_id
-WHERE r.claim_id IS NOT NULL OR t.claim_id IS NOT NULL OR n.claim_id IS NOT NULL
