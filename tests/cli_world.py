@@ -1,5 +1,5 @@
-"""A small generated world run through the real pipeline, for the tests of the commands that
-read a warehouse (claim, lineage, quarantine, sql): built once per test session."""
+"""A small generated world run through the real pipeline, for the tests that read a warehouse
+(the API's, and the commands claim, lineage, quarantine, sql): built once per test session."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ import pytest
 from claimflow.config import load_settings
 from claimflow.pipeline import run
 from claimflow.synth import generate_world
+
+REFERENCE_DATE = dt.date(2025, 3, 20)
+"""The decision date of the world's run."""
 
 _BUILT: dict[str, Path] = {}
 
@@ -43,7 +46,7 @@ def build_world(factory: pytest.TempPathFactory) -> World:
             load_settings(summary.config),
             warehouse=root / "claimflow.duckdb",
             out_dir=root / "out",
-            reference_date=dt.date(2025, 3, 20),
+            reference_date=REFERENCE_DATE,
         )
         _BUILT["root"] = root
     root = _BUILT["root"]

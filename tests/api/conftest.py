@@ -1,59 +1,29 @@
-"""A warehouse built by the real pipeline from a small generated world, and real API servers
-(uvicorn on a loopback port, in a background thread) reading it."""
+"""A warehouse built by the real pipeline from a small generated world (:mod:`tests.cli_world`),
+and real API servers (uvicorn on a loopback port, in a background thread) reading it."""
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import duckdb
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
 
 from claimflow.api.app import ApiSettings, create_app
-from claimflow.config import load_settings
-from claimflow.pipeline import run
-from claimflow.synth import generate_world
-
-REFERENCE_DATE = dt.date(2025, 3, 20)
-
-
-@dataclass(frozen=True)
-class World:
-    warehouse: Path
-    root: Path
-
-    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        """Plain SQL on the warehouse, read-only (as the server opens it)."""
-        conn = duckdb.connect(str(self.warehouse), read_only=True)
-        try:
-            return conn.execute(sql, params or []).fetchall()
-        finally:
-            conn.close()
+from tests.cli_world import World, build_world
 
 
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    root = tmp_path_factory.mktemp("api_world")
-    summary = generate_world(
-        root / "inbox", claims=200, seed=7, start=dt.date(2025, 1, 1), months=2, workers=1
-    )
-    run(
-        load_settings(summary.config),
-        warehouse=root / "claimflow.duckdb",
-        out_dir=root / "out",
-        reference_date=REFERENCE_DATE,
-    )
-    return World(root / "claimflow.duckdb", root)
+    """The session's small generated world (shared with the CLI tests: built once)."""
+    return build_world(tmp_path_factory)
 
 
 @dataclass
