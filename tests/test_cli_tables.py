@@ -21,8 +21,8 @@ import duckdb
 import pytest
 from rich.console import Console
 
-from claimflow import cli_common
-from claimflow.cli_common import TableFormat, print_table
+from claimflow import cli_common, cli_tables
+from claimflow.cli_tables import TableFormat, print_table
 from claimflow.synth import generate_world
 from tests.conftest import HEADER_ALPHA, REPO, Result, Workspace, cli
 
@@ -158,7 +158,7 @@ def test_a_long_table_is_drawn_as_rich_draws_a_short_one(
     columns = [*rows[0], "category"]
     drawn = {}
     for limit in (10**6, 0):  # every table by Rich, then every table by the fast path
-        monkeypatch.setattr(cli_common, "_RICH_ROWS", limit)
+        monkeypatch.setattr(cli_tables, "_RICH_ROWS", limit)
         for n in (60, 0):
             drawn[limit, n] = _render(rows[:n], columns, wide=wide)
     assert drawn[10**6, 60] == drawn[0, 60]

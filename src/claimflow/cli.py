@@ -29,9 +29,9 @@ from claimflow.cli_common import (
     out,
     parse_date,
     print_json,
-    print_table,
     reading,
 )
+from claimflow.cli_tables import print_table
 from claimflow.display import enum, inline
 from claimflow.errors import ClaimflowError
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE

@@ -15,13 +15,12 @@ from claimflow.cli_common import (
     EXIT_QUARANTINE,
     JsonOpt,
     ShowPhiOpt,
-    WideOpt,
     err,
     fail,
     out,
     print_json,
-    print_table,
 )
+from claimflow.cli_tables import WideOpt, print_table
 from claimflow.errors import ClaimflowError
 from claimflow.phi import mask_row
 from claimflow.warehouse.connection import DEFAULT_MEMORY_LIMIT

@@ -11,18 +11,15 @@ import typer
 
 from claimflow import display
 from claimflow.cli_common import (
-    FormatOpt,
     JsonOpt,
     ShowPhiOpt,
-    TableFormat,
     WarehouseOpt,
-    WideOpt,
     fail,
     out,
     print_json,
-    print_table,
     reading,
 )
+from claimflow.cli_tables import FormatOpt, TableFormat, WideOpt, print_table
 from claimflow.phi import mask_row
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE
 

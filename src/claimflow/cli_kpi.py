@@ -16,14 +16,13 @@ from claimflow.cli_common import (
     SourceOpt,
     ToOpt,
     WarehouseOpt,
-    WideOpt,
     check_filters,
     fail,
     out,
     print_json,
     reading,
-    tables,
 )
+from claimflow.cli_tables import WideOpt, tables
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE
 
 

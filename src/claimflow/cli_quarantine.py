@@ -10,19 +10,16 @@ import typer
 
 from claimflow.cli_common import (
     EXIT_USAGE,
-    FormatOpt,
     JsonOpt,
     ShowPhiOpt,
-    TableFormat,
     WarehouseOpt,
-    WideOpt,
     did_you_mean,
     fail,
     out,
     print_json,
-    print_table,
     reading,
 )
+from claimflow.cli_tables import FormatOpt, TableFormat, WideOpt, print_table
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE
 
 _COLUMNS = ("dq_rule", "field", "value", "file", "position", "lineage_hash", "dq_details")

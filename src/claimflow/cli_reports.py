@@ -9,24 +9,21 @@ import typer
 
 from claimflow.cli_common import (
     EXIT_USAGE,
-    FormatOpt,
     FromOpt,
     JsonOpt,
     PayerOpt,
     ProviderOpt,
     SourceOpt,
-    TableFormat,
     ToOpt,
     WarehouseOpt,
-    WideOpt,
     check_filters,
     did_you_mean,
     fail,
     parse_date,
     print_json,
-    print_table,
     reading,
 )
+from claimflow.cli_tables import FormatOpt, TableFormat, WideOpt, print_table
 from claimflow.display import count
 from claimflow.marts.reports import DESCRIPTIONS, REPORTS
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE

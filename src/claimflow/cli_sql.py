@@ -10,17 +10,14 @@ import typer
 
 from claimflow.cli_common import (
     EXIT_USAGE,
-    FormatOpt,
     JsonOpt,
     ShowPhiOpt,
-    TableFormat,
     WarehouseOpt,
-    WideOpt,
     fail,
     print_json,
-    print_table,
     reading,
 )
+from claimflow.cli_tables import FormatOpt, TableFormat, WideOpt, print_table
 from claimflow.phi import mask_row
 from claimflow.warehouse.connection import DEFAULT_WAREHOUSE
 
