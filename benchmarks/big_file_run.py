@@ -6,7 +6,9 @@ The file is an 835 made by ``../shared/tools/gen_x12.py`` (cached in ``benchmark
 matches it alone is written to a temporary folder, and ``claimflow run`` runs as a child on a
 fresh warehouse at the default memory budget (``CLAIMFLOW_MEMORY_LIMIT`` removed from its
 environment): wall seconds, CPU seconds and peak RSS of the run (``os.wait4``: its own, or a
-worker's if one grew larger), exit status, rows read and loaded, and the load average.
+worker's if one grew larger), exit status, rows read and loaded, and the load average. In the
+same run, its floor: ``claimflow x12 parse FILE --out DIR`` on the same file (the X12 engine
+alone, no warehouse), so that the run's cost beyond the parse is read as a ratio.
 
 Usage::
 
@@ -54,6 +56,9 @@ def main() -> None:
             f"  pattern: {path}\n",
             encoding="utf-8",
         )
+        parse = timed(
+            [str(CLAIMFLOW), "x12", "parse", str(path), "--out", str(root / "parsed")], env=env
+        )
         run = timed(
             [str(CLAIMFLOW), "run", "-c", str(config), "-w", str(root / "w.duckdb"),
              "-o", str(root / "out"), "--json"],
@@ -63,6 +68,10 @@ def main() -> None:
     goal = ENGINE_MB + DUCKDB_MB
     print(f"{path.name}: {args.claims:,} claims, {size_mb:,.1f} MB")
     print(
+        f"floor, claimflow x12 parse (whole process): exit {parse.returncode},"
+        f" wall {parse.wall:.1f} s, CPU {parse.cpu:.1f} s, peak RSS {parse.rss_mb:,.0f} MB"
+    )
+    print(
         f"claimflow run (whole process): exit {run.returncode}, wall {run.wall:.1f} s,"
         f" CPU {run.cpu:.1f} s, peak RSS {run.rss_mb:,.0f} MB"
         f" (goal <= {goal:,} MB = {ENGINE_MB} + DuckDB's {DUCKDB_MB}:"
@@ -71,6 +80,11 @@ def main() -> None:
     if run.returncode not in (0, 3):
         print(run.stderr[-2000:])
         return
+    print(
+        f"  run / parse: {run.wall / parse.wall:.2f}x wall, {run.cpu / parse.cpu:.2f}x CPU"
+        if parse.wall and parse.cpu
+        else ""
+    )
     metrics = json.loads(run.stdout)
     files = metrics.get("files", [])
     read = sum(f["rows_read"] for f in files)
