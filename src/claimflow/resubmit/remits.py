@@ -62,8 +62,11 @@ def load_states(conn: duckdb.DuckDBPyConnection) -> int:
     payer's answer); return how many."""
     sql = (resources.files("claimflow.resubmit") / "sql" / "x12_states.sql").read_text("utf-8")
     conn.execute(sql)
+    # numbered once in claim order, so that each chunk is a range (not a sort per chunk)
     conn.execute(
-        "DELETE FROM cf_x12_states AS s WHERE EXISTS (SELECT 1 FROM resubmissions AS r"
+        "CREATE OR REPLACE TEMP TABLE cf_x12_states AS"
+        " SELECT *, row_number() OVER (ORDER BY s.claim_id, s.trigger_id) AS plan_seq"
+        " FROM cf_x12_states AS s WHERE NOT EXISTS (SELECT 1 FROM resubmissions AS r"
         " WHERE r.claim_id IS NOT DISTINCT FROM s.claim_id"
         " AND r.trigger_id IS NOT DISTINCT FROM s.trigger_id)"
     )
@@ -246,8 +249,9 @@ def plan_resubmissions(
     for start in range(0, total, chunk_size):
         states = fetch_dicts(
             conn,
-            "SELECT * FROM cf_x12_states ORDER BY claim_id, trigger_id LIMIT ? OFFSET ?",
-            [chunk_size, start],
+            "SELECT * EXCLUDE (plan_seq) FROM cf_x12_states"
+            " WHERE plan_seq > ? AND plan_seq <= ? ORDER BY plan_seq",
+            [start, start + chunk_size],
         )
         classified, _ = classify_inputs(
             conn, classifier, [_input(s) for s in states], run_id=run_id
