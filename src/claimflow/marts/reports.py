@@ -29,9 +29,11 @@ from claimflow.marts.kpis import (
 from claimflow.warehouse.sql import fetch_dicts
 
 DENIAL_LINES = """
-  SELECT a.claim_id, c.payer_id, c.billing_npi AS provider, c.source_system, c.submission_date,
+  SELECT a.claim_id, a.adjudication_id, c.payer_id, c.billing_npi AS provider, c.source_system,
+         c.submission_date,
          j.group_code, j.reason_code,
-         coalesce(CASE WHEN r.needs_rarc THEN x.category END, r.category, 'other') AS category,
+         coalesce(CASE WHEN r.needs_rarc THEN coalesce(x.category, xc.category) END, r.category,
+                  'other') AS category,
          j.amount, a.patient_control_number
   FROM adjustments AS j
   JOIN adjudication AS a ON a.adjudication_id = j.adjudication_id
@@ -43,6 +45,12 @@ DENIAL_LINES = """
     FROM remarks AS m JOIN ref_rarc_category AS rc ON rc.rarc = m.remark_code GROUP BY 1, 2
   ) AS x ON x.adjudication_id = j.adjudication_id
         AND x.adjudication_line_id IS NOT DISTINCT FROM j.adjudication_line_id
+  LEFT JOIN (
+    -- a line's adjustment without a remark of its own takes the claim's remarks (MOA/MIA)
+    SELECT m.adjudication_id, min(rc.category) AS category
+    FROM remarks AS m JOIN ref_rarc_category AS rc ON rc.rarc = m.remark_code
+    WHERE m.adjudication_line_id IS NULL GROUP BY 1
+  ) AS xc ON xc.adjudication_id = j.adjudication_id
   WHERE NOT (j.group_code = 'PR' AND j.reason_code IN ('1', '2', '3'))
     AND coalesce(r.category, 'other') NOT IN ('contractual', 'patient_responsibility')
 """
