@@ -286,6 +286,8 @@ def test_an_older_warehouse_is_named_as_such_when_read_and_updated_by_a_run(
             conn.execute(f"DROP TABLE {table}")
         for table in ("risk_features", "risk_history"):  # 0007
             conn.execute(f"DROP TABLE {table}")
+        for table in ("risk_models", "risk_scores", "risk_monitoring"):  # 0008
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("DELETE FROM schema_migrations WHERE version >= 2")
     finally:
         conn.close()

@@ -82,7 +82,7 @@ def _cols(kind: Kind, *names: str) -> tuple[Column, ...]:
 
 
 C, T, D, M, N, INT = Kind.CODE, Kind.TEXT, Kind.DATE, Kind.MONEY, Kind.NUMBER, Kind.INTEGER
-TS, B = Kind.TIMESTAMP, Kind.BOOLEAN
+TS, B, J = Kind.TIMESTAMP, Kind.BOOLEAN, Kind.JSON
 
 LINEAGE: tuple[Column, ...] = (
     Column("source_system", C, "the system the record came from (config `source_system`)"),

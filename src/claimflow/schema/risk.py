@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from claimflow.schema._types import INT, TS, B, C, Column, Kind, M, N, Table
+from claimflow.schema._types import INT, TS, B, C, Column, D, J, Kind, M, N, Table
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,12 @@ FEATURES: tuple[Feature, ...] = (
     _f("payer_id", C, "the payer (2010BB NM109)"),
     _f("claim_type", C, "837P, 837I or 837D for an X12 claim; the EMR source system otherwise"),
     _f("billing_npi", C, "the billing provider's NPI"),
-    _f("rendering_npi", C, "the rendering provider's NPI (header, else a line's)"),
+    _f(
+        "rendering_npi",
+        C,
+        "the rendering provider's NPI (header, else a line's)",
+        modifiable=True,
+    ),
     _f(
         "place_of_service",
         C,
@@ -75,7 +80,12 @@ FEATURES: tuple[Feature, ...] = (
     _f("total_charge", M, "charges over all lines"),
     _f("max_line_charge", M, "the largest charge of one line"),
     _f("diagnosis_count", INT, "number of diagnosis codes", modifiable=True),
-    _f("principal_dx_chapter", C, "ICD-10-CM chapter (01-22) of the first diagnosis"),
+    _f(
+        "principal_dx_chapter",
+        C,
+        "ICD-10-CM chapter (01-22) of the first diagnosis",
+        modifiable=True,
+    ),
     _f("dx_chapter_count", INT, "number of distinct ICD-10-CM chapters among the diagnoses"),
     _f("dx_chapters", C, "the distinct chapters, sorted, joined by ','"),
     _f("age_band", C, "patient age at the first date of service, banded; 90 and over is '90+'"),
@@ -139,4 +149,84 @@ RISK_HISTORY = Table(
     " not in the warehouse are built (the same numbers the batch features hold).",
 )
 
-RISK_TABLES: tuple[Table, ...] = (RISK_FEATURES, RISK_HISTORY)
+RISK_MODELS = Table(
+    "risk_models",
+    (
+        Column(
+            "model_version",
+            C,
+            "the version: training end date, a counter and the data's fingerprint",
+        ),
+        Column("feature_set_version", C, "the features it was trained on"),
+        Column("trained_at", TS),
+        Column("train_from", D, "first submission date of the training claims"),
+        Column("train_to", D, "last submission date of the training claims"),
+        Column("calibration_from", D, "first submission date of the calibration claims"),
+        Column("calibration_to", D),
+        Column("test_from", D, "first submission date of the test claims"),
+        Column("test_to", D),
+        Column("train_claims", INT),
+        Column("calibration_claims", INT),
+        Column("test_claims", INT),
+        Column("data_fingerprint", C, "SHA-256 of the training rows (features and outcomes)"),
+        Column("seed", INT),
+        Column("model_file", C, "the model file, relative to the models folder"),
+        Column("model_sha256", C, "SHA-256 of the model file: a file that differs is corrupt"),
+        Column("metrics", J, "AUC, ECE, Brier, category accuracy ... on its test months"),
+        Column(
+            "calibration_curve", J, "per bin of the test months: mean predicted, observed, claims"
+        ),
+        Column("status", C, "candidate, champion or retired"),
+        Column("promoted_at", TS, "when it became the champion"),
+        Column("promoted_by", C, "who promoted it (forced: the reason)"),
+    ),
+    primary_key="model_version",
+    doc="risk: every trained denial-risk model (the registry); one row has status 'champion'."
+    " docs/risk.md.",
+)
+
+RISK_SCORES = Table(
+    "risk_scores",
+    (
+        Column("claim_id", C, "the claim (claims_header)"),
+        Column("model_version", C, "risk_models.model_version"),
+        Column("probability", N, "calibrated probability that the payer denies or rejects it"),
+        Column("risk_band", C, "low, medium or high"),
+        Column("predicted_category", C, "the most likely denial category (docs/denials.md)"),
+        Column("factors", J, "the top three factors: feature, words, value, contribution"),
+        Column("actions", J, "what a biller can do before sending, for the modifiable factors"),
+        Column("scored_at", TS),
+        Column("lineage_hash", C, "lineage hash of the claims_header row scored"),
+        Column("run_id", C, "the run that scored it"),
+    ),
+    doc="risk: the champion's score of every claim without an outcome yet, one row per claim"
+    " and model version (a later run replaces it).",
+)
+
+RISK_MONITORING = Table(
+    "risk_monitoring",
+    (
+        Column("run_id", C),
+        Column("model_version", C),
+        Column("computed_at", TS),
+        Column("metric", C, "psi, auc, ece, brier or expected_auc"),
+        Column("subject", C, "the feature (psi), 'probability', or 'outcomes'"),
+        Column("window_from", D, "first submission date of the claims measured"),
+        Column("window_to", D),
+        Column("claims", INT, "claims measured"),
+        Column("value", N),
+        Column("reference", N, "the model's own figure on its test months (NULL for psi)"),
+        Column("threshold", N, "the alert threshold (config risk.monitoring)"),
+        Column("alert", B, "the value crossed the threshold"),
+    ),
+    doc="risk: per run and model version, feature and score drift (PSI) against the training"
+    " window, and once outcomes arrive AUC, ECE and Brier; alerts when a threshold is crossed.",
+)
+
+RISK_TABLES: tuple[Table, ...] = (
+    RISK_FEATURES,
+    RISK_HISTORY,
+    RISK_MODELS,
+    RISK_SCORES,
+    RISK_MONITORING,
+)
