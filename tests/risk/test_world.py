@@ -58,6 +58,7 @@ def _as_837(conn: duckdb.DuckDBPyConnection, claim_id: str) -> dict[str, Any]:
         "submission_date": h["submission_date"],
         "statement_from": h["statement_from"],
         "prior_auth_number": h["prior_auth_number"],
+        "member_id": h["member_id"],
         "patient_birth_date": h["patient_dob"],
         "diagnoses": [code for (code,) in dx],
         "lines": [

@@ -15,7 +15,7 @@ CREATE OR REPLACE TEMP TABLE cf_risk_claims AS
 SELECT h.claim_id, h.submission_date::TIMESTAMP AS as_of, h.payer_id,
        cf_claim_type(h.claim_type, h.segment_index, h.source_system) AS claim_type,
        h.billing_npi, h.rendering_npi, h.place_of_service_code AS place_of_service,
-       h.claim_frequency_code AS frequency_code, h.prior_auth_number, h.patient_dob,
+       h.claim_frequency_code AS frequency_code, h.prior_auth_number, h.patient_dob, h.member_id,
        NULL::BIGINT AS patient_age, h.submission_date, h.statement_from
 FROM claims_header AS h
 WHERE h.submission_date IS NOT NULL

@@ -6,6 +6,7 @@ The claim is a mapping shaped like what an 837 carries::
      "rendering_npi": "...", "place_of_service": "11", "frequency_code": "1",
      "submission_date": "2025-03-02", "statement_from": "2025-02-27",
      "diagnoses": ["E119", "I10"], "prior_auth_number": "PA123",
+     "member_id": "M123456",  # the subscriber (payer × member history)
      "patient_age": 67,  # or "patient_birth_date": "1958-04-01"
      "lines": [{"procedure_code": "99214", "modifiers": ["25"], "units": 1,
                 "charge": "125.00", "service_from": "2025-02-27"}]}
@@ -42,8 +43,9 @@ zero, as DuckDB casts)."""
 
 Figures = tuple[int, float | None, float | None]
 """A history key's claims, denial rate and mean days to pay."""
-HistoryKey = tuple[str, str, str, str]
-"""key_kind, payer_id, billing_npi, procedure_code ('' where the column does not apply)."""
+HistoryKey = tuple[str, str, str, str, str]
+"""key_kind, payer_id, billing_npi, procedure_code, member_id ('' where the column does not
+apply)."""
 
 _NO_HISTORY: Figures = (0, None, None)
 _AGE_LOWS = [low for low, _ in AGE_BANDS]
@@ -56,9 +58,11 @@ class History:
     as_of: dt.datetime | None
     figures: Mapping[HistoryKey, Figures] = field(default_factory=dict)
 
-    def get(self, kind: str, payer: str, npi: str = "", procedure: str = "") -> Figures:
+    def get(
+        self, kind: str, payer: str, npi: str = "", procedure: str = "", member: str = ""
+    ) -> Figures:
         """The figures of one key; (0, None, None) when it has none."""
-        return self.figures.get((kind, payer, npi, procedure), _NO_HISTORY)
+        return self.figures.get((kind, payer, npi, procedure, member), _NO_HISTORY)
 
 
 def load_history(conn: duckdb.DuckDBPyConnection, as_of: dt.datetime | None) -> History:
@@ -67,13 +71,17 @@ def load_history(conn: duckdb.DuckDBPyConnection, as_of: dt.datetime | None) -> 
         return History(None)
     rows = conn.execute(
         "SELECT key_kind, coalesce(payer_id, ''), coalesce(billing_npi, ''),"
-        " coalesce(procedure_code, ''), claims, denial_rate, avg_days_to_pay"
+        " coalesce(procedure_code, ''), coalesce(member_id, ''), claims, denial_rate,"
+        " avg_days_to_pay"
         " FROM risk_history WHERE as_of = ? AND feature_set_version = ?",
         [as_of, FEATURE_SET_VERSION],
     ).fetchall()
     return History(
         as_of,
-        {(k, p, n, c): (int(claims or 0), rate, days) for k, p, n, c, claims, rate, days in rows},
+        {
+            (k, p, n, c, m): (int(claims or 0), rate, days)
+            for k, p, n, c, m, claims, rate, days in rows
+        },
     )
 
 
@@ -290,6 +298,7 @@ def features_from_history(
         age = None if born is None else complete_years(born, first_service or submitted)
 
     payer_key = payer or ""
+    member = _text(claim.get("member_id")) or ""
     procedures = {x.procedure for x in lines if x.procedure is not None}
     by_procedure = {p: history.get("payer_procedure", payer_key, procedure=p) for p in procedures}
     principal_procedure = principal.procedure if principal else None
@@ -298,6 +307,9 @@ def features_from_history(
         "payer_provider": history.get("payer_provider", payer_key, npi=billing or ""),
         "payer_procedure": by_procedure[principal_procedure]
         if principal_procedure is not None
+        else _NO_HISTORY,
+        "payer_member": history.get("payer_member", payer_key, member=member)
+        if member
         else _NO_HISTORY,
     }
     rates = [rate for _, rate, _ in by_procedure.values() if rate is not None]

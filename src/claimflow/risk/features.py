@@ -20,7 +20,7 @@ from claimflow.schema import FEATURES, HISTORY_KINDS
 from claimflow.x12.extract.claims import CLAIM_TYPE
 from claimflow.x12.rules import npi_is_valid
 
-FEATURE_SET_VERSION = "2026-12-07.1"
+FEATURE_SET_VERSION = "2026-12-07.2"
 """Changes whenever a feature's definition changes; stored with every row of ``risk_features``."""
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
@@ -90,19 +90,23 @@ MACROS = "\n".join(
 
 HISTORY_TARGETS = """
   SELECT claim_id, as_of, 'payer' AS key_kind, coalesce(payer_id, '') AS payer_id,
-         '' AS billing_npi, '' AS procedure_code
+         '' AS billing_npi, '' AS procedure_code, '' AS member_id
   FROM cf_risk_claims
   UNION ALL
-  SELECT claim_id, as_of, 'payer_provider', coalesce(payer_id, ''), coalesce(billing_npi, ''), ''
+  SELECT claim_id, as_of, 'payer_provider', coalesce(payer_id, ''), coalesce(billing_npi, ''),
+         '', ''
   FROM cf_risk_claims
   UNION ALL
   SELECT DISTINCT c.claim_id, c.as_of, 'payer_procedure', coalesce(c.payer_id, ''), '',
-         l.procedure_code
+         l.procedure_code, ''
   FROM cf_risk_claims AS c JOIN cf_risk_lines AS l ON l.claim_id = c.claim_id
   WHERE l.procedure_code IS NOT NULL
+  UNION ALL
+  SELECT claim_id, as_of, 'payer_member', coalesce(payer_id, ''), '', '', member_id
+  FROM cf_risk_claims WHERE coalesce(member_id, '') <> ''
 """
-"""The history keys of each claim: its payer, payer × billing provider, payer × each procedure
-(key columns that do not apply are '')."""
+"""The history keys of each claim: its payer, payer × billing provider, payer × each procedure,
+payer × member (key columns that do not apply are '')."""
 
 
 def _history_columns() -> str:

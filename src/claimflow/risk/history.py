@@ -1,5 +1,5 @@
-"""History aggregates: denial rate and days to pay by payer, payer × billing provider and
-payer × procedure, from the remittances dated before a point in time.
+"""History aggregates: denial rate and days to pay by payer, payer × billing provider,
+payer × procedure and payer × member, from the remittances dated before a point in time.
 
 A claim's outcome is its first 835, as the KPIs define it (``initially_denied`` and
 ``first_payment_date`` of ``kpi_claims.sql``, reused through ``build_cohort``, not redefined
@@ -22,20 +22,26 @@ OUTCOMES = "cf_risk_outcomes"
 EVENTS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE cf_risk_events AS
 WITH o AS (
-  SELECT claim_id, coalesce(payer_id, '') AS payer_id, coalesce(billing_npi, '') AS billing_npi,
-         first_payment_date AS paid_on, coalesce(initially_denied, false) AS denied,
-         first_payment_date - submission_date AS days_to_pay
-  FROM {OUTCOMES} WHERE first_payment_date IS NOT NULL
+  SELECT k.claim_id, coalesce(k.payer_id, '') AS payer_id,
+         coalesce(k.billing_npi, '') AS billing_npi, coalesce(h.member_id, '') AS member_id,
+         k.first_payment_date AS paid_on, coalesce(k.initially_denied, false) AS denied,
+         k.first_payment_date - k.submission_date AS days_to_pay
+  FROM {OUTCOMES} AS k JOIN claims_header AS h ON h.claim_id = k.claim_id
+  WHERE k.first_payment_date IS NOT NULL
 )
 SELECT 'payer' AS key_kind, payer_id, '' AS billing_npi, '' AS procedure_code,
-       paid_on, denied, days_to_pay
+       '' AS member_id, paid_on, denied, days_to_pay
 FROM o
 UNION ALL
-SELECT 'payer_provider', payer_id, billing_npi, '', paid_on, denied, days_to_pay FROM o
+SELECT 'payer_provider', payer_id, billing_npi, '', '', paid_on, denied, days_to_pay FROM o
 UNION ALL
-SELECT 'payer_procedure', o.payer_id, '', l.procedure_code, o.paid_on, o.denied, o.days_to_pay
+SELECT 'payer_procedure', o.payer_id, '', l.procedure_code, '', o.paid_on, o.denied,
+       o.days_to_pay
 FROM o JOIN (SELECT DISTINCT claim_id, procedure_code FROM claims_line
              WHERE procedure_code IS NOT NULL) AS l ON l.claim_id = o.claim_id
+UNION ALL
+SELECT 'payer_member', payer_id, '', '', member_id, paid_on, denied, days_to_pay FROM o
+WHERE member_id <> ''
 """
 """One row per claim with a first remittance and history key: when its outcome became known,
 whether it was a denial, the days it took."""
@@ -43,23 +49,24 @@ whether it was a denial, the days it took."""
 HISTORY_AS_OF_SQL = f"""
 INSERT INTO risk_history
 SELECT key_kind, nullif(payer_id, ''), nullif(billing_npi, ''), nullif(procedure_code, ''),
+       nullif(member_id, ''),
        $as_of, count(*) AS claims, count(*) FILTER (WHERE denied) AS denied,
        {RATE.format(denied="count(*) FILTER (WHERE denied)", claims="count(*)")},
        {AVG_DAYS.format(days="sum(days_to_pay)", claims="count(*)")},
        $version, now()::TIMESTAMP
 FROM cf_risk_events WHERE paid_on < $as_of
-GROUP BY key_kind, payer_id, billing_npi, procedure_code
+GROUP BY key_kind, payer_id, billing_npi, procedure_code, member_id
 """
 
 CUMULATIVE_SQL = """
 CREATE OR REPLACE TEMP TABLE cf_risk_cumulative AS
-SELECT key_kind, payer_id, billing_npi, procedure_code, paid_on::TIMESTAMP AS paid_at,
+SELECT key_kind, payer_id, billing_npi, procedure_code, member_id, paid_on::TIMESTAMP AS paid_at,
        (sum(n) OVER w)::BIGINT AS claims, (sum(d) OVER w)::BIGINT AS denied,
        (sum(s) OVER w)::BIGINT AS days
-FROM (SELECT key_kind, payer_id, billing_npi, procedure_code, paid_on, count(*) AS n,
+FROM (SELECT key_kind, payer_id, billing_npi, procedure_code, member_id, paid_on, count(*) AS n,
              count(*) FILTER (WHERE denied) AS d, sum(days_to_pay) AS s
       FROM cf_risk_events GROUP BY ALL)
-WINDOW w AS (PARTITION BY key_kind, payer_id, billing_npi, procedure_code ORDER BY paid_on
+WINDOW w AS (PARTITION BY key_kind, payer_id, billing_npi, procedure_code, member_id ORDER BY paid_on
              ROWS UNBOUNDED PRECEDING)
 """
 """Per history key and payment date: the counts of every outcome known by the end of that day."""
@@ -74,7 +81,7 @@ SELECT t.claim_id, t.key_kind, nullif(t.procedure_code, '') AS procedure_code,
 FROM targets AS t
 ASOF LEFT JOIN cf_risk_cumulative AS h
   ON h.key_kind = t.key_kind AND h.payer_id = t.payer_id AND h.billing_npi = t.billing_npi
- AND h.procedure_code = t.procedure_code AND t.as_of > h.paid_at
+ AND h.procedure_code = t.procedure_code AND h.member_id = t.member_id AND t.as_of > h.paid_at
 """
 """Each claim's history as of its own ``as_of``: the latest cumulative row dated before it."""
 
@@ -88,6 +95,7 @@ LEFT JOIN risk_history AS h
   ON h.as_of = $as_of AND h.feature_set_version = $version AND h.key_kind = t.key_kind
  AND coalesce(h.payer_id, '') = t.payer_id AND coalesce(h.billing_npi, '') = t.billing_npi
  AND coalesce(h.procedure_code, '') = t.procedure_code
+ AND coalesce(h.member_id, '') = t.member_id
 """
 """Each claim's history from ``risk_history`` as of one stored time (the single-claim path)."""
 

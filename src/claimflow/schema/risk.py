@@ -35,6 +35,7 @@ HISTORY_KINDS: tuple[tuple[str, str], ...] = (
     ("payer", "the payer"),
     ("payer_provider", "the payer and this billing provider"),
     ("payer_procedure", "the payer and the principal line's procedure"),
+    ("payer_member", "the payer and this member (the subscriber's member id)"),
 )
 """Key kinds of ``risk_history`` (its ``key_kind``) → what the key is, in words."""
 
@@ -133,10 +134,11 @@ RISK_FEATURES = Table(
 RISK_HISTORY = Table(
     "risk_history",
     (
-        Column("key_kind", C, "payer, payer_provider or payer_procedure"),
+        Column("key_kind", C, "payer, payer_provider, payer_procedure or payer_member"),
         Column("payer_id", C),
         Column("billing_npi", C, "payer_provider only"),
         Column("procedure_code", C, "payer_procedure only"),
+        Column("member_id", C, "payer_member only (PHI: the subscriber's member id)"),
         Column("as_of", TS, "remittances dated before this time count"),
         Column("claims", INT, "claims of the key whose first remittance is dated before as_of"),
         Column("denied", INT, "of those, claims initially denied (the KPIs' definition)"),

@@ -1,7 +1,67 @@
 -- Denial-risk model registry, scores and monitoring (issue 19): risk_models holds every trained
 -- model (one is the champion), risk_scores the champion's score of each claim without an outcome,
--- risk_monitoring the drift and outcome figures of each run.
+-- risk_monitoring the drift and outcome figures of each run. risk_features and risk_history are
+-- made anew (derived tables, no run wrote them yet): the payer × member history joins them.
 -- Generated from claimflow.schema.risk (create_table_sql).
+DROP TABLE risk_features;
+DROP TABLE risk_history;
+CREATE TABLE risk_features (
+    claim_id VARCHAR,
+    as_of TIMESTAMP,
+    feature_set_version VARCHAR,
+    payer_id VARCHAR,
+    claim_type VARCHAR,
+    billing_npi VARCHAR,
+    rendering_npi VARCHAR,
+    place_of_service VARCHAR,
+    frequency_code VARCHAR,
+    line_count BIGINT,
+    distinct_procedures BIGINT,
+    principal_procedure VARCHAR,
+    principal_modifiers VARCHAR,
+    modifier_count BIGINT,
+    total_units DOUBLE,
+    max_line_units DOUBLE,
+    total_charge DECIMAL(18,2),
+    max_line_charge DECIMAL(18,2),
+    diagnosis_count BIGINT,
+    principal_dx_chapter VARCHAR,
+    dx_chapter_count BIGINT,
+    dx_chapters VARCHAR,
+    age_band VARCHAR,
+    has_prior_auth BOOLEAN,
+    days_to_submission BIGINT,
+    billing_npi_valid BOOLEAN,
+    rendering_npi_valid BOOLEAN,
+    hist_payer_claims BIGINT,
+    hist_payer_denial_rate DOUBLE,
+    hist_payer_days_to_pay DOUBLE,
+    hist_payer_provider_claims BIGINT,
+    hist_payer_provider_denial_rate DOUBLE,
+    hist_payer_provider_days_to_pay DOUBLE,
+    hist_payer_procedure_claims BIGINT,
+    hist_payer_procedure_denial_rate DOUBLE,
+    hist_payer_procedure_days_to_pay DOUBLE,
+    hist_payer_member_claims BIGINT,
+    hist_payer_member_denial_rate DOUBLE,
+    hist_payer_member_days_to_pay DOUBLE,
+    hist_payer_procedure_max_denial_rate DOUBLE,
+    built_at TIMESTAMP
+);
+CREATE TABLE risk_history (
+    key_kind VARCHAR,
+    payer_id VARCHAR,
+    billing_npi VARCHAR,
+    procedure_code VARCHAR,
+    member_id VARCHAR,
+    as_of TIMESTAMP,
+    claims BIGINT,
+    denied BIGINT,
+    denial_rate DOUBLE,
+    avg_days_to_pay DOUBLE,
+    feature_set_version VARCHAR,
+    built_at TIMESTAMP
+);
 CREATE TABLE risk_models (
     model_version VARCHAR,
     feature_set_version VARCHAR,
