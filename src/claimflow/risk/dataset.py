@@ -1,0 +1,148 @@
+"""What the model learns from: each claim's features and, once known, its outcome.
+
+A claim's **outcome** is known when its first 835 has come (denied or not, the KPIs'
+``initially_denied``) or when a 999 or 277CA rejected it (the KPIs' rejection definitions).
+Denied means a rejection, or a first 835 that denies the claim or any of its lines (a denial
+adjustment: not contractual, not patient cost share): a denied line is work for a biller as
+much as a denied claim. Its **category** is that of the first 835's largest denial adjustment
+(the denial reports' category: CARC, refined by the remark code where the CARC needs one), or
+for a rejection the denial classifier's category of its 277CA status.
+
+The claims are the KPIs' cohort (an EMR claim that also went out as an 837 counts once, as the
+837), described by their ``risk_features`` of the current feature-set version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from claimflow.denials.classifier import DenialClassifier, DenialInput
+from claimflow.marts.kpis import EARLIEST, LATEST, REJECTED_277, REJECTED_999, build_cohort
+from claimflow.marts.reports import DENIAL_LINES
+from claimflow.risk.features import FEATURE_NAMES, FEATURE_SET_VERSION
+
+COHORT = "cf_risk_cohort"
+
+LABELS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE cf_risk_labels AS
+WITH first_remit AS (
+  SELECT claim_id, adjudication_id FROM (
+    SELECT a.claim_id, a.adjudication_id,
+           row_number() OVER (PARTITION BY a.claim_id ORDER BY p.payment_date, a.segment_index) AS nth
+    FROM adjudication AS a JOIN payments AS p ON p.payment_id = a.payment_id
+    WHERE a.claim_id IS NOT NULL) WHERE nth = 1
+), first_denial AS (
+  SELECT d.claim_id, arg_max(d.category, d.amount) AS category
+  FROM ({DENIAL_LINES.replace("kpi_claims", COHORT)}) AS d
+  JOIN first_remit AS f ON f.adjudication_id = d.adjudication_id
+  GROUP BY 1
+)
+SELECT k.claim_id, k.submission_date,
+       k.ik501 IN {REJECTED_999} AS rejected_999,
+       k.latest_status IN {REJECTED_277} AS rejected_277ca,
+       k.latest_status, k.latest_status_code, k.latest_entity_code,
+       k.initially_denied, d.category AS denial_category
+FROM {COHORT} AS k LEFT JOIN first_denial AS d USING (claim_id)
+"""
+
+KNOWN = """(l.initially_denied IS NOT NULL OR coalesce(l.rejected_999, false)
+         OR coalesce(l.rejected_277ca, false))"""
+"""A claim's outcome is known: its first 835 came, or a 999 or 277CA rejected it."""
+
+TRAINING_SQL = f"""
+SELECT f.claim_id, f.as_of, l.submission_date,
+       {", ".join(f"f.{n}" for n in FEATURE_NAMES)},
+       coalesce(l.rejected_999, false) OR coalesce(l.rejected_277ca, false)
+         OR coalesce(l.initially_denied, false) OR l.denial_category IS NOT NULL AS denied,
+       {KNOWN} AS known,
+       CASE WHEN l.denial_category IS NOT NULL OR l.initially_denied
+            THEN coalesce(l.denial_category, 'other') END AS category,
+       coalesce(l.rejected_999, false) AS rejected_999, coalesce(l.rejected_277ca, false)
+         AND NOT coalesce(l.initially_denied, false) AS rejected_277ca,
+       l.latest_status, l.latest_status_code, l.latest_entity_code
+FROM risk_features AS f JOIN cf_risk_labels AS l USING (claim_id)
+WHERE f.feature_set_version = '{FEATURE_SET_VERSION}'
+"""
+
+
+@dataclass(frozen=True)
+class Claims:
+    """The cohort's claims with features: ``frame`` has the features, ``claim_id``,
+    ``submission_date``, ``known``, ``denied`` and ``category`` (NULL unless denied)."""
+
+    frame: pd.DataFrame
+
+    @property
+    def labelled(self) -> pd.DataFrame:
+        """The claims whose outcome is known."""
+        return self.frame[self.frame["known"]]
+
+    @property
+    def open(self) -> pd.DataFrame:
+        """The claims still waiting for an outcome."""
+        return self.frame[~self.frame["known"]]
+
+
+def label_claims(
+    conn: duckdb.DuckDBPyConnection, *, start: dt.date = EARLIEST, end: dt.date = LATEST
+) -> None:
+    """Build ``cf_risk_labels``: the cohort's claims submitted in [start, end], outcomes known
+    or not."""
+    build_cohort(conn, start=start, end=end, table=COHORT)
+    conn.execute(LABELS_SQL)
+
+
+def open_claim_ids(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """The claims of ``cf_risk_labels`` whose outcome is not known yet."""
+    rows = conn.execute(f"SELECT claim_id FROM cf_risk_labels AS l WHERE NOT {KNOWN}").fetchall()
+    return [r[0] for r in rows]
+
+
+def load_claims(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    start: dt.date = EARLIEST,
+    end: dt.date = LATEST,
+    outcome: bool | None = None,
+) -> Claims:
+    """The cohort's claims submitted in [start, end] with features and outcomes, by claim id.
+
+    Args:
+        conn: The warehouse.
+        start: First submission date.
+        end: Last submission date.
+        outcome: True: only the claims whose outcome is known; False: only those still open.
+    """
+    label_claims(conn, start=start, end=end)
+    where = "" if outcome is None else f" AND {'' if outcome else 'NOT '}{KNOWN}"
+    frame = conn.execute(TRAINING_SQL + where + " ORDER BY f.claim_id").df()
+    _categorise_rejections(frame)
+    return Claims(frame)
+
+
+def _categorise_rejections(frame: pd.DataFrame) -> None:
+    """A rejection's category: the classifier's for its 277CA status (a 999 says too little:
+    ``other``). One classification per distinct status, not per claim."""
+    need = (frame["rejected_999"] | frame["rejected_277ca"]) & frame["category"].isna()
+    if not need.any():
+        return
+    classifier = DenialClassifier()
+    categories: dict[tuple[object, ...], str] = {}
+    values: list[str] = []
+    columns = ["rejected_277ca", "latest_status", "latest_status_code", "latest_entity_code"]
+    for row in frame.loc[need, columns].itertuples(index=False):
+        key = tuple(None if pd.isna(v) else v for v in row)
+        if key not in categories:
+            categories[key] = (
+                classifier.classify(
+                    DenialInput(status_category=key[1], status_code=key[2], entity_code=key[3])
+                ).category
+                if key[0]
+                else "other"
+            )
+        values.append(categories[key])
+    frame.loc[need, "category"] = values
