@@ -57,6 +57,7 @@ _LAZY_GROUPS = {
     "x12": ("claimflow.cli_x12", "x12_app"),
     "reference": ("claimflow.cli_reference", "reference_app"),
     "denials": ("claimflow.cli_denials", "denials_app"),
+    "risk": ("claimflow.cli_risk", "risk_app"),
 }
 
 
@@ -294,6 +295,18 @@ def dashboard(
     raise typer.Exit(run_child(command, env))
 
 
+def _risk_line(risk: dict[str, Any]) -> str:
+    """The run's denial-risk scoring in one line."""
+    if not risk:
+        return "not scored"
+    if risk.get("skipped"):
+        return f"not scored: {risk['skipped']}"
+    bands = ", ".join(f"{n:,} {band}" for band, n in risk.get("by_band", {}).items())
+    return f"{risk.get('scored', 0):,} open claims scored with {risk.get('model_version')}" + (
+        f" ({bands})" if bands else ""
+    )
+
+
 def _print_summary(report: RunReport) -> None:
     per_file = len(report.files) <= 12
     title = f"Run {report.run_id}: " + ("files" if per_file else "files by source")
@@ -344,6 +357,7 @@ def _print_summary(report: RunReport) -> None:
     out.print(f"Candidates:  {m['candidates']}")
     out.print(f"Rejections:  {m['rejection_log']}")
     out.print(f"Metrics:     {Path(report.out_dir) / 'metrics' / (report.run_id + '.json')}")
+    out.print(f"Risk:        {_risk_line(report.risk)}", highlight=False)
     out.print(f"Status:      {report.status} ({report.duration_seconds:.2f} s)")
 
 

@@ -211,6 +211,15 @@ TERMS: dict[str, Term] = {
     "rows_duplicate": Term("Duplicate rows", "count"),
     "seconds": Term("Seconds", "number"),
     "source_row_number": Term("Source row", "count"),
+    # denial risk before submission
+    "model_version": Term("Model version"),
+    "test_months": Term("Test months"),
+    "auc": Term("AUC", "number"),
+    "ece": Term("ECE", "number"),
+    "brier": Term("Brier", "number"),
+    "probability": Term("Denial risk", "rate"),
+    "risk_band": Term("Risk band", "enum"),
+    "predicted_category": Term("Likely denial category", "enum"),
 }
 """Column name (or ``"report.column"``) → its term; the columns :func:`humanize` names well
 enough and whose kind their suffix tells are left out."""

@@ -45,6 +45,7 @@ from claimflow.resubmit.remits import (
     start_staging,
     write_corrected_claims,
 )
+from claimflow.risk.champion import NO_CHAMPION, has_champion
 from claimflow.sources.tabular import FileFingerprint, fingerprint, stage_file
 from claimflow.warehouse.connection import loads_fit, open_warehouse
 from claimflow.warehouse.matching import match_claims
@@ -114,6 +115,8 @@ class RunReport:
     """Runs that committed but were stopped before their outputs were in place: this run put
     them in place first."""
     outputs: list[dict[str, object]] = field(default_factory=list)
+    risk: dict[str, Any] = field(default_factory=dict)
+    """The denial-risk scoring: model version, claims scored by band, or why none were."""
 
     def warn(self, message: str) -> None:
         """Record a warning of the run (it ends ``finished_with_warnings``, exit 3)."""
@@ -171,6 +174,7 @@ class RunReport:
             "sla_alerts": self.sla,
             "classifier_version": self.classifier_version,
             "texts_classified": self.texts_classified,
+            "risk_scores": self.risk,
             "duration_seconds": round(self.duration_seconds, 3),
             "stage_seconds": self.stage_seconds,
             "outputs": {
@@ -788,6 +792,16 @@ def run(
         )
         record_resubmissions(conn, plans, run_id=run_id, now=now)
         report.x12_resubmissions["corrected_claims_written"] = written
+        if has_champion(conn):
+            say("score the denial risk of open claims")
+            from claimflow.risk.scoring import score_open_claims  # LightGBM: loaded when used
+
+            scored = score_open_claims(conn, warehouse, run_id=run_id, now=now, history_as_of=as_of)
+            report.risk = scored.as_json()
+            if scored.file_problem:  # a champion whose file is missing or corrupt needs a look
+                report.warn(f"denial risk not scored: {scored.skipped}")
+        else:  # nothing to score with: the run loads none of the model's libraries
+            report.risk = {"scored": 0, "skipped": NO_CHAMPION}
         say("snapshot the dashboard's default view")
         build_snapshot(conn, run_id)
         say("done")

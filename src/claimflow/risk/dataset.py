@@ -118,6 +118,11 @@ def load_claims(
         outcome: True: only the claims whose outcome is known; False: only those still open.
     """
     label_claims(conn, start=start, end=end)
+    return labelled_claims(conn, outcome=outcome)
+
+
+def labelled_claims(conn: duckdb.DuckDBPyConnection, *, outcome: bool | None = None) -> Claims:
+    """``load_claims`` over the claims ``label_claims`` last labelled."""
     where = "" if outcome is None else f" AND {'' if outcome else 'NOT '}{KNOWN}"
     frame = conn.execute(TRAINING_SQL + where + " ORDER BY f.claim_id").df()
     _categorise_rejections(frame)

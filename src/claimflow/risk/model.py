@@ -109,7 +109,9 @@ class Encoder:
         for j, name in enumerate(FEATURE_NAMES):
             col = frame[name]
             if name in self.vocab:
-                codes = pd.Categorical(col.astype("string"), categories=self.vocab[name]).codes
+                codes = pd.Index(self.vocab[name], dtype="object").get_indexer(
+                    col.astype("object").where(col.notna(), None)
+                )
                 values = np.where(codes >= 0, codes, self.other_code(name)).astype(np.float64)
                 values[col.isna().to_numpy()] = np.nan
                 out[:, j] = values

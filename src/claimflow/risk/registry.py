@@ -25,6 +25,7 @@ import duckdb
 
 from claimflow.atomic import atomic_path
 from claimflow.errors import ClaimflowError
+from claimflow.risk.champion import NO_CHAMPION
 from claimflow.risk.model import RiskModel
 
 CHAMPION = "champion"
@@ -237,10 +238,7 @@ def load_champion(conn: duckdb.DuckDBPyConnection, warehouse: Path) -> RiskModel
     """
     e = champion(conn)
     if e is None:
-        raise NoChampionError(
-            "no champion model yet: train one (`claimflow risk train`) and promote it"
-            " (`claimflow risk promote VERSION`)"
-        )
+        raise NoChampionError(NO_CHAMPION)
     return load(conn, warehouse, e.version)
 
 

@@ -22,10 +22,11 @@ import duckdb
 import pandas as pd
 
 from claimflow.risk.batch import build_features
-from claimflow.risk.dataset import label_claims, load_claims, open_claim_ids
+from claimflow.risk.dataset import label_claims, labelled_claims, open_claim_ids
 from claimflow.risk.features import FEATURE_SET_VERSION
 from claimflow.risk.history import build_history
-from claimflow.risk.registry import RegistryError, load_champion
+from claimflow.risk.model import BANDS
+from claimflow.risk.registry import NoChampionError, RegistryError, load_champion
 
 
 @dataclass
@@ -38,6 +39,8 @@ class ScoreReport:
     history_rows: int = 0
     skipped: str | None = None
     """Why nothing was scored (no champion, a corrupt model file, ...)."""
+    file_problem: bool = False
+    """The champion's file is missing or corrupt (not merely: no champion yet)."""
 
     def as_json(self) -> dict[str, Any]:
         """The report as JSON-ready values (the run's metrics)."""
@@ -54,11 +57,13 @@ def score_open_claims(
     conn: duckdb.DuckDBPyConnection,
     warehouse: Path,
     *,
-    run_id: str,
+    run_id: str | None,
     now: dt.datetime,
     history_as_of: dt.datetime,
 ) -> ScoreReport:
     """Store the history as of ``history_as_of`` and score every open claim with the champion.
+
+    ``run_id`` is the run scoring (None: `claimflow risk score`, outside a run).
 
     The caller owns the transaction (the run commits the scores with the rest of its work).
     """
@@ -66,8 +71,12 @@ def score_open_claims(
     report.history_rows = build_history(conn, history_as_of)
     try:
         model = load_champion(conn, warehouse)
+    except NoChampionError as exc:
+        report.skipped = str(exc)
+        return report
     except RegistryError as exc:
         report.skipped = str(exc)
+        report.file_problem = True
         return report
     if model.feature_set_version != FEATURE_SET_VERSION:
         report.skipped = (
@@ -88,7 +97,7 @@ def score_open_claims(
     ).fetchall()
     if missing:
         build_features(conn, [r[0] for r in missing])
-    frame = load_claims(conn, outcome=False).frame
+    frame = labelled_claims(conn, outcome=False).frame
     predictions = model.predict_frame(frame)
     scores = pd.DataFrame(
         {
@@ -118,7 +127,6 @@ def score_open_claims(
     finally:
         conn.unregister("cf_risk_new_scores")
     report.scored = len(scores)
-    report.bands = {
-        str(k): int(v) for k, v in scores["risk_band"].value_counts().sort_index().items()
-    }
+    counts = scores["risk_band"].value_counts()
+    report.bands = {band: int(counts[band]) for _, band in BANDS if band in counts}
     return report
