@@ -39,6 +39,8 @@ from starlette.responses import Response
 from claimflow import __version__
 from claimflow.api.cache import AnswerCache
 from claimflow.api.lifecycle import claim_lifecycle
+from claimflow.api.metrics import install_metrics
+from claimflow.api.risk import install_risk
 from claimflow.config import ResubmissionPolicy
 from claimflow.denials.classifier import DenialClassifier, DenialInput
 from claimflow.denials.model import classifier_with_model
@@ -523,6 +525,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.classifier = _LazyClassifier(settings.threshold)
     _install_handlers(app)
     _install_routes(app)
+    risk = install_risk(app, settings.warehouse)
+    # outermost: counts what the access log answered, by route template (GET /metrics)
+    app.state.metrics = install_metrics(app, risk.status)
     return app
 
 
