@@ -9,6 +9,7 @@ prometheus_client's own parser and hold exactly the requests this module made.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import logging
 import select
@@ -364,6 +365,16 @@ def _request_of(conn: duckdb.DuckDBPyConnection, claim_id: str) -> dict[str, Any
     return {k: v for k, v in body.items() if v is not None}
 
 
+# run, model version ("champion" stands for the champion's), day, metric, subject, value
+MONITORING_ROWS = [
+    ("R1", "champion", 1, "psi", "payer_id", 0.1),
+    ("R2", "champion", 8, "psi", "payer_id", 0.3),
+    ("R2", "champion", 8, "psi", "probability", 0.05),
+    ("R2", "champion", 8, "auc", "outcomes", 0.71),
+    ("R3", "another", 9, "psi", "payer_id", 0.9),
+]
+
+
 @dataclass(frozen=True)
 class Scored:
     served: Served
@@ -411,6 +422,13 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scored]:
         row["claim_id"]: p.as_json() for row, p in zip(rows, model.predict(rows), strict=True)
     }
     requests = {cid: _request_of(conn, cid) for cid in ids}
+    conn.executemany(
+        "INSERT INTO risk_monitoring (run_id, model_version, computed_at, metric, subject, value)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(run, model.version if version == "champion" else version,
+          dt.datetime(2025, 5, day), metric, subject, value)
+         for run, version, day, metric, subject, value in MONITORING_ROWS],
+    )  # fmt: skip
     assert publish_snapshot(conn, warehouse)
     conn.close()
     with serve(ApiSettings(warehouse=warehouse)) as served:
@@ -472,3 +490,13 @@ def test_metrics_count_predictions_by_band_and_name_the_champion(scored: Scored)
         ) == n
     info = after["claimflow_risk_champion_info"].samples
     assert [(s.labels, s.value) for s in info] == [({"model_version": scored.version}, 1.0)]
+
+
+def test_metrics_give_the_champions_latest_monitoring_run(scored: Scored) -> None:
+    samples = _families(scored.served)["claimflow_risk_monitoring_value"].samples
+    got = {(s.labels["metric"], s.labels["subject"]): s.value for s in samples}
+    assert got == {
+        ("psi", "payer_id"): 0.3,
+        ("psi", "probability"): 0.05,
+        ("auc", "outcomes"): 0.71,
+    }
