@@ -208,12 +208,66 @@ class SlaPolicy(_Frozen):
     webhook_attempts: int = Field(3, ge=1, description="tries before giving up until next run")
 
 
+class RiskMonitoring(_Frozen):
+    """When the denial-risk model's monitoring raises an alert (``claimflow.risk.monitor``).
+
+    Every threshold is relative to the model's own figures on its test months (an absolute
+    "AUC < 0.8" fires forever in a world whose best possible AUC is 0.76).
+    """
+
+    window_days: int = Field(
+        30, ge=1, description="the claims submitted in this many days up to the run's day"
+    )
+    min_claims: int = Field(
+        200,
+        ge=1,
+        description="fewer claims with a known outcome in the window: no AUC, ECE or Brier;"
+        " fewer claims: drift figures are recorded but raise no alert",
+    )
+    auc_drop_se: float = Field(
+        2.0, gt=0, description="alert when AUC < test AUC − this × the test AUC's standard error"
+    )
+    expected_auc_drop_se: float = Field(
+        2.0,
+        gt=0,
+        description="alert when the expected AUC (CBPE) < its test figure − this × the test AUC's"
+        " standard error",
+    )
+    ece_rise: float = Field(0.03, gt=0, description="alert when ECE > test ECE + this")
+    brier_rise: float | None = Field(
+        None, gt=0, description="alert when Brier > test Brier + this (None: recorded only)"
+    )
+    feature_psi: float = Field(
+        0.25,
+        gt=0,
+        description="alert when a feature's PSI against the training window exceeds its PSI on"
+        " the test months + this",
+    )
+    score_psi: float = Field(0.25, gt=0, description="the same for the predicted probability")
+    payer_gap_se: float = Field(
+        4.0,
+        gt=0,
+        description="alert when a payer's observed − predicted denial rate moves from its test"
+        " months' figure by more than this many standard errors",
+    )
+    min_payer_claims: int = Field(
+        50, ge=1, description="claims with a known outcome a payer needs for its gap"
+    )
+
+
+class RiskPolicy(_Frozen):
+    """The denial-risk model (issue 19)."""
+
+    monitoring: RiskMonitoring = RiskMonitoring()
+
+
 class Settings(_Frozen):
     """The whole configuration of a run."""
 
     sources: tuple[SourceDefinition, ...] = ()
     resubmission: ResubmissionPolicy = ResubmissionPolicy()
     sla: SlaPolicy = SlaPolicy()
+    risk: RiskPolicy = RiskPolicy()
     reference_date: dt.date | None = Field(
         None, description="decision date; the CLI's --reference-date overrides, default today"
     )

@@ -800,6 +800,20 @@ def run(
             report.risk = scored.as_json()
             if scored.file_problem:  # a champion whose file is missing or corrupt needs a look
                 report.warn(f"denial risk not scored: {scored.skipped}")
+            elif scored.model_version is not None:
+                say("monitor the denial-risk model")
+                from claimflow.risk.monitor import monitor
+
+                # a figure past its threshold is an alert (sla_alerts), not a failed run
+                watched = monitor(
+                    conn,
+                    warehouse,
+                    run_id=run_id,
+                    now=now,
+                    as_of=as_of,
+                    policy=settings.risk.monitoring,
+                )
+                report.risk["monitoring"] = watched.as_json()
         else:  # nothing to score with: the run loads none of the model's libraries
             report.risk = {"scored": 0, "skipped": NO_CHAMPION}
         say("snapshot the dashboard's default view")
@@ -828,6 +842,8 @@ def run(
         _finish_run(conn, report)
         conn.execute("COMMIT")
         publish(conn, run_id)
+        if report.risk.get("monitoring", {}).get("raised"):  # the model's alerts, sent now
+            report.sla["notified"] += notify(conn, settings.sla, now=now)
         publish_snapshot(conn, warehouse)  # what the CLI, the API and the dashboard read
     except duckdb.Error as exc:
         raise WarehouseError(f"{warehouse}: {exc}") from None

@@ -5,6 +5,12 @@ payer where configured. Alerts live in ``sla_alerts``: raised once, closed (``re
 when the acknowledgment arrives. New alerts are posted to an optional webhook as JSON, with
 retries, on a worker thread the run waits for at most ``timeout × attempts`` seconds: a slow
 or dead receiver never fails the run, and undelivered alerts are posted again next time.
+
+The denial-risk model's monitoring raises its alerts in the same table, through the same
+channels (``claimflow alerts``, ``GET /alerts``, the dashboard, the webhook): no claim, the kind
+``denial_risk_model:<metric>:<subject>`` (what crossed), the model version and in words what
+crossed which threshold (``raise_model_alerts``). They close when a later run measures the
+figure back within its threshold, or measures another model.
 """
 
 from __future__ import annotations
@@ -24,6 +30,12 @@ from claimflow.config import SlaPolicy
 from claimflow.warehouse.sql import execute, fetch_dicts, insert_rows
 
 log = logging.getLogger("claimflow.sla")
+
+SLA_KINDS = ("999_missing", "277ca_missing")
+"""The acknowledgment alerts' kinds (one claim each)."""
+MODEL_KIND = "denial_risk_model"
+"""Prefix of the denial-risk model's alert kinds: ``denial_risk_model:<metric>:<subject>``."""
+_SLA = "kind IN ('999_missing', '277ca_missing')"
 
 
 def _thresholds(conn: duckdb.DuckDBPyConnection, policy: SlaPolicy) -> None:
@@ -77,12 +89,14 @@ def refresh_alerts(
         params,
     )
     resolved = conn.execute(
-        "SELECT count(*) FROM sla_alerts AS a WHERE a.resolved_at IS NULL AND NOT EXISTS ("
+        f"SELECT count(*) FROM sla_alerts AS a WHERE a.resolved_at IS NULL AND a.{_SLA}"
+        " AND NOT EXISTS ("
         "SELECT 1 FROM cf_due AS d WHERE d.claim_id = a.claim_id AND d.kind = a.kind)"
     ).fetchone()
     execute(
         conn,
-        "UPDATE sla_alerts SET resolved_at = $as_of WHERE resolved_at IS NULL AND NOT EXISTS ("
+        f"UPDATE sla_alerts SET resolved_at = $as_of WHERE resolved_at IS NULL AND {_SLA}"
+        " AND NOT EXISTS ("
         "SELECT 1 FROM cf_due AS d WHERE d.claim_id = sla_alerts.claim_id AND d.kind = sla_alerts.kind)",
         params,
     )
@@ -92,7 +106,9 @@ def refresh_alerts(
     ).fetchone()
     execute(
         conn,
-        "INSERT INTO sla_alerts SELECT d.claim_id, d.patient_control_number, d.payer_id, d.kind,"
+        "INSERT INTO sla_alerts (claim_id, patient_control_number, payer_id, kind,"
+        " submission_date, due_at, first_raised_at, resolved_at, notified_at, run_id)"
+        " SELECT d.claim_id, d.patient_control_number, d.payer_id, d.kind,"
         " d.submission_date, d.due_at, $as_of, NULL, NULL, $run_id FROM cf_due AS d"
         " WHERE NOT EXISTS (SELECT 1 FROM sla_alerts AS a WHERE a.claim_id = d.claim_id"
         " AND a.kind = d.kind AND a.resolved_at IS NULL)",
@@ -111,6 +127,74 @@ def refresh_alerts(
     }
 
 
+def model_alert_kind(metric: str, subject: str) -> str:
+    """The alert kind of a denial-risk model figure: ``denial_risk_model:<metric>:<subject>``."""
+    return f"{MODEL_KIND}:{metric}:{subject}"
+
+
+def raise_model_alerts(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    model_version: str,
+    crossed: list[tuple[str, str | None, str]],
+    measured: list[str],
+    as_of: dt.datetime,
+    run_id: str | None,
+) -> dict[str, int]:
+    """Raise the denial-risk model's alerts; close those measured back within their threshold.
+
+    Args:
+        conn: The warehouse (the caller owns the transaction).
+        model_version: The model measured.
+        crossed: (kind, payer_id or None, detail) of each figure past its threshold; an alert
+            already open for the kind is kept (its detail and version updated), not raised again.
+        measured: The kinds this monitoring measured (crossed or not). An open alert of
+            another kind stays open unless it was about another model version.
+        as_of: When (the run's as-of time).
+        run_id: The run raising them.
+
+    Returns:
+        How many were raised and resolved.
+    """
+    kinds = [k for k, _, _ in crossed]
+    open_ = {
+        r[0]: r[1]
+        for r in conn.execute(
+            "SELECT kind, model_version FROM sla_alerts WHERE resolved_at IS NULL"
+            " AND claim_id IS NULL AND starts_with(kind, ?)",
+            [f"{MODEL_KIND}:"],
+        ).fetchall()
+    }
+    closing = [
+        k
+        for k, version in open_.items()
+        if k not in kinds and (k in measured or version != model_version)
+    ]
+    if closing:
+        conn.execute(
+            "UPDATE sla_alerts SET resolved_at = ? WHERE resolved_at IS NULL AND claim_id IS NULL"
+            " AND kind IN (SELECT unnest(?::VARCHAR[]))",
+            [as_of, closing],
+        )
+    raised = 0
+    for kind, payer, detail in crossed:
+        if kind in open_:
+            conn.execute(
+                "UPDATE sla_alerts SET detail = ?, model_version = ?, payer_id = ?"
+                " WHERE resolved_at IS NULL AND claim_id IS NULL AND kind = ?",
+                [detail, model_version, payer, kind],
+            )
+            continue
+        conn.execute(
+            "INSERT INTO sla_alerts (claim_id, patient_control_number, payer_id, kind,"
+            " submission_date, due_at, first_raised_at, resolved_at, notified_at, run_id,"
+            " model_version, detail) VALUES (NULL, NULL, ?, ?, NULL, ?, ?, NULL, NULL, ?, ?, ?)",
+            [payer, kind, as_of, as_of, run_id, model_version, detail],
+        )
+        raised += 1
+    return {"raised": raised, "resolved": len(closing)}
+
+
 def open_alerts(
     conn: duckdb.DuckDBPyConnection, *, unnotified_only: bool = False
 ) -> list[dict[str, Any]]:
@@ -118,7 +202,7 @@ def open_alerts(
     return fetch_dicts(
         conn,
         "SELECT claim_id, patient_control_number, payer_id, kind, submission_date, due_at,"
-        " first_raised_at FROM sla_alerts WHERE resolved_at IS NULL"
+        " first_raised_at, model_version, detail FROM sla_alerts WHERE resolved_at IS NULL"
         + (" AND notified_at IS NULL" if unnotified_only else "")
         + " ORDER BY due_at, patient_control_number",
     )

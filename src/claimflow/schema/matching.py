@@ -54,15 +54,23 @@ SLA_ALERTS = Table(
         Column("claim_id", C),
         Column("patient_control_number", C),
         Column("payer_id", C),
-        Column("kind", C, "999_missing or 277ca_missing"),
+        Column(
+            "kind",
+            C,
+            "999_missing or 277ca_missing; denial_risk_model:<metric>:<subject> for the"
+            " denial-risk model's monitoring (no claim: claim_id NULL)",
+        ),
         Column("submission_date", Kind.DATE),
         Column("due_at", TS),
         Column("first_raised_at", TS),
         Column("resolved_at", TS, "when the acknowledgment arrived (the alert closed)"),
         Column("notified_at", TS, "when the webhook accepted it"),
         Column("run_id", C, "the run that raised it"),
+        Column("model_version", C, "the denial-risk model's version (its alerts only)"),
+        Column("detail", T, "what crossed which threshold, in words (denial-risk model alerts)"),
     ),
-    doc="Acknowledgment SLA alerts: open while resolved_at is NULL.",
+    doc="Alerts: acknowledgment SLAs (a claim's 999 or 277CA overdue) and the denial-risk"
+    " model's monitoring (a figure past its threshold); open while resolved_at is NULL.",
 )
 
 MATCHING_TABLES: tuple[Table, ...] = (CLAIM_MATCH, CLAIM_LINE_MATCH, UNMATCHED, SLA_ALERTS)

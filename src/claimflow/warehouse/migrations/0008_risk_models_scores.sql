@@ -2,6 +2,8 @@
 -- model (one is the champion), risk_scores the champion's score of each claim without an outcome,
 -- risk_monitoring the drift and outcome figures of each run. risk_features and risk_history are
 -- made anew (derived tables, no run wrote them yet): the payer × member history joins them.
+-- sla_alerts also holds the monitoring's alerts (no claim): the model version and, in words,
+-- what crossed which threshold.
 -- Generated from claimflow.schema.risk (create_table_sql).
 DROP TABLE risk_features;
 DROP TABLE risk_history;
@@ -111,3 +113,5 @@ CREATE TABLE risk_monitoring (
     threshold DOUBLE,
     alert BOOLEAN
 );
+ALTER TABLE sla_alerts ADD COLUMN IF NOT EXISTS model_version VARCHAR;
+ALTER TABLE sla_alerts ADD COLUMN IF NOT EXISTS detail VARCHAR;
