@@ -324,3 +324,105 @@ def score(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE, as_json: JsonOpt = False)
         )
     if report.skipped:
         raise typer.Exit(1)
+
+
+MONITORING_SQL = """
+SELECT run_id, model_version, computed_at, metric, subject, window_from, window_to, claims,
+       value, reference, threshold, alert
+FROM risk_monitoring
+WHERE model_version = $version AND run_id IS NOT DISTINCT FROM $run
+ORDER BY alert DESC, metric = 'psi', metric, subject
+"""
+
+
+@risk_app.command()
+def monitor(
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="A run's figures (default: the champion's latest run)."),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every feature's PSI, not only those past a threshold.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The champion's latest monitoring: drift, expected AUC, outcome figures, what crossed.
+
+    Each run measures the champion on the last 30 days of claims against its own test months
+    (thresholds: config risk.monitoring); a figure past its threshold is an alert in
+    `claimflow alerts` (an alert, not an error: the command exits 0).
+    """
+    from claimflow.risk.registry import champion
+
+    with reading(warehouse) as conn:
+        if run is None:
+            e = champion(conn)
+            if e is None:
+                raise fail("no champion yet: `claimflow risk train`, then `risk promote`")
+            version = e.version
+            found = conn.execute(
+                "SELECT run_id FROM risk_monitoring WHERE model_version = ?"
+                " ORDER BY computed_at DESC, run_id DESC LIMIT 1",
+                [version],
+            ).fetchone()
+            if found is None:
+                raise fail(f"the champion {version} has not been monitored yet: `claimflow run`")
+            run_id = found[0]
+        else:
+            found = conn.execute(
+                "SELECT model_version FROM risk_monitoring WHERE run_id = ?"
+                " ORDER BY computed_at DESC LIMIT 1",
+                [run],
+            ).fetchone()
+            if found is None:
+                raise fail(f"no monitoring figures for run {run!r}", EXIT_USAGE)
+            version, run_id = found[0], run
+        rows = conn.execute(MONITORING_SQL, {"version": version, "run": run_id}).fetchall()
+    figures = [
+        {
+            "metric": r[3],
+            "subject": r[4],
+            "claims": r[7],
+            "value": r[8],
+            "reference": r[9],
+            "threshold": r[10],
+            "alert": bool(r[11]),
+        }
+        for r in rows
+    ]
+    crossed = [f for f in figures if f["alert"]]
+    first = rows[0]
+    result = {
+        "model_version": version,
+        "run_id": run_id,
+        "computed_at": first[2].isoformat(timespec="seconds"),
+        "window": [str(first[5]), str(first[6])],
+        "figures": figures,
+        "alerts": crossed,
+    }
+    if as_json:
+        print_json(result)
+    else:
+        out.print(
+            f"Model {version}, run {run_id}: claims submitted {first[5]} to {first[6]};"
+            f" {len(crossed)} figure(s) past their threshold",
+            highlight=False,
+        )
+        shown = [f for f in figures if every or f["alert"] or f["metric"] != "psi"]
+        print_table(
+            [
+                {
+                    "metric": f["metric"],
+                    "subject": f["subject"],
+                    "claims": f["claims"],
+                    "figure": _fmt(f["value"]),
+                    "test_months": _fmt(f["reference"]),
+                    "threshold": _fmt(f["threshold"]),
+                    "alert": f["alert"],
+                }
+                for f in shown
+            ],
+            ("metric", "subject", "claims", "figure", "test_months", "threshold", "alert"),
+            "Monitoring" + ("" if every else " (every PSI: --all)"),
+        )
