@@ -206,6 +206,20 @@ FACTORS: tuple[FactorKind, ...] = (
         ),
     ),
     FactorKind(
+        "eligibility",
+        "Member's eligibility with this payer",
+        (
+            "hist_payer_member_claims",
+            "hist_payer_member_denial_rate",
+            "hist_payer_member_days_to_pay",
+        ),
+        lambda v: _history(v, "payer_member", f"this member with payer {_v(v.get('payer_id'))}"),
+        lambda v: (
+            f"Verify the member's eligibility with payer {_v(v.get('payer_id'))} (270/271) before"
+            " sending: coverage may have ended, or another policy is primary"
+        ),
+    ),
+    FactorKind(
         "units",
         "Lines and units",
         ("line_count", "total_units", "max_line_units"),
@@ -261,6 +275,8 @@ for _k, _factor in enumerate(FACTORS):
         GROUPS[_INDEX[_name], _k] = 1.0
         if _name in MODIFIABLE:
             MODIFIABLE_GROUPS[_INDEX[_name], _k] = 1.0
+if sorted(_INDEX) != sorted(n for f in FACTORS for n in f.features):
+    raise AssertionError("every feature belongs to exactly one factor")
 for _k, _factor in enumerate(FACTORS):
     _mod = any(n in MODIFIABLE for n in _factor.features)
     if _mod != (_factor.action is not None):

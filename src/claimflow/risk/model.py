@@ -44,6 +44,9 @@ MIN_CATEGORY_CLAIMS = 20
 """A categorical value (or a denial category) needs this many training claims of its own."""
 BANDS: tuple[tuple[float, str], ...] = ((0.0, "low"), (0.15, "medium"), (0.40, "high"))
 """Lowest calibrated probability of each risk band."""
+EXPLAIN_FROM = BANDS[1][0]
+"""A run explains (factors and actions) the claims from the medium band up: exact TreeSHAP
+costs about a hundred predictions per claim, and a low-risk claim needs no action."""
 FORMAT = "claimflow-risk-model/1"
 
 CATEGORICAL: tuple[str, ...] = tuple(f.name for f in FEATURES if f.column.kind is Kind.CODE)
@@ -61,11 +64,14 @@ PARAMS: dict[str, Any] = {
     "cat_smooth": 10.0,
     "min_data_per_group": 40,
     "max_cat_to_onehot": 4,
+    "max_depth": 6,
     "deterministic": True,
     "force_row_wise": True,
     "verbosity": -1,
 }
 """LightGBM's parameters for the denial booster (the category booster changes the objective)."""
+CATEGORY_PARAMS: dict[str, Any] = {"learning_rate": 0.15, "num_leaves": 15, "max_depth": 5}
+"""The category booster predicts every claim of a run, once per category: kept small."""
 MAX_ROUNDS = 1000
 EARLY_STOP = 50
 
@@ -184,7 +190,7 @@ def fingerprint(frame: pd.DataFrame, seed: int) -> str:
     """SHA-256 of the training claims (ids, features, outcomes, categories), the feature-set
     version and the seed: the same data and seed give the same fingerprint (and model)."""
     digest = hashlib.sha256(
-        f"{FEATURE_SET_VERSION}|{seed}|{json.dumps(PARAMS, sort_keys=True)}".encode()
+        f"{FEATURE_SET_VERSION}|{seed}|{json.dumps([PARAMS, CATEGORY_PARAMS], sort_keys=True)}".encode()
     )
     columns = ["claim_id", *FEATURE_NAMES, "denied", "category", "submission_date"]
     hashed = pd.util.hash_pandas_object(frame[columns].astype("string"), index=False)
@@ -272,8 +278,9 @@ class RiskModel:
         return raw[:, : len(FEATURE_NAMES)] * self.calibration[0]
 
     def predict(self, rows: Sequence[Mapping[str, object]]) -> list[Prediction]:
-        """Score feature mappings (keys: ``FEATURE_NAMES``), with factors and actions."""
-        return self.predict_matrix(self.encoder.rows(rows), rows)
+        """Score feature mappings (keys: ``FEATURE_NAMES``), each with factors and actions (the
+        API's claims: every one is explained, whatever its band)."""
+        return self.predict_matrix(self.encoder.rows(rows), rows, explain_all=True)
 
     def predict_frame(self, frame: pd.DataFrame) -> list[Prediction]:
         """Score the claims of a features frame (``risk_features`` columns)."""
@@ -281,17 +288,33 @@ class RiskModel:
         return self.predict_matrix(self.encoder.matrix(frame), rows)
 
     def predict_matrix(
-        self, x: npt.NDArray[np.float64], rows: Sequence[Mapping[str, object]]
+        self,
+        x: npt.NDArray[np.float64],
+        rows: Sequence[Mapping[str, object]],
+        *,
+        explain_all: bool = False,
     ) -> list[Prediction]:
-        """Score an encoded matrix whose rows are ``rows`` (for the factors' values)."""
+        """Score an encoded matrix whose rows are ``rows`` (for the factors' values).
+
+        Factors and actions are computed for the claims at ``EXPLAIN_FROM`` or above (the
+        medium and high bands), or for every claim with ``explain_all``.
+        """
         if len(x) == 0:
             return []
         prob = self.probability(x)
         categories = self.category_of(x)
-        by_factor, by_modifiable = factor_contributions(self.contributions(x))
+        # exact TreeSHAP costs a hundred predictions: only the claims worth a biller's look
+        explained = (
+            np.flatnonzero(prob >= EXPLAIN_FROM) if explain_all is False else np.arange(len(x))
+        )
+        by_factor, by_modifiable = factor_contributions(self.contributions(x[explained]))
+        slot = {int(i): k for k, i in enumerate(explained)}
         out: list[Prediction] = []
         for i, row in enumerate(rows):
-            factors, actions = explain(row, by_factor[i], by_modifiable[i])
+            k = slot.get(i)
+            factors, actions = (
+                ((), ()) if k is None else explain(row, by_factor[k], by_modifiable[k])
+            )
             out.append(
                 Prediction(
                     float(prob[i]),
@@ -389,6 +412,7 @@ def _fit_category(
     valid = _dataset(enc, cal, labels(cal), train_set) if len(cal) else None
     params = {
         **PARAMS,
+        **CATEGORY_PARAMS,
         "objective": "multiclass",
         "num_class": len(classes),
         "seed": seed,
@@ -473,7 +497,7 @@ def _describe(model: RiskModel, split: Split, seed: int, print_: str) -> dict[st
     return {
         "seed": seed,
         "fingerprint": print_,
-        "params": PARAMS,
+        "params": {"denial": PARAMS, "category": CATEGORY_PARAMS},
         "rounds": model.denial.best_iteration or model.denial.current_iteration(),
         "windows": windows,
         "claims": {

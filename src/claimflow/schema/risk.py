@@ -40,12 +40,28 @@ HISTORY_KINDS: tuple[tuple[str, str], ...] = (
 """Key kinds of ``risk_history`` (its ``key_kind``) → what the key is, in words."""
 
 
+ELIGIBILITY_KINDS = frozenset({"payer_member"})
+"""History a biller changes before sending: verifying the member's eligibility (270/271)
+corrects the member id or the payer (another policy primary) that the history is keyed on."""
+
+
 def _history(kind: str, words: str) -> tuple[Feature, ...]:
     before = "first remittances dated before the claim's as-of time"
+    mod = kind in ELIGIBILITY_KINDS
     return (
-        _f(f"hist_{kind}_claims", INT, f"claims of {words} with {before}"),
-        _f(f"hist_{kind}_denial_rate", N, "share of those initially denied (NULL: none)"),
-        _f(f"hist_{kind}_days_to_pay", N, "their mean days from submission to first remittance"),
+        _f(f"hist_{kind}_claims", INT, f"claims of {words} with {before}", modifiable=mod),
+        _f(
+            f"hist_{kind}_denial_rate",
+            N,
+            "share of those initially denied (NULL: none)",
+            modifiable=mod,
+        ),
+        _f(
+            f"hist_{kind}_days_to_pay",
+            N,
+            "their mean days from submission to first remittance",
+            modifiable=mod,
+        ),
     )
 
 
