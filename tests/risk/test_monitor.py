@@ -82,9 +82,11 @@ def _psi_by_hand(profile: dict[str, Any], values: Any) -> float:
             tally[key if key in tally and key != "__other__" else "__other__"] += 1
         actual = [tally[k] / len(values) for k in keys]
         expected = [profile["shares"][k] for k in keys]
-    return sum(
-        (max(a, 1e-4) - max(e, 1e-4)) * math.log(max(a, 1e-4) / max(e, 1e-4))
-        for a, e in zip(actual, expected, strict=True)
+    return float(
+        sum(
+            (max(a, 1e-4) - max(e, 1e-4)) * math.log(max(a, 1e-4) / max(e, 1e-4))
+            for a, e in zip(actual, expected, strict=True)
+        )
     )
 
 
