@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Coroutine, Iterator, Sequence
@@ -416,7 +417,14 @@ def predict_batch(body: RiskBatch, request: Request) -> Response:
 
 
 def install_risk(app: FastAPI, warehouse: Path) -> RiskServing:
-    """Add the risk routes to ``app`` (its ``state.reader`` and ``state.metrics`` set)."""
+    """Add the risk routes to ``app`` (its ``state.reader`` and ``state.metrics`` set).
+
+    Also asks OpenMP (LightGBM's threads, loaded with the first champion) to sleep rather than
+    spin between predictions, unless the environment says otherwise: spinning threads take the
+    CPU the requests need (on this 2-core machine, server CPU per request 5.5 -> 4.7 ms idle;
+    with OMP_WAIT_POLICY=ACTIVE and the machine loaded, p50 at 50 requests/s 1.3 s, not 16 ms).
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     app.state.risk = RiskServing(warehouse, app.state.reader)
     app.include_router(router)
     return app.state.risk  # type: ignore[no-any-return]
