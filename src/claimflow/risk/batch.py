@@ -38,7 +38,12 @@ FROM diagnoses WHERE claim_id IN (SELECT claim_id FROM cf_risk_claims) AND code 
 """
 
 
-def build_features(conn: duckdb.DuckDBPyConnection, claim_ids: Sequence[str] | None = None) -> int:
+def build_features(
+    conn: duckdb.DuckDBPyConnection,
+    claim_ids: Sequence[str] | None = None,
+    *,
+    events_ready: bool = False,
+) -> int:
     """Write ``risk_features`` for every claim (or ``claim_ids``), each as of its submission.
 
     A claim's rows of this feature-set version are replaced. History counts only the
@@ -48,6 +53,8 @@ def build_features(conn: duckdb.DuckDBPyConnection, claim_ids: Sequence[str] | N
     Args:
         conn: The warehouse.
         claim_ids: Only these claims; None for every claim with a submission date.
+        events_ready: The outcomes and events (``claimflow.risk.history.load_events``) were
+            built on this connection since the warehouse last changed.
 
     Returns:
         The number of claims described.
@@ -57,7 +64,7 @@ def build_features(conn: duckdb.DuckDBPyConnection, claim_ids: Sequence[str] | N
     conn.execute(LINES_SQL)
     conn.execute(DX_SQL)
     check_npis(conn)
-    resolve_as_of_each_claim(conn)
+    resolve_as_of_each_claim(conn, events_ready=events_ready)
     columns = ", ".join(("claim_id", "as_of", "feature_set_version", *FEATURE_NAMES, "built_at"))
     conn.execute(
         "DELETE FROM risk_features WHERE feature_set_version = ?"

@@ -88,12 +88,20 @@ class Claims:
 
 
 def label_claims(
-    conn: duckdb.DuckDBPyConnection, *, start: dt.date = EARLIEST, end: dt.date = LATEST
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    start: dt.date = EARLIEST,
+    end: dt.date = LATEST,
+    cohort: str | None = None,
 ) -> None:
     """Build ``cf_risk_labels``: the cohort's claims submitted in [start, end], outcomes known
-    or not."""
-    build_cohort(conn, start=start, end=end, table=COHORT)
-    conn.execute(LABELS_SQL)
+    or not. ``cohort``: a cohort of every claim already built under that name (the history's
+    outcomes, ``claimflow.risk.history.OUTCOMES``), used instead of building one."""
+    if cohort is None:
+        build_cohort(conn, start=start, end=end, table=COHORT)
+        conn.execute(LABELS_SQL)
+    else:
+        conn.execute(LABELS_SQL.replace(COHORT, cohort))
 
 
 def open_claim_ids(conn: duckdb.DuckDBPyConnection) -> list[str]:

@@ -100,20 +100,33 @@ LEFT JOIN risk_history AS h
 """Each claim's history from ``risk_history`` as of one stored time (the single-claim path)."""
 
 
-def load_events(conn: duckdb.DuckDBPyConnection) -> None:
-    """Build ``cf_risk_events`` from the warehouse's claims and their first remittances."""
+def load_events(conn: duckdb.DuckDBPyConnection, *, ready: bool = False) -> None:
+    """Build ``cf_risk_outcomes`` (every claim's outcome) and ``cf_risk_events`` from them.
+
+    ``ready``: both were built on this connection since the warehouse last changed; keep them
+    (a run's scoring builds them once for the history, the labels and the features).
+    """
+    if ready:
+        return
     build_cohort(conn, start=EARLIEST, end=LATEST, table=OUTCOMES)
     conn.execute(EVENTS_SQL)
 
 
-def resolve_as_of_each_claim(conn: duckdb.DuckDBPyConnection) -> None:
+def resolve_as_of_each_claim(
+    conn: duckdb.DuckDBPyConnection, *, events_ready: bool = False
+) -> None:
     """Fill ``cf_risk_hist`` for ``cf_risk_claims``, each claim as of its own ``as_of``."""
-    load_events(conn)
+    load_events(conn, ready=events_ready)
     conn.execute(CUMULATIVE_SQL)
     conn.execute(AS_OF_JOIN_SQL)
 
 
-def build_history(conn: duckdb.DuckDBPyConnection, as_of: dt.date | dt.datetime) -> int:
+def build_history(
+    conn: duckdb.DuckDBPyConnection,
+    as_of: dt.date | dt.datetime,
+    *,
+    events_ready: bool = False,
+) -> int:
     """Write ``risk_history`` as of ``as_of`` (replacing rows already written for that time).
 
     The caller owns the transaction (a run commits it with the rest of its work).
@@ -126,7 +139,7 @@ def build_history(conn: duckdb.DuckDBPyConnection, as_of: dt.date | dt.datetime)
         The number of rows written.
     """
     at = _timestamp(as_of)
-    load_events(conn)
+    load_events(conn, ready=events_ready)
     params = {"as_of": at, "version": FEATURE_SET_VERSION}
     conn.execute(
         "DELETE FROM risk_history WHERE as_of = $as_of AND feature_set_version = $version", params

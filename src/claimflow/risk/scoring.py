@@ -24,7 +24,7 @@ import pandas as pd
 from claimflow.risk.batch import build_features
 from claimflow.risk.dataset import label_claims, labelled_claims, open_claim_ids
 from claimflow.risk.features import FEATURE_SET_VERSION
-from claimflow.risk.history import build_history
+from claimflow.risk.history import OUTCOMES, build_history
 from claimflow.risk.model import BANDS
 from claimflow.risk.registry import NoChampionError, RegistryError, load_champion
 
@@ -68,7 +68,7 @@ def score_open_claims(
     The caller owns the transaction (the run commits the scores with the rest of its work).
     """
     report = ScoreReport()
-    report.history_rows = build_history(conn, history_as_of)
+    report.history_rows = build_history(conn, history_as_of)  # outcomes and events, built once
     try:
         model = load_champion(conn, warehouse)
     except NoChampionError as exc:
@@ -85,7 +85,7 @@ def score_open_claims(
             " train and promote a new version"
         )
         return report
-    label_claims(conn)
+    label_claims(conn, cohort=OUTCOMES)
     ids = open_claim_ids(conn)
     report.model_version = model.version
     if not ids:
@@ -96,7 +96,7 @@ def score_open_claims(
         {"ids": ids, "version": FEATURE_SET_VERSION},
     ).fetchall()
     if missing:
-        build_features(conn, [r[0] for r in missing])
+        build_features(conn, [r[0] for r in missing], events_ready=True)
     frame = labelled_claims(conn, outcome=False).frame
     predictions = model.predict_frame(frame)
     scores = pd.DataFrame(
