@@ -220,6 +220,33 @@ TERMS: dict[str, Term] = {
     "probability": Term("Denial risk", "rate"),
     "risk_band": Term("Risk band", "enum"),
     "predicted_category": Term("Likely denial category", "enum"),
+    # the dashboard's Risk page
+    "mean_risk": Term("Mean denial risk", "rate"),
+    "high_risk_claims": Term("High-risk claims", "count"),
+    "top_factor": Term("Top factor"),
+    "second_factor": Term("Second factor"),
+    "third_factor": Term("Third factor"),
+    "factor_title": Term("Factor"),
+    "factor_words": Term("Why"),
+    "contribution": Term("Contribution (log-odds)", "number"),
+    "actions": Term("What to do before sending"),
+    "mean_predicted": Term("Mean predicted risk", "rate"),
+    "observed_rate": Term("Observed denial rate", "rate"),
+    "bin": Term("Bin", "count"),
+    "psi": Term("PSI", "number"),
+    "subject": Term("Measured on"),
+    "alert": Term("Alert", "flag"),
+    "train_from": Term("Trained from", "date"),
+    "train_to": Term("Trained to", "date"),
+    "test_from": Term("Tested from", "date"),
+    "test_to": Term("Tested to", "date"),
+    "test_claims": Term("Test claims", "count"),
+    "window_from": Term("Window from", "date"),
+    "window_to": Term("Window to", "date"),
+    "risk_monitoring.metric": Term("Figure", "enum"),
+    "risk_monitoring.value": Term("Value", "number"),
+    "risk_monitoring.reference": Term("Reference", "number"),
+    "risk_monitoring.threshold": Term("Threshold", "number"),
 }
 """Column name (or ``"report.column"``) → its term; the columns :func:`humanize` names well
 enough and whose kind their suffix tells are left out."""
@@ -290,6 +317,17 @@ DEFINITIONS: dict[str, str] = {
     "share_of_acknowledged": "These claims ÷ the group's claims with a 277CA (a group's shares"
     " add up to its 277CA rejection rate).",
     "underpayment": "EMR expected payment − paid, over the payer's claims with an 835.",
+    # the dashboard's Risk page
+    "mean_risk": "Mean of the champion model's calibrated probability of denial over the open"
+    " claims it scored.",
+    "auc": "Area under the ROC curve on the model's test months: the chance that a denied"
+    " claim is scored above a paid one (0.5 is chance).",
+    "ece": "Expected calibration error on the test months: Σ over bins of predicted risk of"
+    " the bin's share of claims × |mean predicted − observed denial rate|.",
+    "brier": "Mean of (predicted risk − outcome)² on the test months, outcome 1 if denied.",
+    "psi": "Population stability index of a feature (or of the predicted risk) between the"
+    " training window and the recent scored claims: Σ (recent − training share) × ln(recent"
+    " ÷ training share) over its bins (by the usual rule, 0.1 a shift, 0.25 a large one).",
 }
 """What a figure means (column name or ``"report.column"`` → one sentence), shown where the
 figure is (a tile's or a column's help): the KPIs of docs/kpis.md, defined once here."""
@@ -318,6 +356,9 @@ WORDS: dict[str, str] = {
     "cob": "COB",
     "hfma": "HFMA",
     "sla": "SLA",
+    "auc": "AUC",
+    "ece": "ECE",
+    "psi": "PSI",
 }
 """Words of column names and identifiers written otherwise than in lower case."""
 

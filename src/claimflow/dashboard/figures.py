@@ -15,11 +15,14 @@ from claimflow.marts.kpis import (
     AR_BUCKETS,
     AUTO_POSTING_LINES,
     CONTRACTUAL_BY_ADJUDICATION,
+    REJECTED_277,
+    REJECTED_999,
     RESUBMISSION_OUTCOMES,
     ar_claims_from,
     hfma_months,
 )
 from claimflow.marts.reports import DENIAL_LINES
+from claimflow.risk.dataset import KNOWN
 
 _AR_BUCKET_CASE = " ".join(
     f"WHEN c.day - c.submission_date >= {lo}"
@@ -141,4 +144,99 @@ def hfma(view: View, numerator: bool) -> Rows:
         "all",
         (Summary("denominator (Σ months counted ÷ 3)", "sum(reporting_months_counted) / 3"),),
         "submission_date, claim_id",
+    )
+
+
+# denial risk before submission (issue 19): the champion's scores of the claims still waiting
+# for an outcome, read from the tables the run writes (risk_models, risk_scores,
+# risk_monitoring): the dashboard does not load the model
+
+RISK_BANDS: tuple[str, ...] = ("high", "medium", "low")
+"""The risk bands, highest first (``claimflow.risk.model.BANDS``, which loads LightGBM)."""
+
+CHAMPION = """
+    SELECT model_version, feature_set_version, trained_at, promoted_at, train_from, train_to,
+           calibration_from, calibration_to, test_from, test_to, train_claims,
+           calibration_claims, test_claims, metrics, calibration_curve
+    FROM risk_models WHERE status = 'champion'
+    ORDER BY promoted_at DESC NULLS LAST, model_version DESC LIMIT 1"""
+"""The champion model of the registry (none: no row)."""
+
+MODELS = """
+    SELECT model_version, status, trained_at, promoted_at, train_from, train_to, test_from,
+           test_to, test_claims,
+           TRY_CAST(json_extract(metrics, '$.auc') AS DOUBLE) AS auc,
+           TRY_CAST(json_extract(metrics, '$.ece') AS DOUBLE) AS ece,
+           TRY_CAST(json_extract(metrics, '$.brier') AS DOUBLE) AS brier
+    FROM risk_models ORDER BY trained_at DESC, model_version DESC"""
+"""Every model of the registry, newest first, with its test figures."""
+
+CALIBRATION = """
+    SELECT c.bin, c.claims, c.mean_predicted, c.observed AS observed_rate
+    FROM (SELECT unnest(from_json(calibration_curve,
+            '[{"bin": "BIGINT", "claims": "BIGINT", "mean_predicted": "DOUBLE",
+               "observed": "DOUBLE"}]')) AS c
+          FROM risk_models WHERE model_version = ?)
+    ORDER BY c.bin"""
+"""The calibration curve of a model (its version the parameter) on its test months: per bin of
+predicted risk, its claims, their mean predicted risk and the share of them denied."""
+
+DRIFT = """
+    SELECT metric, subject, value, reference, threshold, alert, claims, window_from, window_to,
+           computed_at, run_id
+    FROM risk_monitoring
+    WHERE model_version = ? AND run_id = (
+        SELECT arg_max(run_id, computed_at) FROM risk_monitoring WHERE model_version = ?)
+    ORDER BY alert DESC, metric, value DESC NULLS LAST, subject"""
+"""The latest monitoring of a model: one row per figure (PSI of each
+feature and of the predicted risk; AUC, ECE, Brier and the expected AUC on outcomes), with the
+reference it is held against, its threshold and whether it crossed it (the version is both
+parameters)."""
+
+_OPEN = f"""(SELECT *, ik501 IN {REJECTED_999} AS rejected_999,
+                    latest_status IN {REJECTED_277} AS rejected_277ca FROM kpi_claims)"""
+
+AT_RISK_CLAIMS = f"""
+  -- the champion's latest score of each claim of the cohort (the filters kept it) whose outcome
+  -- is not known yet (no first 835, no 999 or 277CA rejection: claimflow.risk.dataset.KNOWN),
+  -- with its top three factors in words and the actions a biller can take before sending
+  SELECT h.patient_control_number, l.payer_id, l.billing_npi, s.probability, s.risk_band,
+         s.predicted_category,
+         json_extract_string(s.factors, '$[0].words') AS top_factor,
+         json_extract_string(s.factors, '$[1].words') AS second_factor,
+         json_extract_string(s.factors, '$[2].words') AS third_factor,
+         array_to_string(from_json(s.actions, '["VARCHAR"]'), ' · ') AS actions,
+         l.submission_date, l.total_charge, l.source_system, s.model_version, s.scored_at,
+         l.claim_id
+  FROM risk_scores AS s
+  JOIN ({CHAMPION}) AS m USING (model_version)
+  JOIN {_OPEN} AS l USING (claim_id)
+  JOIN claims_header AS h ON h.claim_id = s.claim_id
+  WHERE NOT {KNOWN}
+  QUALIFY row_number() OVER (PARTITION BY s.claim_id ORDER BY s.scored_at DESC) = 1
+"""
+"""The claims at risk: one row per open claim of the cohort the champion scored."""
+
+
+def at_risk(bands: tuple[str, ...] = RISK_BANDS) -> Rows:
+    """The claims at risk of ``bands`` (of :data:`RISK_BANDS`), highest risk first."""
+    chosen = ", ".join(f"'{b}'" for b in RISK_BANDS if b in bands) or "NULL"
+    return Rows(
+        f"SELECT * FROM ({AT_RISK_CLAIMS}) AS r WHERE risk_band IN ({chosen})",
+        summary=(
+            Summary("mean denial risk", "avg(probability)", "rate"),
+            Summary("high risk", "count(*) FILTER (WHERE risk_band = 'high')", "count"),
+        ),
+        order="probability DESC, patient_control_number, claim_id",
+    )
+
+
+def risk_by(rows: Rows, column: str) -> tuple[str, tuple[object, ...]]:
+    """The claims at risk (``rows``) by ``column`` (``payer_id``, ``billing_npi``): claims,
+    mean denial risk and claims of the high band, highest mean risk first."""
+    return (
+        f"SELECT {column}, count(*) AS claims, avg(probability) AS mean_risk,"
+        " count(*) FILTER (WHERE risk_band = 'high') AS high_risk_claims"
+        f" FROM ({rows.sql}) AS r GROUP BY 1 ORDER BY mean_risk DESC, {column}",
+        rows.params,
     )

@@ -16,6 +16,7 @@ from claimflow.dashboard.pages import (
     payers,
     reconciliation,
     resubmissions,
+    risk,
     runs,
     sla,
     worklist,
@@ -24,6 +25,7 @@ from claimflow.dashboard.pages import (
 REGISTRY: tuple[Page, ...] = (
     overview.PAGE,
     denials.PAGE,
+    risk.PAGE,
     worklist.PAGE,
     resubmissions.PAGE,
     sla.PAGE,

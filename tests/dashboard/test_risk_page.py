@@ -1,0 +1,250 @@
+"""The Risk page as ``claimflow dashboard`` serves it, in a real headless Chromium, on the
+session's denial-risk world (tests/risk_world.py: a generated revenue cycle, a model trained and
+promoted with the real commands, a second run that scored the open claims): the page shows the
+champion's scores of the open claims as the warehouse holds them (worked out here with plain
+SQL, not the dashboard's), the sidebar filters and the band change them, a row of risk by payer
+leads to its claims and their export; on the session's small world, which has no champion, the
+page says how to get one."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from tests.cli_world import build_world
+from tests.dashboard.test_dashboard import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DONE,
+    _chart_labels,
+    _choose,
+    _free_port,
+    _headers,
+)
+from tests.risk_world import RiskWorld, build_risk_world
+
+
+@contextlib.contextmanager
+def _serve(warehouse: Path, home: Path) -> Iterator[str]:
+    """``claimflow dashboard`` on ``warehouse``, as a user starts it; its URL."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "claimflow", "dashboard", "--warehouse", str(warehouse),
+         "--port", str(port), "--role", "analyst"],
+        env={**os.environ, "HOME": str(home)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the dashboard did not start within 90 s")
+        yield url
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def risk_world(tmp_path_factory: pytest.TempPathFactory) -> RiskWorld:
+    return build_risk_world(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def served(risk_world: RiskWorld, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _serve(risk_world.warehouse, tmp_path_factory.mktemp("home")) as url:
+        yield url
+
+
+OPEN_SCORES = """
+    -- the champion's scores of the claims without an outcome: the run scores those (no 835, no
+    -- 999 or 277CA rejection) and no 835 has come since for any of them
+    SELECT s.*, h.patient_control_number, h.payer_id, h.billing_npi, h.member_id
+    FROM risk_scores AS s
+    JOIN claims_header AS h ON h.claim_id = s.claim_id
+    WHERE s.model_version = (SELECT model_version FROM risk_models WHERE status = 'champion')
+      AND s.run_id = (SELECT max(run_id) FROM runs)
+      AND s.claim_id NOT IN (SELECT claim_id FROM adjudication WHERE claim_id IS NOT NULL)"""
+
+
+FIRST_COLUMNS = [
+    "Claim number (PCN)", "Payer", "Payer ID", "Billing provider (NPI)", "Denial risk",
+    "Risk band", "Likely denial category", "Top factor",
+]  # fmt: skip
+"""The list's first columns: the claim by its number, the payer by name beside its id."""
+
+
+def _open(page: Page, url: str) -> str:
+    page.goto(f"{url}/risk")
+    page.get_by_role("heading", name="Risk").first.wait_for(timeout=60000)
+    page.wait_for_function(DONE, timeout=60000)
+    page.wait_for_timeout(500)
+    text = page.inner_text("body")
+    assert "Traceback" not in text and "Page not found" not in text
+    assert page.locator("[data-testid='stException']").count() == 0
+    return text
+
+
+def _cells(page: Page, table: int, rows: int) -> list[list[str]]:
+    """The first ``rows`` rows of the page's ``table``-th table, as its grid shows them."""
+    grid = page.get_by_test_id("stDataFrame").nth(table)
+    grid.scroll_into_view_if_needed()
+    found = grid.locator("tbody [role=row]")
+    found.first.wait_for(state="attached", timeout=10000)
+    return [
+        [c.strip() for c in found.nth(i).locator("[role=gridcell]").all_inner_texts()]
+        for i in range(min(rows, found.count()))
+    ]
+
+
+def test_the_risk_page_shows_the_champions_scores_of_the_open_claims(
+    risk_world: RiskWorld, served: str, tmp_path: Path
+) -> None:
+    url = served
+    scored: list[dict[str, Any]] = [
+        dict(zip(("claim_id", "probability", "risk_band", "factors", "pcn", "payer", "member"), r,
+                 strict=True))
+        for r in risk_world.query(
+            f"SELECT claim_id, probability, risk_band, factors, patient_control_number, payer_id,"
+            f" member_id FROM ({OPEN_SCORES}) ORDER BY probability DESC, patient_control_number"
+        )
+    ]  # fmt: skip
+    assert len(scored) > 100  # the world has claims waiting for their 835
+    top = scored[0]
+    first_factor = json.loads(top["factors"])[0]["words"]
+    by_payer = risk_world.query(
+        f"SELECT payer_id, count(*), avg(probability), count(*) FILTER (WHERE risk_band = 'high')"
+        f" FROM ({OPEN_SCORES}) GROUP BY 1 ORDER BY 3 DESC, 1"
+    )
+    high = sum(1 for s in scored if s["risk_band"] == "high")
+    (payer_name,) = risk_world.query(
+        "SELECT max(payer_name) FROM claims_header WHERE payer_id = ?", [by_payer[0][0]]
+    )[0]
+    shots = [tmp_path]
+    if os.environ.get("CLAIMFLOW_SCREENSHOTS"):
+        shots.append(Path(os.environ["CLAIMFLOW_SCREENSHOTS"]))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        text = _open(page, url)
+        for folder in shots:
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(folder / "risk.png"), full_page=True)
+        # the tiles: the open claims scored, their mean risk, the high band, the champion
+        assert f"Claims at risk\n\n{len(scored):,}" in text
+        assert f"High-risk claims\n\n{high:,}" in text
+        mean = sum(s["probability"] for s in scored) / len(scored)
+        assert f"Mean denial risk\n\n{mean * 100:.1f}%" in text
+        assert f"Scored by the champion model {risk_world.version}" in text
+        # the riskiest claim first: its claim number, risk, band and first factor in words
+        headers = _headers(page.get_by_test_id("stDataFrame").first)
+        assert headers[: len(FIRST_COLUMNS)] == FIRST_COLUMNS, headers  # those in view
+        first = _cells(page, 0, 1)[0]
+        # (the grid's text for screen readers: the value as rounded for the browser's 85.3%)
+        assert first[0] == top["pcn"] and float(first[4]) == round(top["probability"], 3), first
+        assert first[5] == top["risk_band"].capitalize() and first[7] == first_factor, first
+        # risk by payer: claims, mean risk, high-risk claims of each payer, riskiest first
+        tables = page.get_by_test_id("stDataFrame")
+        payer_table = next(
+            i for i in range(tables.count()) if _headers(tables.nth(i))[:3] == [
+                "Payer", "Payer ID", "Claims"]
+        )  # fmt: skip
+        shown = _cells(page, payer_table, len(by_payer))
+        assert [(r[1], int(r[2]), float(r[3]), int(r[4])) for r in shown] == [
+            (p, n, round(mean, 3), h) for p, n, mean, h in by_payer
+        ], shown
+        charts = [_chart_labels(c) for c in page.get_by_test_id("stPlotlyChart").all()]
+        assert len(charts) >= 3  # by payer, by provider, calibration
+        for chart in charts:
+            assert chart["title"] and chart["x"] and chart["y"], chart
+            words = [*chart["title"], *chart["x"], *chart["y"], *chart["legend"], *chart["ticks"]]
+            assert not [w for w in words if "_" in w], chart
+        assert f"{payer_name} ({by_payer[0][0]})" in charts[0]["ticks"]
+        for i in range(tables.count()):  # headers in words
+            assert not [h for h in _headers(tables.nth(i)) if "_" in h or not h]
+        # the model's health: its test figures and the drift, or plainly none yet
+        (metrics,) = risk_world.query("SELECT metrics FROM risk_models WHERE status = 'champion'")[
+            0
+        ]
+        auc = json.loads(metrics)["auc"]
+        assert f"AUC\n\n{auc:.3f}" in text
+        monitored = risk_world.query("SELECT count(*) FROM risk_monitoring")[0][0]
+        if monitored:
+            assert "Population stability (PSI)" in page.inner_text("body")
+        else:
+            assert f"No drift monitoring of {risk_world.version} yet" in text
+        # no patient identifier on the page
+        assert top["member"] and top["member"] not in page.inner_text("body")
+
+        # the rows behind a row of risk by payer: its claims, and all of them in the export
+        payer, claims = by_payer[0][0], by_payer[0][1]
+        option = f"{payer_name} ({payer}) · {claims:,}"
+        caption = _choose(page, "Rows behind a row of this table", option)
+        assert f"Rows behind {option}: {claims:,} rows" in caption, caption
+        with page.expect_download(timeout=60000) as download:
+            page.locator(".st-key-csv_risk_payer_0 button").click()
+        exported = Path(download.value.path()).read_text("utf-8").splitlines()
+        assert len(exported) == claims + 1 and exported[0].startswith("patient_control_number,")
+        # the rows behind a figure: the high band
+        caption = _choose(page, "Rows behind a figure", "High risk")
+        assert f"Rows behind High risk: {high:,} row" in caption, caption
+
+        # the sidebar's payer filter: only that payer's claims
+        box = (
+            page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Payer")
+        )
+        box.first.click()
+        page.get_by_role("option", name=f"{payer_name} ({payer})", exact=True).click()
+        page.wait_for_timeout(500)
+        page.wait_for_function(DONE, timeout=60000)
+        text = page.inner_text("body")
+        assert f"Claims at risk\n\n{claims:,}" in text
+        assert f"High-risk claims\n\n{by_payer[0][3]:,}" in text
+        # and the band: the payer's medium-risk claims only
+        page.get_by_test_id("stMultiSelect").get_by_role("button", name="Remove High").click()
+        page.wait_for_timeout(500)
+        page.wait_for_function(DONE, timeout=60000)
+        text = page.inner_text("body")
+        medium = sum(1 for s in scored if s["payer"] == payer and s["risk_band"] == "medium")
+        assert f"Claims at risk\n\n{medium:,}" in text and "High-risk claims\n\n0" in text
+        browser.close()
+
+
+def test_without_a_champion_the_page_says_how_to_get_one(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    world = build_world(tmp_path_factory)
+    assert world.query("SELECT count(*) FROM risk_models WHERE status = 'champion'") == [(0,)]
+    with (
+        _serve(world.warehouse, tmp_path_factory.mktemp("home")) as url,
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        text = _open(page, url)
+        assert "No champion model yet" in text
+        assert "claimflow risk train" in text and "claimflow risk promote VERSION" in text
+        browser.close()
