@@ -9,6 +9,7 @@ page says how to get one."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import signal
@@ -20,9 +21,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from playwright.sync_api import Page, sync_playwright
+from streamlit.testing.v1 import AppTest
 
+from claimflow.dashboard.serve import SCRIPT
 from tests.cli_world import build_world
 from tests.dashboard.test_dashboard import (
     CHROMIUM,
@@ -33,7 +37,7 @@ from tests.dashboard.test_dashboard import (
     _free_port,
     _headers,
 )
-from tests.risk_world import RiskWorld, build_risk_world
+from tests.risk_world import RiskWorld, build_risk_world, copy_world
 
 
 @contextlib.contextmanager
@@ -193,7 +197,7 @@ def test_the_risk_page_shows_the_champions_scores_of_the_open_claims(
         assert f"AUC\n\n{auc:.3f}" in text
         monitored = risk_world.query("SELECT count(*) FROM risk_monitoring")[0][0]
         if monitored:
-            assert "Population stability (PSI)" in page.inner_text("body")
+            assert f"The latest monitoring of {risk_world.version}" in page.inner_text("body")
         else:
             assert f"No drift monitoring of {risk_world.version} yet" in text
         # no patient identifier on the page
@@ -248,3 +252,40 @@ def test_without_a_champion_the_page_says_how_to_get_one(
         assert "No champion model yet" in text
         assert "claimflow risk train" in text and "claimflow risk promote VERSION" in text
         browser.close()
+
+
+def test_the_latest_drift_of_the_champion_is_shown_with_its_alerts_first(
+    risk_world: RiskWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two monitorings of the champion in a copy of the world (rows as the run records them):
+    the page shows the latest, its alert first and named above the chart."""
+    warehouse = copy_world(risk_world, tmp_path)
+    conn = duckdb.connect(str(warehouse))
+    conn.execute("DELETE FROM risk_monitoring")
+    row = "(?, ?, ?, ?, ?, DATE '2025-03-25', DATE '2025-04-24', 300, ?, ?, ?, ?)"
+    earlier, latest = dt.datetime(2025, 4, 23, 6), dt.datetime(2025, 4, 24, 6)
+    version = risk_world.version
+    conn.executemany(
+        f"INSERT INTO risk_monitoring VALUES {row}",
+        [
+            ("r1", version, earlier, "psi", "probability", 0.02, None, 0.25, False),
+            ("r2", version, latest, "psi", "payer_id", 0.04, None, 0.25, False),
+            ("r2", version, latest, "psi", "probability", 0.31, None, 0.25, True),
+            ("r2", version, latest, "auc", "outcomes", 0.66, 0.69, 0.62, False),
+        ],
+    )
+    conn.close()
+    monkeypatch.setenv("CLAIMFLOW_WAREHOUSE", str(warehouse))  # no snapshot: the file itself
+    monkeypatch.setenv("CLAIMFLOW_ROLE", "analyst")
+    at = AppTest.from_file(str(SCRIPT), default_timeout=180)
+    at.query_params["page"] = "Risk"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == ["1 alert: PSI of Denial risk: 0.31 (threshold 0.25)"]
+    drift = next(d.value for d in at.dataframe if "subject" in d.value.columns)
+    assert list(drift["run_id"]) == ["r2"] * 3
+    assert list(zip(drift["metric"], drift["subject"], drift["alert"], strict=True)) == [
+        ("PSI", "Denial risk", True),
+        ("AUC", "Outcomes", False),
+        ("PSI", "Payer ID", False),
+    ]
