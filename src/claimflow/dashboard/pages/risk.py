@@ -320,6 +320,11 @@ def render(view: View) -> None:
         st.info(f"No champion model yet, so no claim is scored. {HOW_TO_PROMOTE}")
         if has_tables:
             _models(view)
+        else:
+            st.caption(
+                "This warehouse has no risk tables yet (an older claimflow wrote it): the next"
+                " `claimflow run` adds them."
+            )
         return
     model = champion.iloc[0].to_dict()
     version = str(model["model_version"])
