@@ -378,3 +378,46 @@ def test_a_payers_policy_change_raises_an_alert_in_the_first_run_that_sees_it(
     # promoted only when no worse than the champion on the candidate's own test months
     candidate, incumbent = decision["candidate"]["auc"], decision["champion"]["auc"]
     assert decision["promoted"] == (candidate >= incumbent), decision
+
+
+def test_model_alerts_live_beside_the_sla_alerts(tmp_path: Path) -> None:
+    from claimflow.config import SlaPolicy
+    from claimflow.marts.sla import raise_model_alerts, refresh_alerts
+
+    conn = open_warehouse(tmp_path / "w.duckdb")
+    try:
+        at = dt.datetime(2025, 6, 2)
+        auc, gap = f"{MODEL_KIND}auc:outcomes", f"{MODEL_KIND}denial_rate_gap:P1"
+        first = raise_model_alerts(
+            conn,
+            model_version="A",
+            crossed=[(auc, None, "AUC low"), (gap, "P1", "P1 denies more")],
+            measured=[auc, gap],
+            as_of=at,
+            run_id="r1",
+        )
+        assert first == {"raised": 2, "resolved": 0}
+        # the acknowledgment SLAs' refresh leaves them alone (they are about no claim)
+        refresh_alerts(conn, SlaPolicy(), as_of=at, run_id="r1")
+        assert {a["kind"] for a in open_alerts(conn)} == {auc, gap}
+        # still past its threshold: kept open, not raised again, its words updated
+        again = raise_model_alerts(
+            conn,
+            model_version="A",
+            crossed=[(auc, None, "AUC lower")],
+            measured=[auc],  # the payer's gap was not measured this time: it stays open
+            as_of=at,
+            run_id="r2",
+        )
+        assert again == {"raised": 0, "resolved": 0}
+        details = {a["kind"]: a["detail"] for a in open_alerts(conn)}
+        assert details == {auc: "AUC lower", gap: "P1 denies more"}
+        assert {a["payer_id"] for a in open_alerts(conn)} == {None, "P1"}
+        # another champion measured: the alerts about the former one close
+        other = raise_model_alerts(
+            conn, model_version="B", crossed=[], measured=[], as_of=at, run_id="r3"
+        )
+        assert other == {"raised": 0, "resolved": 2}
+        assert open_alerts(conn) == []
+    finally:
+        conn.close()
