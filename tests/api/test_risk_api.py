@@ -365,7 +365,8 @@ def _request_of(conn: duckdb.DuckDBPyConnection, claim_id: str) -> dict[str, Any
     return {k: v for k, v in body.items() if v is not None}
 
 
-# run, model version ("champion" stands for the champion's), day, metric, subject, value
+# run, model version ("champion" stands for the champion's), day of January 2100 (after every
+# run the world made), metric, subject, value
 MONITORING_ROWS = [
     ("R1", "champion", 1, "psi", "payer_id", 0.1),
     ("R2", "champion", 8, "psi", "payer_id", 0.3),
@@ -426,7 +427,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scored]:
         "INSERT INTO risk_monitoring (run_id, model_version, computed_at, metric, subject, value)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         [(run, model.version if version == "champion" else version,
-          dt.datetime(2025, 5, day), metric, subject, value)
+          dt.datetime(2100, 1, day), metric, subject, value)
          for run, version, day, metric, subject, value in MONITORING_ROWS],
     )  # fmt: skip
     assert publish_snapshot(conn, warehouse)
