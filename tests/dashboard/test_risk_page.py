@@ -272,6 +272,7 @@ def test_the_latest_drift_of_the_champion_is_shown_with_its_alerts_first(
             ("r2", version, latest, "psi", "payer_id", 0.04, None, 0.25, False),
             ("r2", version, latest, "psi", "probability", 0.31, None, 0.25, True),
             ("r2", version, latest, "auc", "outcomes", 0.66, 0.69, 0.62, False),
+            ("r2", version, latest, "denial_rate_gap", "77003", 0.05, 0.02, 0.2, False),
         ],
     )
     conn.close()
@@ -281,11 +282,13 @@ def test_the_latest_drift_of_the_champion_is_shown_with_its_alerts_first(
     at.query_params["page"] = "Risk"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [e.value for e in at.error] == ["1 alert: PSI of Denial risk: 0.31 (threshold 0.25)"]
+    assert [e.value for e in at.error] == ["1 alert: PSI of Denial risk: 0.310 (threshold 0.250)"]
     drift = next(d.value for d in at.dataframe if "subject" in d.value.columns)
-    assert list(drift["run_id"]) == ["r2"] * 3
+    assert list(drift["run_id"]) == ["r2"] * 4
+    # features by their label, a payer's gap by the payer's name and id
     assert list(zip(drift["metric"], drift["subject"], drift["alert"], strict=True)) == [
         ("PSI", "Denial risk", True),
         ("AUC", "Outcomes", False),
+        ("Denial rate gap", "STATE MEDICAID PLAN (77003)", False),
         ("PSI", "Payer ID", False),
     ]

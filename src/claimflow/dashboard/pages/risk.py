@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from claimflow import display
-from claimflow.dashboard.charts import LEGEND_BELOW, hovertemplate, plot
+from claimflow.dashboard.charts import LEGEND_BELOW, explained, hovertemplate, plot
 from claimflow.dashboard.data import View, query
 from claimflow.dashboard.figures import (
     CALIBRATION,
@@ -31,6 +31,9 @@ from claimflow.dashboard.figures import (
 from claimflow.dashboard.format import axis, dataframe, payer
 from claimflow.dashboard.page import Page
 from claimflow.dashboard.rows import Rows, drill, grouped, names, pick_figure, rows_behind
+
+ALERT, CALM = "#d62728", "#1f77b4"
+"""A figure past its threshold (red), and one within it."""
 
 LISTED = "Claims at risk"
 """The count of the page's list: the open claims the champion scored (of the chosen bands)."""
@@ -257,51 +260,67 @@ def _drift(view: View, version: str) -> None:
             " once outcomes arrive."
         )
         return
-    drift["subject"] = drift["subject"].map(lambda v: display.label(str(v)) if v else v)
+    payers = names(view)
+    drift["subject"] = [
+        payer(v, payers) if m == "denial_rate_gap" else display.label(str(v)) if v else v
+        for m, v in zip(drift["metric"], drift["subject"], strict=True)
+    ]  # a feature by its label, a payer (its observed − predicted gap) by name and id
     first = drift.iloc[0]
     st.caption(
         f"The latest monitoring of {version} ({display.show('computed_at', first['computed_at'])},"
-        f" run {first['run_id']}): {display.show('window_from', first['window_from'])} to"
-        f" {display.show('window_to', first['window_to'])}."
+        f" run {first['run_id']}): the claims submitted"
+        f" {display.show('window_from', first['window_from'])} to"
+        f" {display.show('window_to', first['window_to'])}, each figure against the model's own"
+        " on its test months (reference) and its threshold (`claimflow risk monitor`)."
     )
     alerts = drift[drift["alert"].fillna(False).astype(bool)]
     if alerts.empty:
         st.success("No figure crossed its threshold.")
     else:
         listed = "; ".join(
-            f"{display.enum(str(r['metric']))} of {r['subject']}: {display.number(r['value'])}"
-            f" (threshold {display.number(r['threshold'])})"
+            f"{display.enum(str(r['metric']))} of {r['subject']}: {_three(r['value'])}"
+            f" (threshold {_three(r['threshold'])})"
             for r in alerts.to_dict("records")
         )
         st.error(f"{len(alerts)} alert{'' if len(alerts) == 1 else 's'}: {listed}")
-    psi = drift[drift["metric"] == "psi"]
+    psi = drift[drift["metric"] == "psi"].sort_values("value", ascending=False)
     if not psi.empty:
         alert = psi["alert"].fillna(False).astype(bool)
+        subject = display.label("subject")
         figure = go.Figure(
-            go.Bar(
-                x=psi["subject"],
-                y=psi["value"],
-                marker_color=["#d62728" if a else "#1f77b4" for a in alert],
-                customdata=psi[["threshold"]].to_numpy(),
-                hovertemplate=hovertemplate(
-                    "subject",
-                    "psi",
-                    extra=f"<br>{display.label('threshold')}: %{{customdata[0]:.3f}}",
-                ).replace("%{y}", "%{y:.3f}"),
-            )
+            [
+                go.Bar(
+                    x=psi["subject"],
+                    y=psi["value"],
+                    name=display.label("psi"),
+                    showlegend=False,  # the title says it: red past its threshold
+                    marker_color=[ALERT if a else CALM for a in alert],
+                    customdata=psi[["reference", "threshold"]].to_numpy(),
+                    hovertemplate=f"{subject}: %{{x}}<br>PSI: %{{y:.3f}}"
+                    "<br>On the test months: %{customdata[0]:.3f}"
+                    "<br>Threshold: %{customdata[1]:.3f}"
+                    f"{explained('psi')}<extra></extra>",
+                ),
+                go.Scatter(
+                    x=psi["subject"],
+                    y=psi["threshold"],
+                    name=display.label("threshold", "risk_monitoring"),
+                    mode="markers",
+                    marker={
+                        "symbol": "line-ew-open",
+                        "size": 36,
+                        "color": "#262730",
+                        "line": {"width": 3},
+                    },
+                    hoverinfo="skip",
+                ),
+            ]
         )
-        threshold = psi["threshold"].dropna()
-        if not threshold.empty:
-            figure.add_hline(
-                y=float(threshold.iloc[0]),
-                line_dash="dot",
-                line_color="#d62728",
-                annotation_text=display.label("threshold"),
-            )
         figure.update_layout(
             title="Population stability (PSI) by feature, alerts in red",
             xaxis=axis("subject", type="category"),
-            yaxis=axis("psi"),
+            yaxis=axis("psi", tickformat=".2f", hoverformat=".3f"),
+            legend=LEGEND_BELOW,
         )
         plot(figure)
     dataframe(drift, "risk_monitoring")
