@@ -32,6 +32,10 @@ demo: $(STAMP)
 	@$(BIN)/claimflow run --config $(DEMO)/inbox/claimflow.yaml --reference-date $(DEMO_AS_OF) \
 	  --warehouse $(DEMO_WAREHOUSE) --out $(DEMO); \
 	  code=$$?; [ $$code -eq 0 ] || [ $$code -eq 3 ] || exit $$code
+	@$(BIN)/claimflow risk train --warehouse $(DEMO_WAREHOUSE) --json > $(DEMO)/risk_model.json
+	@$(BIN)/claimflow risk promote $$($(BIN)/python -c "import json, sys; print(json.load(open(sys.argv[1]))['model_version'])" $(DEMO)/risk_model.json) \
+	  --warehouse $(DEMO_WAREHOUSE)
+	@$(BIN)/claimflow risk score --warehouse $(DEMO_WAREHOUSE)
 	@$(BIN)/claimflow kpi --warehouse $(DEMO_WAREHOUSE)
 	@$(BIN)/claimflow report denials_by_category --warehouse $(DEMO_WAREHOUSE) --to $(DEMO_AS_OF)
 	@echo
@@ -44,6 +48,7 @@ demo: $(STAMP)
 	@echo "Next, with the warehouse set once for this shell:"
 	@echo "  export CLAIMFLOW_WAREHOUSE=$(DEMO_WAREHOUSE)"
 	@echo "  $(BIN)/claimflow worklist                  # the open exceptions to work"
+	@echo "  $(BIN)/claimflow risk list                 # the denial-risk model: test AUC, ECE, Brier"
 	@echo "  $(BIN)/claimflow report cash_forecast      # the payments still to come, week by week"
 	@echo "  $(BIN)/claimflow lineage $$($(DEMO_HASH))  # a denied claim's 835, back to its file"
 	@echo "  $(BIN)/claimflow dashboard                 # every page in the browser"

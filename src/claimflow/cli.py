@@ -302,8 +302,11 @@ def _risk_line(risk: dict[str, Any]) -> str:
     if risk.get("skipped"):
         return f"not scored: {risk['skipped']}"
     bands = ", ".join(f"{n:,} {band}" for band, n in risk.get("by_band", {}).items())
-    return f"{risk.get('scored', 0):,} open claims scored with {risk.get('model_version')}" + (
-        f" ({bands})" if bands else ""
+    alerts = len((risk.get("monitoring") or {}).get("alerts") or ())
+    return (
+        f"{risk.get('scored', 0):,} open claims scored with {risk.get('model_version')}"
+        + (f" ({bands})" if bands else "")
+        + (f"; {alerts} model alert(s), see `claimflow risk monitor`" if alerts else "")
     )
 
 

@@ -32,8 +32,8 @@ WORKLIST_TABLE = ("patient_control_number", "sources", "category", "amount", "re
 """The worklist's columns a person reads first, within 80 columns (the fix says what to do:
 appeal, correct, write off); ``--json`` and ``--format csv`` give every column."""
 
-ALERTS_TABLE = ("patient_control_number", "payer_id", "kind", "submission_date", "due_at")
-ALERTS_CSV = ("claim_id", *ALERTS_TABLE, "first_raised_at")
+ALERTS_TABLE = ("patient_control_number", "payer_id", "kind", "submission_date", "due_at", "detail")
+ALERTS_CSV = ("claim_id", *ALERTS_TABLE, "first_raised_at", "model_version")
 """Every column of an alert (``marts.sla.open_alerts``), for ``--format csv``."""
 
 

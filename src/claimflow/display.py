@@ -220,6 +220,7 @@ TERMS: dict[str, Term] = {
     "probability": Term("Denial risk", "rate"),
     "risk_band": Term("Risk band", "enum"),
     "predicted_category": Term("Likely denial category", "enum"),
+    "detail": Term("Detail"),
     # the dashboard's Risk page
     "mean_risk": Term("Mean denial risk", "rate"),
     "high_risk_claims": Term("High-risk claims", "count"),
