@@ -8,6 +8,7 @@ import os
 import random
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -173,9 +174,15 @@ class _Gen:
             for b in batches:
                 yield run_batch(self.ctx, b)
             return
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.ctx,)) as pool:
-            yield from pool.imap(_work, batches)
+        # an executor, not a Pool: a worker that dies makes it raise (BrokenProcessPool) where
+        # a Pool waits forever on the queue lock the dead worker held
+        with ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_init_worker,
+            initargs=(self.ctx,),
+        ) as pool:
+            yield from pool.map(_work, batches)
 
     def run(self) -> WorldSummary:
         for res in self._results():
