@@ -289,26 +289,27 @@ def _drift(view: View, version: str) -> None:
         subject = display.label("subject")
         figure = go.Figure(
             [
-                go.Bar(
-                    x=psi["subject"],
-                    y=psi["value"],
+                go.Bar(  # across the page: a feature's label reads on one line
+                    y=psi["subject"],
+                    x=psi["value"],
+                    orientation="h",
                     name=display.label("psi"),
                     showlegend=False,  # the title says it: red past its threshold
                     marker_color=[ALERT if a else CALM for a in alert],
                     customdata=psi[["reference", "threshold"]].to_numpy(),
-                    hovertemplate=f"{subject}: %{{x}}<br>PSI: %{{y:.3f}}"
+                    hovertemplate=f"{subject}: %{{y}}<br>PSI: %{{x:.3f}}"
                     "<br>On the test months: %{customdata[0]:.3f}"
                     "<br>Threshold: %{customdata[1]:.3f}"
                     f"{explained('psi')}<extra></extra>",
                 ),
                 go.Scatter(
-                    x=psi["subject"],
-                    y=psi["threshold"],
+                    y=psi["subject"],
+                    x=psi["threshold"],
                     name=display.label("threshold", "risk_monitoring"),
                     mode="markers",
                     marker={
-                        "symbol": "line-ew-open",
-                        "size": 36,
+                        "symbol": "line-ns-open",
+                        "size": 16,
                         "color": "#262730",
                         "line": {"width": 3},
                     },
@@ -318,9 +319,10 @@ def _drift(view: View, version: str) -> None:
         )
         figure.update_layout(
             title="Population stability (PSI) by feature, alerts in red",
-            xaxis=axis("subject", type="category"),
-            yaxis=axis("psi", tickformat=".2f", hoverformat=".3f"),
-            legend=LEGEND_BELOW,
+            xaxis=axis("psi", tickformat=".2f", hoverformat=".3f"),
+            yaxis=axis("subject", type="category", autorange="reversed"),
+            legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom"},
+            height=max(320, 22 * len(psi) + 160),
         )
         plot(figure)
     dataframe(drift, "risk_monitoring")
