@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -383,6 +384,7 @@ class Scored:
     expected: dict[str, dict[str, Any]]
     """claim_id → the champion's answer on the claim's batch features (risk_features)."""
     requests: dict[str, dict[str, Any]]
+    warehouse: Path
 
 
 @pytest.fixture(scope="module")
@@ -433,7 +435,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scored]:
     assert publish_snapshot(conn, warehouse)
     conn.close()
     with serve(ApiSettings(warehouse=warehouse)) as served:
-        yield Scored(served, model.version, expected, requests)
+        yield Scored(served, model.version, expected, requests, warehouse)
 
 
 def test_predict_answers_the_champion_on_the_batch_features(scored: Scored) -> None:
@@ -501,3 +503,44 @@ def test_metrics_give_the_champions_latest_monitoring_run(scored: Scored) -> Non
         ("psi", "probability"): 0.05,
         ("auc", "outcomes"): 0.71,
     }
+
+
+def _republish(warehouse: Path, sql: str) -> None:
+    conn = open_warehouse(warehouse)
+    try:
+        conn.execute(sql)
+        assert publish_snapshot(conn, warehouse)
+    finally:
+        conn.close()
+
+
+def _until(served: Served, body: dict[str, Any], status: int) -> None:
+    deadline = time.monotonic() + 60
+    while served.client.post("/risk/predict", json=body).status_code != status:
+        assert time.monotonic() < deadline, f"still not {status} after 60 s"
+        time.sleep(0.2)
+
+
+def test_a_new_snapshot_without_a_champion_is_served_then_the_champion_again(
+    scored: Scored,
+) -> None:
+    """The champion is loaded per published snapshot: a run that publishes a warehouse whose
+    champion was retired is answered with 503s, and 200s again once it is back. Last in the
+    module: it changes the served warehouse (and puts it back)."""
+    body = next(
+        b
+        for b in scored.requests.values()
+        if scored.served.client.post("/risk/predict", json=b).status_code == 200
+    )
+    _republish(
+        scored.warehouse, "UPDATE risk_models SET status = 'retired' WHERE status = 'champion'"
+    )
+    _until(scored.served, body, 503)
+    assert _families(scored.served)["claimflow_risk_champion_info"].samples == []
+    _republish(
+        scored.warehouse,
+        f"UPDATE risk_models SET status = 'champion' WHERE model_version = '{scored.version}'",
+    )
+    _until(scored.served, body, 200)
+    answer = scored.served.client.post("/risk/predict", json=body).json()
+    assert answer["model_version"] == scored.version
