@@ -1,12 +1,14 @@
 """What the model learns from: each claim's features and, once known, its outcome.
 
 A claim's **outcome** is known when its first 835 has come (denied or not, the KPIs'
-``initially_denied``) or when a 999 or 277CA rejected it (the KPIs' rejection definitions).
+``initially_denied``), when a 277CA rejected it (the KPIs' rejection definition), or when a 999
+rejected its transaction set naming this claim as the one at fault (IK3 CTX CLM01; the set's
+other claims were never looked at, and their outcome comes with their next submission).
 Denied means a rejection, or a first 835 that denies the claim or any of its lines (a denial
 adjustment: not contractual, not patient cost share): a denied line is work for a biller as
 much as a denied claim. Its **category** is that of the first 835's largest denial adjustment
 (the denial reports' category: CARC, refined by the remark code where the CARC needs one), or
-for a rejection the denial classifier's category of its 277CA status.
+for a rejection the denial classifier's category of its 277CA status or 999 error codes.
 
 The claims are the KPIs' cohort (an EMR claim that also went out as an 837 counts once, as the
 837), described by their ``risk_features`` of the current feature-set version.
@@ -40,18 +42,34 @@ WITH first_remit AS (
   FROM ({DENIAL_LINES.replace("kpi_claims", COHORT)}) AS d
   JOIN first_remit AS f ON f.adjudication_id = d.adjudication_id
   GROUP BY 1
+), named_999 AS (
+  -- a rejected set's 999 names the claim at fault (IK3 ... CTX*CLM01:<claim number>)
+  SELECT m.right_id AS claim_id, min(e.segment_error_code) AS segment_error_code,
+         min(e.element_error_code) AS element_error_code
+  FROM claim_match AS m
+  JOIN ack_999 AS a ON m.left_kind = '999' AND a.ack_id = m.left_id
+  JOIN ack_999_errors AS e ON e.ack_id = a.ack_id
+  JOIN claims_header AS h ON h.claim_id = m.right_id
+  WHERE a.transaction_ack_code IN {REJECTED_999}
+    AND e.context = 'CLM01:' || h.patient_control_number
+  GROUP BY 1
 )
 SELECT k.claim_id, k.submission_date,
-       k.ik501 IN {REJECTED_999} AS rejected_999,
+       n.claim_id IS NOT NULL AS rejected_999,
+       coalesce(k.ik501 IN {REJECTED_999}, false) AS set_rejected_999,
+       n.segment_error_code AS error_999_segment, n.element_error_code AS error_999_element,
        k.latest_status IN {REJECTED_277} AS rejected_277ca,
        k.latest_status, k.latest_status_code, k.latest_entity_code,
        k.initially_denied, d.category AS denial_category
 FROM {COHORT} AS k LEFT JOIN first_denial AS d USING (claim_id)
+LEFT JOIN named_999 AS n USING (claim_id)
 """
 
 KNOWN = """(l.initially_denied IS NOT NULL OR coalesce(l.rejected_999, false)
          OR coalesce(l.rejected_277ca, false))"""
-"""A claim's outcome is known: its first 835 came, or a 999 or 277CA rejected it."""
+"""A claim's outcome is known: its first 835 came, a 277CA rejected it, or a 999 rejected its
+transaction set naming this claim as the one at fault. The other claims of a rejected set were
+never looked at by the payer: their outcome comes with their next submission."""
 
 TRAINING_SQL = f"""
 SELECT f.claim_id, f.as_of, l.submission_date,
@@ -63,7 +81,9 @@ SELECT f.claim_id, f.as_of, l.submission_date,
             THEN coalesce(l.denial_category, 'other') END AS category,
        coalesce(l.rejected_999, false) AS rejected_999, coalesce(l.rejected_277ca, false)
          AND NOT coalesce(l.initially_denied, false) AS rejected_277ca,
-       l.latest_status, l.latest_status_code, l.latest_entity_code
+       l.latest_status, l.latest_status_code, l.latest_entity_code,
+       l.error_999_segment, l.error_999_element,
+       {KNOWN} OR l.set_rejected_999 AS answered
 FROM risk_features AS f JOIN cf_risk_labels AS l USING (claim_id)
 WHERE f.feature_set_version = '{FEATURE_SET_VERSION}'
 """
@@ -138,24 +158,30 @@ def labelled_claims(conn: duckdb.DuckDBPyConnection, *, outcome: bool | None = N
 
 
 def _categorise_rejections(frame: pd.DataFrame) -> None:
-    """A rejection's category: the classifier's for its 277CA status (a 999 says too little:
-    ``other``). One classification per distinct status, not per claim."""
+    """A rejection's category: the denial classifier's for its 277CA status, or for the 999's
+    segment and element error codes. One classification per distinct status, not per claim."""
     need = (frame["rejected_999"] | frame["rejected_277ca"]) & frame["category"].isna()
     if not need.any():
         return
     classifier = DenialClassifier()
     categories: dict[tuple[object, ...], str] = {}
     values: list[str] = []
-    columns = ["rejected_277ca", "latest_status", "latest_status_code", "latest_entity_code"]
+    columns = [
+        "rejected_277ca",
+        "latest_status",
+        "latest_status_code",
+        "latest_entity_code",
+        "error_999_segment",
+        "error_999_element",
+    ]
     for row in frame.loc[need, columns].itertuples(index=False):
         key = tuple(None if pd.isna(v) else v for v in row)
         if key not in categories:
-            categories[key] = (
-                classifier.classify(
-                    DenialInput(status_category=key[1], status_code=key[2], entity_code=key[3])
-                ).category
+            given = (
+                DenialInput(status_category=key[1], status_code=key[2], entity_code=key[3])
                 if key[0]
-                else "other"
+                else DenialInput(segment_error_code=key[4], element_error_code=key[5])
             )
+            categories[key] = classifier.classify(given).category
         values.append(categories[key])
     frame.loc[need, "category"] = values

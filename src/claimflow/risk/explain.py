@@ -28,16 +28,21 @@ TOP = 3
 Values = Mapping[str, object]
 
 
+def _missing(value: object) -> bool:
+    """None, '' or NaN (a frame's missing value)."""
+    return value is None or value == "" or (isinstance(value, float) and value != value)
+
+
 def _pct(value: object) -> str:
-    return "no history" if value is None else f"{float(value):.0%}"  # type: ignore[arg-type]
+    return "no history" if _missing(value) else f"{float(value):.0%}"  # type: ignore[arg-type]
 
 
 def _n(value: object) -> str:
-    return f"{int(value or 0):,}"  # type: ignore[call-overload]
+    return f"{0 if _missing(value) else int(value):,}"  # type: ignore[call-overload]
 
 
 def _v(value: object, none: str = "none") -> str:
-    if value is None or value == "":
+    if _missing(value):
         return none
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -58,10 +63,10 @@ class FactorKind:
 
 def _history(v: Values, kind: str, subject: str) -> str:
     claims = v.get(f"hist_{kind}_claims")
-    if not claims:
+    if _missing(claims) or not claims:
         return f"no earlier outcome of {subject} before this claim"
     days = v.get(f"hist_{kind}_days_to_pay")
-    paid = f", paid in {float(days):.0f} days on average" if days is not None else ""  # type: ignore[arg-type]
+    paid = "" if _missing(days) else f", paid in {float(days):.0f} days on average"  # type: ignore[arg-type]
     return (
         f"{subject}: {_pct(v.get(f'hist_{kind}_denial_rate'))} of {_n(claims)} claims denied"
         f" before this claim{paid}"

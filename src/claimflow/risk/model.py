@@ -40,6 +40,8 @@ from claimflow.schema import FEATURES, Kind
 
 MIN_OUTCOMES = 500
 """Fewer claims with a known outcome than this, and training is refused."""
+MATURE = 0.9
+"""A submission month is used once this share of its claims has an outcome."""
 MIN_CATEGORY_CLAIMS = 20
 """A categorical value (or a denial category) needs this many training claims of its own."""
 BANDS: tuple[tuple[float, str], ...] = ((0.0, "low"), (0.15, "medium"), (0.40, "high"))
@@ -155,14 +157,32 @@ class Split:
         return frame["submission_date"].min(), frame["submission_date"].max()
 
 
+def mature_claims(claims: pd.DataFrame) -> pd.DataFrame:
+    """The claims with a known outcome, of the submission months whose outcomes have come.
+
+    A month is mature when at least ``MATURE`` of its claims have been answered (their outcome,
+    or a 999 that rejected their set: they wait for their next submission); from the first
+    month that is not, every later month is left out: the outcomes known there are the fast
+    ones (a rejection comes in a day, a payment in weeks), and learning or testing on them would
+    skew the rate.
+    """
+    month = pd.to_datetime(claims["submission_date"]).dt.to_period("M")
+    share = claims["answered"].groupby(month).mean().sort_index()
+    young = share[share < MATURE]
+    keep = (month < young.index[0]) if len(young) else pd.Series(True, index=claims.index)
+    return claims[keep.to_numpy() & claims["known"].to_numpy()]
+
+
 def split_by_month(
     labelled: pd.DataFrame, *, test_months: int = 1, calibration_months: int = 1
 ) -> Split:
-    """Train on the earlier submission months, calibrate on the next, test on the latest."""
+    """Train on the earlier submission months, calibrate on the next, test on the latest
+    (``labelled``: ``mature_claims``)."""
     if len(labelled) < MIN_OUTCOMES:
         raise RiskTrainingError(
-            f"only {len(labelled):,} claims have a known outcome (835 or rejection);"
-            f" training needs at least {MIN_OUTCOMES:,}"
+            f"only {len(labelled):,} claims have a known outcome (835 or rejection) in the"
+            f" submission months whose outcomes have come (at least {MATURE:.0%} of a month's"
+            f" claims answered); training needs at least {MIN_OUTCOMES:,}"
         )
     if labelled["denied"].nunique() < 2:
         only = "denied" if bool(labelled["denied"].iloc[0]) else "not denied"
@@ -175,7 +195,8 @@ def split_by_month(
     need = test_months + calibration_months + 1
     if len(months) < need:
         raise RiskTrainingError(
-            f"the claims with a known outcome span {len(months)} submission month(s);"
+            f"the claims with a known outcome span {len(months)} submission month(s) whose"
+            f" outcomes have come (at least {MATURE:.0%} of their claims answered);"
             f" training needs {need} ({test_months} to test, {calibration_months} to calibrate,"
             " at least one to train on)"
         )
@@ -284,7 +305,8 @@ class RiskModel:
 
     def predict_frame(self, frame: pd.DataFrame) -> list[Prediction]:
         """Score the claims of a features frame (``risk_features`` columns)."""
-        rows = frame[list(FEATURE_NAMES)].to_dict("records")
+        features = frame[list(FEATURE_NAMES)].astype(object)
+        rows = features.where(features.notna(), None).to_dict("records")
         return self.predict_matrix(self.encoder.matrix(frame), rows)
 
     def predict_matrix(
@@ -429,17 +451,18 @@ def _fit_category(
 
 
 def train(
-    labelled: pd.DataFrame,
+    claims: pd.DataFrame,
     *,
     seed: int = 7,
     test_months: int = 1,
     calibration_months: int = 1,
     threads: int = 0,
 ) -> tuple[RiskModel, Split]:
-    """Train, calibrate and test a model on the claims with a known outcome.
+    """Train, calibrate and test a model on the claims with a known outcome, of the submission
+    months whose outcomes have come (``mature_claims``).
 
     Args:
-        labelled: ``claimflow.risk.dataset.Claims.labelled``.
+        claims: ``claimflow.risk.dataset.Claims.frame`` (every claim, outcome known or not).
         seed: The random seed (same data and seed: the same model, byte for byte).
         test_months: Latest submission months to test on.
         calibration_months: The months before them, to stop early and calibrate on.
@@ -448,7 +471,7 @@ def train(
     Raises:
         RiskTrainingError: Too few outcomes, one class only, or too few months.
     """
-    labelled = labelled.sort_values("claim_id", kind="mergesort")
+    labelled = mature_claims(claims).sort_values("claim_id", kind="mergesort")
     split = split_by_month(labelled, test_months=test_months, calibration_months=calibration_months)
     if split.train["denied"].nunique() < 2:
         raise RiskTrainingError("the training months hold one outcome only: no model can learn")
