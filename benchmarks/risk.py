@@ -236,8 +236,11 @@ def scores(y: np.ndarray, prob: np.ndarray, p: np.ndarray, pv: np.ndarray) -> di
     }
 
 
-def figures(warehouse: Path, truth_csv: Path, version: str) -> dict[str, Any]:
-    """The model ``version``'s figures on its test months against the generator's truth."""
+def figures(
+    warehouse: Path, truth_csv: Path, version: str, window: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """The model ``version``'s figures on its test months (or ``window``: first and last
+    submission date) against the generator's truth."""
     from claimflow.denials.reference import CATEGORY_NAMES
     from claimflow.risk.registry import entry, load
     from claimflow.risk.training import labelled_frame
@@ -251,7 +254,7 @@ def figures(warehouse: Path, truth_csv: Path, version: str) -> dict[str, Any]:
         ids = conn.execute("SELECT claim_id, patient_control_number FROM claims_header").df()
     finally:
         conn.close()
-    start, end = (pd.Timestamp(d[:10]) for d in e.windows["test"])
+    start, end = (pd.Timestamp(d[:10]) for d in (window or e.windows["test"]))
     sub = pd.to_datetime(frame["submission_date"])
     test = frame[(sub >= start) & (sub <= end)].merge(ids, on="claim_id", how="left")
     in_window = len(test)
@@ -338,10 +341,12 @@ def figures(warehouse: Path, truth_csv: Path, version: str) -> dict[str, Any]:
     return out
 
 
-def safe_figures(warehouse: Path, truth_csv: Path, version: str) -> dict[str, Any] | None:
+def safe_figures(
+    warehouse: Path, truth_csv: Path, version: str, window: tuple[str, str] | None = None
+) -> dict[str, Any] | None:
     """``figures``, or None with the error printed (the benchmark goes on)."""
     try:
-        return figures(warehouse, truth_csv, version)
+        return figures(warehouse, truth_csv, version, window)
     except Exception as exc:  # a benchmark reports and goes on
         import traceback
 
@@ -424,8 +429,14 @@ def accuracy(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         f"\n## Accuracy: {args.claims:,} claims, {args.months} months, seed {args.seed} ({_now()})"
     )
     inbox, warehouse = root / "acc" / "inbox", root / "acc" / "w.duckdb"
-    synth(inbox, args.claims, args.seed, args.start, args.months)
-    run(inbox, warehouse, root / "acc" / "out")
+    if (inbox / "truth" / "summary.json").exists():
+        print(f"  the world of {inbox} is reused (--root): claimflow synth not run again")
+    else:
+        synth(inbox, args.claims, args.seed, args.start, args.months)
+    if warehouse.exists():
+        print(f"  the warehouse {warehouse} is reused (--root): claimflow run not run again")
+    else:
+        run(inbox, warehouse, root / "acc" / "out")
     t, trained = risk(warehouse, "train", "--seed", str(args.train_seed))
     version = trained.get("model_version") or trained.get("version")
     if not version:
@@ -537,8 +548,15 @@ def drift(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     )
     base = root / "drift"
     inbox, cut, warehouse = base / "inbox", base / "cut", base / "w.duckdb"
-    synth(inbox, args.drift_claims, args.seed, args.start, args.months, "--drift", month,
-          "--open-end")  # fmt: skip
+    if (inbox / "truth" / "summary.json").exists():
+        print(f"  the world of {inbox} is reused (--root): claimflow synth not run again")
+        for old in (cut, base / "out1", base / "out2"):
+            shutil.rmtree(old, ignore_errors=True)
+        for old in base.glob("w.*"):
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+    else:
+        synth(inbox, args.drift_claims, args.seed, args.start, args.months, "--drift", month,
+              "--open-end")  # fmt: skip
     summary = json.loads((inbox / "truth" / "summary.json").read_text(encoding="utf-8"))
     print(f"  truth/summary.json drift: {summary.get('drift')}")
     cut.mkdir(parents=True)
@@ -562,7 +580,10 @@ def drift(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     print(f"  the run's risk report: {json.dumps(risk_part, default=str)[:600]}")
     mon = monitoring(warehouse)
     print_monitoring(mon)
-    _, drifted = risk(warehouse, "evaluate", str(champion), "--from", f"{month}-01")
+    last = dt.date.fromisoformat(f"{_month(args.start, args.months)}-01") - dt.timedelta(days=1)
+    _, drifted = risk(
+        warehouse, "evaluate", str(champion), "--from", f"{month}-01", "--to", last.isoformat()
+    )
     print(f"  champion on the drifted months (risk evaluate): {json.dumps(drifted)[:500]}")
     _, retrained = risk(warehouse, "retrain", "--seed", str(args.train_seed))
     print(f"  retrain: {json.dumps(retrained, default=str)[:600]}")
@@ -570,6 +591,12 @@ def drift(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     after = safe_figures(warehouse, inbox / "truth" / "claims.csv", new) if new else None
     if after:
         print_figures(after, "after retrain")
+    old = None
+    if after and new != champion:
+        window = (after["test_window"][0], after["test_window"][1])
+        old = safe_figures(warehouse, inbox / "truth" / "claims.csv", str(champion), window)
+        if old:
+            print_figures(old, "the champion before the drift, on the new model's test months")
     return {
         "month": month,
         "summary_drift": summary.get("drift"),
@@ -578,6 +605,7 @@ def drift(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         "drifted_evaluate": drifted,
         "retrain": retrained,
         "after": after,
+        "champion_on_new_test_months": old,
     }
 
 
@@ -697,6 +725,12 @@ def main() -> None:
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--workdir", type=Path, help="default: a temporary folder under /tmp")
     parser.add_argument("--keep", action="store_true", help="keep the worlds and warehouses")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        help="work in this folder and keep it; a world already in it is reused (no synth), the"
+        " accuracy part's warehouse too (no run: a new risk train on it)",
+    )
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args()
     args.drift_claims = args.drift_claims or args.claims
@@ -714,7 +748,12 @@ def main() -> None:
         check=False,
     ).stdout.split()
     print(f"# commit {head}; src files changed in the working tree: {dirty[1::2] or 'none'}")
-    root = Path(tempfile.mkdtemp(prefix="claimflow-risk-", dir=args.workdir or "/tmp"))
+    if args.root:
+        root = args.root
+        root.mkdir(parents=True, exist_ok=True)
+        args.keep = True
+    else:
+        root = Path(tempfile.mkdtemp(prefix="claimflow-risk-", dir=args.workdir or "/tmp"))
     results: dict[str, Any] = {
         "started": _now(),
         "args": {k: str(v) for k, v in vars(args).items()},
