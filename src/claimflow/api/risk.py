@@ -57,9 +57,8 @@ FUTURE_DAYS = 366
 """A submission date at most this many days after today."""
 
 NO_CHAMPION = (
-    "no champion model to score with: train one with `claimflow risk train`, make it the"
-    " champion with `claimflow risk promote`, then serve the warehouse a run has published"
-    " since"
+    "no champion model to score with: train one with `claimflow risk train` and make it the"
+    " champion with `claimflow risk promote` (which publishes it to this server)"
 )
 
 
@@ -288,7 +287,7 @@ class RiskServing:
         try:
             model = load_champion(conn, self.warehouse)
         except NoChampionError as exc:
-            return _Served(snap, None, f"{NO_CHAMPION} ({exc})", None, conn)
+            return _Served(snap, None, str(exc), None, conn)  # it says what to run
         except ModelFileError as exc:
             return _Served(snap, None, f"the champion model cannot be used: {exc}", None, conn)
         except duckdb.CatalogException:
