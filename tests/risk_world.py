@@ -1,7 +1,7 @@
 """The session's denial-risk world: a generated revenue cycle run through the real pipeline,
 a model trained and promoted with the real commands, then a second run that scores.
 
-Large enough to train (more than 500 outcomes over four submission months), open-ended so that
+Large enough to train (more than 500 outcomes over five submission months), open-ended so that
 claims are still waiting for their 835 when the second run scores them. Tests that change it
 copy the warehouse (and its models folder) first: ``copy_world``.
 """
@@ -23,8 +23,8 @@ from claimflow.cli import app
 from claimflow.risk.registry import models_dir
 from claimflow.synth import generate_world
 
-CLAIMS = 4000
-MONTHS = 4
+CLAIMS = 5000
+MONTHS = 5
 START = dt.date(2025, 1, 1)
 SEED = 19
 

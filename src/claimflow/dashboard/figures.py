@@ -16,13 +16,12 @@ from claimflow.marts.kpis import (
     AUTO_POSTING_LINES,
     CONTRACTUAL_BY_ADJUDICATION,
     REJECTED_277,
-    REJECTED_999,
     RESUBMISSION_OUTCOMES,
     ar_claims_from,
     hfma_months,
 )
 from claimflow.marts.reports import DENIAL_LINES
-from claimflow.risk.dataset import KNOWN
+from claimflow.risk.dataset import KNOWN, NAMED_999
 
 _AR_BUCKET_CASE = " ".join(
     f"WHEN c.day - c.submission_date >= {lo}"
@@ -193,12 +192,12 @@ feature and of the predicted risk; AUC, ECE, Brier and the expected AUC on outco
 reference it is held against, its threshold and whether it crossed it (the version is both
 parameters)."""
 
-_OPEN = f"""(SELECT *, ik501 IN {REJECTED_999} AS rejected_999,
+_OPEN = f"""(SELECT *, claim_id IN (SELECT claim_id FROM ({NAMED_999})) AS rejected_999,
                     latest_status IN {REJECTED_277} AS rejected_277ca FROM kpi_claims)"""
 
 AT_RISK_CLAIMS = f"""
   -- the champion's latest score of each claim of the cohort (the filters kept it) whose outcome
-  -- is not known yet (no first 835, no 999 or 277CA rejection: claimflow.risk.dataset.KNOWN),
+  -- is not known yet (no first 835, no 277CA rejection, no 999 naming it: risk.dataset.KNOWN),
   -- with its top three factors in words and the actions a biller can take before sending
   SELECT h.patient_control_number, l.payer_id, l.billing_npi, s.probability, s.risk_band,
          s.predicted_category,

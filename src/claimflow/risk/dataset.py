@@ -29,6 +29,19 @@ from claimflow.risk.features import FEATURE_NAMES, FEATURE_SET_VERSION
 
 COHORT = "cf_risk_cohort"
 
+NAMED_999 = f"""
+  SELECT m.right_id AS claim_id, min(e.segment_error_code) AS segment_error_code,
+         min(e.element_error_code) AS element_error_code
+  FROM claim_match AS m
+  JOIN ack_999 AS a ON m.left_kind = '999' AND a.ack_id = m.left_id
+  JOIN ack_999_errors AS e ON e.ack_id = a.ack_id
+  JOIN claims_header AS h ON h.claim_id = m.right_id
+  WHERE a.transaction_ack_code IN {REJECTED_999}
+    AND e.context = 'CLM01:' || h.patient_control_number
+  GROUP BY 1"""
+"""The claims a 999 rejected as the ones at fault: a rejected set's 999 names them (IK3 ...
+CTX*CLM01:<claim number>), with the segment and element error codes."""
+
 LABELS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE cf_risk_labels AS
 WITH first_remit AS (
@@ -42,17 +55,7 @@ WITH first_remit AS (
   FROM ({DENIAL_LINES.replace("kpi_claims", COHORT)}) AS d
   JOIN first_remit AS f ON f.adjudication_id = d.adjudication_id
   GROUP BY 1
-), named_999 AS (
-  -- a rejected set's 999 names the claim at fault (IK3 ... CTX*CLM01:<claim number>)
-  SELECT m.right_id AS claim_id, min(e.segment_error_code) AS segment_error_code,
-         min(e.element_error_code) AS element_error_code
-  FROM claim_match AS m
-  JOIN ack_999 AS a ON m.left_kind = '999' AND a.ack_id = m.left_id
-  JOIN ack_999_errors AS e ON e.ack_id = a.ack_id
-  JOIN claims_header AS h ON h.claim_id = m.right_id
-  WHERE a.transaction_ack_code IN {REJECTED_999}
-    AND e.context = 'CLM01:' || h.patient_control_number
-  GROUP BY 1
+), named_999 AS ({NAMED_999}
 )
 SELECT k.claim_id, k.submission_date,
        n.claim_id IS NOT NULL AS rejected_999,

@@ -1,11 +1,10 @@
-"""The denial-risk features: one SQL definition over the claims to describe, whatever their source.
+"""The denial-risk features: one SQL definition (``FEATURES_SQL``) over the claims to describe.
 
-Both paths feed the same relations and run the same query (``FEATURES_SQL``):
-
-- the batch path (``claimflow.risk.batch``) fills them from the warehouse, every claim as of its
-  submission date, history resolved by an as-of join on the remittances' payment dates;
-- the single-claim path (``claimflow.risk.claim``) fills them from one claim's fields (what an
-  837 carries), history looked up in ``risk_history``.
+The batch path (``claimflow.risk.batch``) fills its relations from the warehouse, every claim as
+of its submission date, history resolved by an as-of join on the remittances' payment dates.
+The single-claim path (``claimflow.risk.claim``, the API's) computes the same features in plain
+Python from one claim's fields, with the tables defined here (chapters, age bands, claim types)
+and history from ``risk_history``; a test holds the two equal on every claim of a world.
 
 The relations, all temporary: ``cf_risk_claims`` (one row per claim, with ``as_of``),
 ``cf_risk_lines``, ``cf_risk_dx``, ``cf_risk_npi`` (each NPI seen and whether its check digit is

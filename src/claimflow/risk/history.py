@@ -85,20 +85,6 @@ ASOF LEFT JOIN cf_risk_cumulative AS h
 """
 """Each claim's history as of its own ``as_of``: the latest cumulative row dated before it."""
 
-LOOKUP_SQL = f"""
-CREATE OR REPLACE TEMP TABLE cf_risk_hist AS
-WITH targets AS ({HISTORY_TARGETS})
-SELECT t.claim_id, t.key_kind, nullif(t.procedure_code, '') AS procedure_code,
-       coalesce(h.claims, 0) AS claims, h.denial_rate, h.avg_days_to_pay
-FROM targets AS t
-LEFT JOIN risk_history AS h
-  ON h.as_of = $as_of AND h.feature_set_version = $version AND h.key_kind = t.key_kind
- AND coalesce(h.payer_id, '') = t.payer_id AND coalesce(h.billing_npi, '') = t.billing_npi
- AND coalesce(h.procedure_code, '') = t.procedure_code
- AND coalesce(h.member_id, '') = t.member_id
-"""
-"""Each claim's history from ``risk_history`` as of one stored time (the single-claim path)."""
-
 
 def load_events(conn: duckdb.DuckDBPyConnection, *, ready: bool = False) -> None:
     """Build ``cf_risk_outcomes`` (every claim's outcome) and ``cf_risk_events`` from them.
@@ -150,24 +136,6 @@ def build_history(
         params,
     ).fetchone()
     return int(row[0]) if row else 0
-
-
-def latest_history_as_of(conn: duckdb.DuckDBPyConnection, at: dt.datetime) -> dt.datetime | None:
-    """The newest time ``risk_history`` holds for this feature set, at or before ``at``."""
-    row = conn.execute(
-        "SELECT max(as_of) FROM risk_history WHERE feature_set_version = ? AND as_of <= ?",
-        [FEATURE_SET_VERSION, at],
-    ).fetchone()
-    value = row[0] if row else None
-    return value if isinstance(value, dt.datetime) else None
-
-
-def resolve_from_history(
-    conn: duckdb.DuckDBPyConnection, history_as_of: dt.datetime | None
-) -> None:
-    """Fill ``cf_risk_hist`` for ``cf_risk_claims`` from ``risk_history`` at ``history_as_of``
-    (None: no stored history, every count 0)."""
-    conn.execute(LOOKUP_SQL, {"as_of": history_as_of, "version": FEATURE_SET_VERSION})
 
 
 def _timestamp(value: dt.date | dt.datetime) -> dt.datetime:

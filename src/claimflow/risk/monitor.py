@@ -15,7 +15,9 @@ months (``risk.monitoring`` in the configuration):
   against the training window's profile (``model.info["reference"]``). Its reference is the
   same PSI on the test months: the drift the test figures were measured under (history
   aggregates grow from nothing in a young warehouse). Alert: PSI > reference + ``feature_psi``
-  (``score_psi``).
+  (``score_psi``). The history features (``hist_*``) are measured and shown but never alert:
+  they grow with the warehouse itself, so their PSI rises month after month with no change in
+  any payer.
 - ``expected_auc`` (``probability``): CBPE, the AUC the calibrated probabilities expect of
   themselves, before any outcome. Reference: the same figure on the test months. Alert: below
   it by more than ``expected_auc_drop_se`` × the test AUC's standard error.
@@ -77,6 +79,10 @@ _WORDS = {
 }
 _BELOW = frozenset({"auc", "expected_auc"})
 """Metrics that alert when they fall below their threshold (the others: when they exceed it)."""
+
+
+HISTORY_PREFIX = "hist_"
+"""The history features: their PSI is measured, never alerted on."""
 
 
 @dataclass(frozen=True)
@@ -230,7 +236,10 @@ def _drift(
             continue
         value = metrics.psi(profile, values)
         ref = metrics.psi(profile, t_values)
-        threshold = None if ref is None else ref + margin
+        # history aggregates grow with the warehouse itself, month after month: measured, shown,
+        # never an alert (a payer's change shows in its outcomes: denial_rate_gap)
+        history = name.startswith(HISTORY_PREFIX)
+        threshold = None if ref is None or history else ref + margin
         alert = enough and value is not None and threshold is not None and value > threshold
         out.append(Figure("psi", name, len(frame), value, ref, threshold, alert))
     test_figures: dict[str, Any] = model.info.get("metrics", {})

@@ -65,7 +65,7 @@ def train_version(
     describe_new_claims(conn)
     claims = load_claims(conn)
     model, _ = train(
-        claims.labelled, seed=seed, test_months=test_months, calibration_months=calibration_months
+        claims.frame, seed=seed, test_months=test_months, calibration_months=calibration_months
     )
     return register(conn, warehouse, model, now=now)
 
