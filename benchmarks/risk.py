@@ -681,7 +681,13 @@ def speed(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         "scoring child",
         [PYTHON, "-c", SCORE_CHILD, str(warehouse), version, str(args.explain_claims)],
     )
-    got = json.loads(s.stdout.strip().splitlines()[-1])
+    # the child's JSON (DuckDB draws its progress bar on stdout with carriage returns)
+    import re
+
+    found = re.findall(r'\{"claims".*?\}', s.stdout)
+    if not found:
+        raise SystemExit(f"the scoring child printed no figures: {s.stdout[-2000:]!r}")
+    got = json.loads(found[-1])
     n, k = got["claims"], got["explained"]
     score_s = got["encode_s"] + got["probability_category_s"]
     per_m = 1_000_000 / n
