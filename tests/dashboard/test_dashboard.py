@@ -50,26 +50,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    ws = Workspace(tmp_path_factory.mktemp("dash"))
-    _submit_837(ws)
-    for name in ("emr_alpha.csv", "emr_beta.json"):
-        shutil.copy(REPO / "examples" / "seed" / name, ws.inbox)
-    from tests.conftest import ALPHA_COLUMNS, BETA_COLUMNS
-
-    ws.write_config([
-        {"name": "ch", "source_system": "ch", "format": "x12", "pattern": "inbox/*.8*"},
-        {"name": "alpha", "source_system": "alpha", "format": "csv", "pattern": "inbox/*.csv", "columns": ALPHA_COLUMNS},
-        {"name": "beta", "source_system": "beta", "format": "json", "pattern": "inbox/*.json", "columns": BETA_COLUMNS},
-    ])  # fmt: skip
-    assert ws.run(reference_date="2025-03-10").exit_code == 0
+@contextlib.contextmanager
+def serve_dashboard(warehouse: Path, home: Path) -> Iterator[str]:
+    """``claimflow dashboard`` on ``warehouse`` as a user starts it (served mode, in a process
+    group of its own, ``home`` as HOME: no ~/.streamlit of the developer's); its URL."""
     port = _free_port()
-    # as a user starts it: `claimflow dashboard` (served mode), in a process group of its own
     proc = subprocess.Popen(
-        [sys.executable, "-m", "claimflow", "dashboard", "--warehouse", str(ws.warehouse),
+        [sys.executable, "-m", "claimflow", "dashboard", "--warehouse", str(warehouse),
          "--port", str(port), "--role", "analyst"],
-        env={**os.environ, "HOME": str(ws.root)},  # no ~/.streamlit of the developer's
+        env={**os.environ, "HOME": str(home)},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -84,7 +73,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
                 time.sleep(0.5)
         else:
             pytest.fail("the dashboard did not start within 90 s")
-        yield url, ws.warehouse
+        yield url
     finally:
         os.kill(proc.pid, signal.SIGTERM)  # claimflow passes it on to Streamlit
         try:
@@ -92,6 +81,24 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    ws = Workspace(tmp_path_factory.mktemp("dash"))
+    _submit_837(ws)
+    for name in ("emr_alpha.csv", "emr_beta.json"):
+        shutil.copy(REPO / "examples" / "seed" / name, ws.inbox)
+    from tests.conftest import ALPHA_COLUMNS, BETA_COLUMNS
+
+    ws.write_config([
+        {"name": "ch", "source_system": "ch", "format": "x12", "pattern": "inbox/*.8*"},
+        {"name": "alpha", "source_system": "alpha", "format": "csv", "pattern": "inbox/*.csv", "columns": ALPHA_COLUMNS},
+        {"name": "beta", "source_system": "beta", "format": "json", "pattern": "inbox/*.json", "columns": BETA_COLUMNS},
+    ])  # fmt: skip
+    assert ws.run(reference_date="2025-03-10").exit_code == 0
+    with serve_dashboard(ws.warehouse, ws.root) as url:
+        yield url, ws.warehouse
 
 
 def test_every_page_renders_the_warehouse_numbers(served: tuple[str, Path], tmp_path: Path) -> None:

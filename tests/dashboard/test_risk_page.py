@@ -8,15 +8,9 @@ page says how to get one."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,42 +28,10 @@ from tests.dashboard.test_dashboard import (
     DONE,
     _chart_labels,
     _choose,
-    _free_port,
     _headers,
 )
+from tests.dashboard.test_dashboard import serve_dashboard as _serve
 from tests.risk_world import RiskWorld, build_risk_world, copy_world
-
-
-@contextlib.contextmanager
-def _serve(warehouse: Path, home: Path) -> Iterator[str]:
-    """``claimflow dashboard`` on ``warehouse``, as a user starts it; its URL."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "claimflow", "dashboard", "--warehouse", str(warehouse),
-         "--port", str(port), "--role", "analyst"],
-        env={**os.environ, "HOME": str(home)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the dashboard did not start within 90 s")
-        yield url
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")
