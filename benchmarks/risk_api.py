@@ -33,7 +33,6 @@ import json
 import os
 import queue
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,21 +47,10 @@ import httpx
 
 from claimflow.warehouse.serving import serving_path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import free_port, pct
+
 CLAIM_TYPES = {"professional": "837P", "institutional": "837I", "dental": "837D"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
 def cpu_seconds(pid: int | None) -> float:
