@@ -5,13 +5,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo seed-demo test lint typecheck chromium bench clean
+.PHONY: demo seed-demo test lint typecheck chromium tesseract bench clean
 
 $(STAMP): pyproject.toml setup.py src/claimflow/x12/_native.c src/claimflow/warehouse/_lineage_hash.c \
           src/claimflow/native/sha256.h
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,appeals]'
 	touch $(STAMP)
 
 DEMO := out/demo
@@ -62,6 +62,11 @@ chromium:
 	  echo "installing Chromium (Debian package) for the dashboard browser test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+tesseract:
+	@command -v tesseract >/dev/null 2>&1 || { \
+	  echo "installing Tesseract (Debian package tesseract-ocr) to read scanned denial letters"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null; }
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
@@ -70,7 +75,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck chromium
+test: lint typecheck chromium tesseract
 	$(BIN)/python -m pytest -q
 
 # Every benchmark but the dashboard's (it needs a 1,000,000-claim warehouse and Chromium:

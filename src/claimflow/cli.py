@@ -58,6 +58,7 @@ _LAZY_GROUPS = {
     "reference": ("claimflow.cli_reference", "reference_app"),
     "denials": ("claimflow.cli_denials", "denials_app"),
     "risk": ("claimflow.cli_risk", "risk_app"),
+    "appeal": ("claimflow.cli_appeal", "appeal_app"),
 }
 
 
