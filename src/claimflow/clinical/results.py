@@ -33,6 +33,7 @@ class Window:
     end: dt.datetime
     rule: str
     anchor: str  # "admission" | "infection" | another anchor a profile names
+    cited: tuple[Cited, ...] = ()  # the rows the anchor rests on (culture, antibiotic, diagnosis)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class Criterion:
     points: int | None = None
     cited: tuple[Cited, ...] = ()
     missing: tuple[str, ...] = ()  # the parameters whose absence left it undecided
+    # A scored criterion's baseline (SOFA: the points of the last value before admission, 0
+    # when there is none) and the rows it rests on.
+    baseline_points: int | None = None
+    baseline_cited: tuple[Cited, ...] = ()
 
 
 @dataclass
