@@ -89,11 +89,18 @@ class Profile(_Model):
     keywords: list[str]
     definition: str
     scorers: list[str] = Field(min_length=1)
+    # the scorers whose findings the letter states (default: all); the others are in the
+    # review only (SIRS in a Sepsis-3 letter)
+    cite: list[str] | None = None
     verdict: str
     criteria: list[DataCriterion] = []
     table: str | None = None
     arguments: list[Argument] = []
     sections: list[Section] = Field(min_length=1)
+
+    @property
+    def cited_scorers(self) -> list[str]:
+        return self.scorers if self.cite is None else self.cite
 
     @cached_property
     def _patterns(self) -> list[tuple[str, list[re.Pattern[str]]]]:
