@@ -92,8 +92,8 @@ def fmt_quantity(param: str, value: float, unit: str) -> str:
     text = unit_text(unit)
     if not text:
         return number
-    if text == "%":
-        return f"{number}%"
+    if text == "%" or text.startswith("/"):
+        return f"{number}{text}"
     return f"{number} {text}"
 
 

@@ -83,14 +83,14 @@ def _baseline(chart: Chart, index: Index, stay: Sequence[Observation]) -> _Basel
         low = min(pre, key=lambda o: (_v(o), o.time))
         return _Baseline(
             low,
-            f"baseline {describe(low, ref)}: the lowest creatinine in the 7 days before admission",
+            f"baseline {describe(low, ref)} (the lowest creatinine in the 7 days before admission)",
         )
     if stay:
         first = stay[0]
         return _Baseline(
             first,
-            f"baseline {describe(first, ref)}: no creatinine in the 7 days before admission, so "
-            "the first value of the stay",
+            f"baseline {describe(first, ref)} (no creatinine in the 7 days before admission, so "
+            "the first value of the stay)",
         )
     return None
 
@@ -163,19 +163,17 @@ def _creatinine(
     why = ""
     acute = ratio >= 1.5 or rise is not None
     if ratio >= 3.0:
-        stage, why = 3, f"{fmt_num(ratio, 2)} × baseline (>= 3.0 ×)"
+        stage, why = 3, f"{fmt_num(ratio, 1, 2)} × baseline (>= 3.0 ×)"
     elif p >= STAGE3_ABSOLUTE and acute:
         stage, why = 3, "at least 4.0 mg/dL with an acute rise"
     elif ratio >= 2.0:
-        stage, why = 2, f"{fmt_num(ratio, 2)} × baseline ([2.0, 3.0) ×)"
+        stage, why = 2, f"{fmt_num(ratio, 1, 2)} × baseline ([2.0, 3.0) ×)"
     elif ratio >= 1.5:
-        stage, why = 1, f"{fmt_num(ratio, 2)} × baseline ([1.5, 2.0) ×)"
+        stage, why = 1, f"{fmt_num(ratio, 1, 2)} × baseline ([1.5, 2.0) ×)"
     elif rise is not None:
         stage, why = 1, f"a rise of {fmt_num(rise[2], 1)} mg/dL within 48 hours"
     else:
-        why = (
-            f"{fmt_num(ratio, 2)} × baseline (below 1.5 ×) and no rise of 0.3 mg/dL within 48 hours"
-        )
+        why = f"{fmt_num(ratio, 1, 2)} × baseline (below 1.5 ×) and no rise of 0.3 mg/dL within 48 hours"
     cited: list[Cited] = [cite(base.obs)]
     if peak is not base.obs:
         cited.append(cite(peak))
@@ -367,8 +365,9 @@ def score_kdigo(chart: Chart) -> ScoreResult:
         "KDIGO AKI stage",
         None if stage is None else stage >= 1,
         stage_rule,
-        value=None if stage is None else float(stage),
-        unit="stage",
+        value=deciding[0].value if deciding else None,
+        unit=deciding[0].unit if deciding else "",
+        time=deciding[0].time if deciding else None,
         points=stage,
         cited=tuple(r for c in deciding for r in c.cited) if stage else (),
         missing=() if stage is not None else ("creatinine", "urine_output"),

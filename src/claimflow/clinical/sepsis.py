@@ -17,6 +17,7 @@ from claimflow.clinical.evidence import (
     fmt_time,
     is_sedated,
     missing_of,
+    param_text,
 )
 from claimflow.clinical.records import Chart, MedicationAdministration, Observation
 from claimflow.clinical.results import Cited, Criterion, ScoreResult, Window
@@ -28,6 +29,7 @@ from claimflow.clinical.window import (
     blood_cultures,
     first_sign_of_infection,
     infection_diagnoses,
+    window_text,
 )
 
 __all__ = [
@@ -88,15 +90,17 @@ def score_sepsis3(chart: Chart, sofa: ScoreResult) -> ScoreResult:
     total = sofa.total if sofa.total is not None else 0
     baseline = sofa.baseline if sofa.baseline is not None else 0
     organs = [c for c in sofa.criteria if c.points]
-    parts = ", ".join(f"{c.id.removeprefix('sofa.')} {c.points}" for c in organs) or "no points"
+    parts = "; ".join(
+        f"{c.id.removeprefix('sofa.')} {c.points}: {c.rule.split('; baseline')[0]}" for c in organs
+    )
     missing_txt = f"; not assessable (counted 0): {', '.join(sofa.missing)}" if sofa.missing else ""
-    window_txt = f" in the window {sofa.window.rule}" if sofa.window else ""
+    window_txt = f" from {window_text(sofa.window, ref)}" if sofa.window else ""
     delta_met = delta >= 2
     delta_c = Criterion(
         "sepsis3.sofa_delta",
         "Acute rise in SOFA of 2 points or more",
         delta_met,
-        f"SOFA {total} ({parts}){window_txt} minus baseline {baseline} = delta {delta}: "
+        f"SOFA {total}{window_txt} ({parts or 'no points'}) minus baseline {baseline} = delta {delta}: "
         f"{'at least' if delta_met else 'below'} 2{missing_txt}",
         value=float(delta),
         unit="points",
@@ -149,7 +153,9 @@ def _extreme(
     """A threshold on the highest (or lowest) value in the window."""
     rows = _valued(rows)
     if not rows:
-        return Criterion(cid, label, None, f"no {param} charted in the window", missing=(param,))
+        return Criterion(
+            cid, label, None, f"no {param_text(param)} charted in the window", missing=(param,)
+        )
     key = (
         (lambda o: (_v(o), -o.time.timestamp()))
         if highest
@@ -163,12 +169,19 @@ def _extreme(
         cid,
         label,
         met,
-        f"{word} {describe(worst, ref)}: {'' if met else 'not '}{test} {fmt_num(limit)}",
+        f"{word} {describe(worst, ref)}: {'' if met else 'not '}{_WORDS[test]} {fmt_num(limit)}",
         value=v,
         unit=worst.unit,
         time=worst.time,
         cited=(cite(worst),),
     )
+
+
+_WORDS = {">": "above", ">=": "at or above", "<": "below", "<=": "at or below"}
+
+
+def _rules(parts: Sequence[Criterion]) -> str:
+    return "; ".join(dict.fromkeys(p.rule for p in parts))
 
 
 def _either(cid: str, label: str, parts: Sequence[Criterion]) -> Criterion:
@@ -181,7 +194,7 @@ def _either(cid: str, label: str, parts: Sequence[Criterion]) -> Criterion:
             cid,
             label,
             True,
-            "; ".join(p.rule for p in met_parts),
+            _rules(met_parts),
             value=d.value,
             unit=d.unit,
             time=d.time,
@@ -189,15 +202,13 @@ def _either(cid: str, label: str, parts: Sequence[Criterion]) -> Criterion:
         )
     decided = [p for p in parts if p.met is not None]
     if not decided:
-        return Criterion(
-            cid, label, None, "; ".join(p.rule for p in parts), missing=missing_of(parts)
-        )
+        return Criterion(cid, label, None, _rules(parts), missing=missing_of(parts))
     d = decided[0]
     return Criterion(
         cid,
         label,
         False,
-        "; ".join(p.rule for p in parts),
+        _rules(parts),
         value=d.value,
         unit=d.unit,
         time=d.time,
