@@ -166,18 +166,20 @@ def _creatinine(
         stage, why = 3, f"{fmt_num(ratio, 1, 2)} × baseline (>= 3.0 ×)"
     elif p >= STAGE3_ABSOLUTE and acute:
         stage, why = 3, "at least 4.0 mg/dL with an acute rise"
+        if ratio < 1.5:
+            why += f" ({rise_c.rule})"
     elif ratio >= 2.0:
         stage, why = 2, f"{fmt_num(ratio, 1, 2)} × baseline ([2.0, 3.0) ×)"
     elif ratio >= 1.5:
         stage, why = 1, f"{fmt_num(ratio, 1, 2)} × baseline ([1.5, 2.0) ×)"
     elif rise is not None:
-        stage, why = 1, f"a rise of {fmt_num(rise[2], 1)} mg/dL within 48 hours"
+        stage, why = 1, rise_c.rule
     else:
         why = f"{fmt_num(ratio, 1, 2)} × baseline (below 1.5 ×) and no rise of 0.3 mg/dL within 48 hours"
     cited: list[Cited] = [cite(base.obs)]
     if peak is not base.obs:
         cited.append(cite(peak))
-    if stage == 1 and ratio < 1.5 and rise is not None:
+    if stage in (1, 3) and ratio < 1.5 and rise is not None:
         cited.extend(c for c in rise_c.cited if c not in cited)
     rule = f"highest {describe(peak, ref)} against {base.rule}: {why}: stage {stage}"
     return (

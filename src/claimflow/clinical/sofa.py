@@ -324,13 +324,15 @@ def _given_an_hour(m: MedicationAdministration, w: Window) -> bool:
     return m.start <= w.end - PRESSOR_MIN_DURATION
 
 
-def _pressor(index: Index, m: MedicationAdministration, ref: dt.datetime) -> _Pressor:
+def _pressor(index: Index, m: MedicationAdministration, w: Window, ref: dt.datetime) -> _Pressor:
     drug = m.drug.strip().lower()
     when = f"from {fmt_time(m.start, ref)}" + (
         f" to {fmt_time(m.end, ref)} ({fmt_duration(m.end - m.start)})"
         if m.end is not None
         else " (no end charted)"
     )
+    if m.start < w.start:
+        when += ", started before the window and running in it"
     if drug == "dobutamine":
         rate_txt = (
             f" {fmt_num(m.rate)} {_unit_text(_rate_units(m.rate_unit))}"
@@ -418,7 +420,7 @@ def _cardiovascular(index: Index, w: Window, ref: dt.datetime) -> Criterion:
                 f"{drug} at {fmt_time(m.start, ref)} given {given} (< 60 min): not counted"
             )
             continue
-        scored.append(_pressor(index, m, ref))
+        scored.append(_pressor(index, m, w, ref))
     candidates: list[tuple[int, float, str, float | None, str, dt.datetime, tuple[Cited, ...]]] = []
     for p in scored:
         candidates.append(
@@ -456,7 +458,8 @@ def _cardiovascular(index: Index, w: Window, ref: dt.datetime) -> Criterion:
             baseline,
             missing=("map",),
         )
-    best = max(candidates, key=lambda c: (c[0], c[1], -c[5].timestamp()))
+    # most points, then the earliest (rates of different drugs do not compare)
+    best = max(candidates, key=lambda c: (c[0], -c[5].timestamp()))
     pts, _, text, value, unit, time, cited = best
     return _criterion(
         organ, pts, f"{text}{suffix}", baseline, value=value, unit=unit, time=time, cited=cited
