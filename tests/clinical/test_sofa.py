@@ -449,3 +449,62 @@ def test_an_empty_chart_scores_nothing_and_misses_everything() -> None:
     assert (result.total, result.baseline, result.delta) == (0, 0, 0)
     assert len(result.missing) == 6
     assert all(c.met is None and c.points is None for c in result.criteria)
+
+
+def test_an_infusion_charted_as_several_short_rates_counts_at_the_rate_held_throughout() -> None:
+    b = (
+        ChartBuilder()
+        .obs("map", 3, 72)
+        .med("norepinephrine", 4, 4.5, rate=0.05, rate_unit="ug/kg/min")
+        .med("norepinephrine", 4.5, 5, rate=0.08, rate_unit="ug/kg/min")
+        .med("norepinephrine", 5, 5.5, rate=0.12, rate_unit="ug/kg/min")
+    )
+    c = organ(b, "cardiovascular")
+    assert (c.points, c.value) == (3, 0.05)  # 0.12 was held 30 min only: 3, not 4
+    assert "given continuously from 03/01 12:00 to 03/01 13:30 (1 h 30 min)" in c.rule
+    assert len(c.cited) == 3
+
+
+def test_a_long_rate_inside_an_infusion_still_scores_on_its_own() -> None:
+    b = (
+        ChartBuilder()
+        .med("norepinephrine", 4, 6, rate=0.3, rate_unit="ug/kg/min")
+        .med("norepinephrine", 6, 6.5, rate=0.05, rate_unit="ug/kg/min")
+    )
+    assert organ(b, "cardiovascular").points == 4
+
+
+def test_short_rates_with_a_gap_are_not_one_infusion() -> None:
+    b = (
+        ChartBuilder()
+        .obs("map", 3, 72)
+        .med("norepinephrine", 4, 4.5, rate=0.05, rate_unit="ug/kg/min")
+        .med("norepinephrine", 4.75, 5.25, rate=0.05, rate_unit="ug/kg/min")
+    )
+    assert organ(b, "cardiovascular").points == 0
+
+
+def test_two_pressors_in_the_same_band_the_earliest_decides() -> None:
+    b = (
+        ChartBuilder()
+        .med("dopamine", 6, 9, rate=10, rate_unit="ug/kg/min")
+        .med("norepinephrine", 3, 9, rate=0.05, rate_unit="ug/kg/min")
+    )
+    c = organ(b, "cardiovascular")
+    assert (c.points, c.value) == (3, 0.05)
+
+
+def test_a_pressor_started_before_the_window_and_running_in_it_counts() -> None:
+    b = ChartBuilder().culture(6).med("norepinephrine", 2, 12, rate=0.2, rate_unit="ug/kg/min")
+    c = organ(b, "cardiovascular")
+    assert c.points == 4
+    assert "started before the window and running in it" in c.rule
+
+
+def test_room_air_is_stated_once() -> None:
+    b = ChartBuilder().support(1, "room_air").obs("pao2", 2, 50)  # 238.1
+    c = organ(b, "respiration")
+    assert c.rule.startswith(
+        "worst P/F 238.1 (PaO2 50 mmHg at 03/01 10:00 / FiO2 0.21 on room air, room air "
+        "charted at 03/01 09:00): 2 points"
+    )

@@ -230,11 +230,14 @@ def _respiration(index: Index, w: Window, ref: dt.datetime) -> Criterion:
             f"without respiratory support ({support_text(worst.support, ref)}): capped at 2 "
             "points (3-4 only with NIV, invasive ventilation or ECMO)"
         )
+    elif worst.support is not None and worst.fio2_obs is not None:
+        how = f"({support_text(worst.support, ref)})"
     else:
-        how = f"({support_text(worst.support, ref)})" if worst.support else ""
+        how = ""  # room air is already stated with its FiO2 of 0.21
     unpaired = len(pairs) - len(paired)
     note = f"; {unpaired} PaO2 with no FiO2 within 60 min not used" if unpaired else ""
-    rule = f"worst {worst.text(ref)} {how}: {_pts(pts)}{note}".replace("  ", " ")
+    rule = " ".join(x for x in (f"worst {worst.text(ref)}", how) if x)
+    rule += f": {_pts(pts)}{note}"
     return _criterion(
         organ,
         pts,
@@ -391,6 +394,64 @@ def _unit_text(unit: str) -> str:
     return {"ug/kg/min": "µg/kg/min", "ug/min": "µg/min", "U/min": "units/min"}.get(unit, unit)
 
 
+def _infusions(
+    index: Index, running: Sequence[MedicationAdministration], w: Window
+) -> list[list[MedicationAdministration]]:
+    """Continuous infusions charted as several rates (each record starting at or before the
+    previous one's end) that together ran at least 60 minutes and hold a record of under 60
+    minutes running in the window: such a record is not dropped, the infusion is scored at the
+    rate it held throughout (its lowest)."""
+    in_window = {id(m) for m in running}
+    by_drug: dict[str, list[MedicationAdministration]] = {}
+    for m in index.chart.medications:
+        drug = m.drug.strip().lower()
+        if drug in LOWEST_BAND:
+            by_drug.setdefault(drug, []).append(m)
+    runs: list[list[MedicationAdministration]] = []
+    for meds in by_drug.values():
+        current: list[MedicationAdministration] = []
+        for m in sorted(meds, key=lambda m: m.start):
+            prev_end = current[-1].end if current else None
+            if current and prev_end is not None and m.start <= prev_end:
+                current.append(m)
+            else:
+                if len(current) > 1:
+                    runs.append(current)
+                current = [m]
+        if len(current) > 1:
+            runs.append(current)
+    kept: list[list[MedicationAdministration]] = []
+    for run in runs:
+        last = run[-1]
+        end = last.end
+        lasted = (end - run[0].start) if end is not None else (w.end - run[0].start)
+        short_inside = any(id(m) in in_window and not _given_an_hour(m, w) for m in run)
+        if lasted >= PRESSOR_MIN_DURATION and short_inside:
+            kept.append(run)
+    return kept
+
+
+def _run(
+    index: Index, run: Sequence[MedicationAdministration], w: Window, ref: dt.datetime
+) -> _Pressor:
+    parts = [_pressor(index, m, w, ref) for m in run]
+    weakest = min(parts, key=lambda p: (p.points, p.rate if p.rate is not None else 0.0))
+    first, last = run[0], run[-1]
+    drug = first.drug.strip().lower()
+    until = (
+        f"to {fmt_time(last.end, ref)} ({fmt_duration(last.end - first.start)})"
+        if last.end is not None
+        else "with no end charted"
+    )
+    rates = "; ".join(p.text.rsplit(":", 1)[0] for p in parts)
+    text = (
+        f"{drug} given continuously from {fmt_time(first.start, ref)} {until} at {len(run)} "
+        f"charted rates ({rates}); the rate held throughout scores: {_pts(weakest.points)}"
+    )
+    cited = tuple(dict.fromkeys(c for p in parts for c in p.cited))
+    return _Pressor(first, weakest.points, weakest.rate, text, cited)
+
+
 def _cardiovascular(index: Index, w: Window, ref: dt.datetime) -> Criterion:
     organ = "cardiovascular"
     baseline = _no_baseline("MAP and vasoactive drugs are not pre-admission labs")
@@ -404,12 +465,18 @@ def _cardiovascular(index: Index, w: Window, ref: dt.datetime) -> Criterion:
     ]
     notes: list[str] = []
     scored: list[_Pressor] = []
+    in_runs: set[int] = set()
+    for run in _infusions(index, running, w):
+        scored.append(_run(index, run, w, ref))
+        in_runs |= {id(m) for m in run}
     for m in sorted(running, key=lambda m: m.start):
         drug = m.drug.strip().lower()
         if drug not in LOWEST_BAND:
             label = drug if drug in NOT_IN_SOFA else f"{drug} (not a SOFA drug)"
             notes.append(f"{label} at {fmt_time(m.start, ref)} not in the SOFA table: no points")
             continue
+        if id(m) in in_runs and not _given_an_hour(m, w):
+            continue  # scored with its infusion
         if not _given_an_hour(m, w):
             given = (
                 fmt_duration(m.end - m.start)
