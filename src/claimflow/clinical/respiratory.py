@@ -180,7 +180,7 @@ def _spo2(index: Index, w: Window, ref: dt.datetime) -> Criterion:
             "arf.spo2",
             label,
             True,
-            f"lowest SpO2 on room air {describe(o, ref)} ({support_text(support, ref)}): below 91%",
+            f"lowest {describe(o, ref)} on room air ({support_text(support, ref)}): below 91%",
             value=o.value,
             unit=o.unit,
             time=o.time,
