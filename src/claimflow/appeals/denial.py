@@ -122,7 +122,9 @@ _PROPOSED_LABELS = re.compile(
     rf"\b(?:revised|proposed|approved|adjusted|new|recommended|corrected|final|audited|allowed"
     rf"|reassigned|validated|appropriate|supported)\s+{_DRG}{_LABEL_VERB}{_N}"
     rf"|\b{_DRG}\s+(?:approved|allowed|assigned\s+after\s+review|after\s+review)\s*"
-    rf"(?:was|is|:)?\s*{_N}",
+    rf"(?:was|is|:)?\s*{_N}"
+    rf"|\b(?:changed|adjusted|downgraded|revised|reassigned|modified|reduced|lowered|moved"
+    rf"|re-?coded)\s+(?:\w+\s+){{0,3}}?to\s+{_DRG}\s*{_N}",
     re.IGNORECASE,
 )
 _DRG_CHANGES = (
@@ -133,6 +135,7 @@ _DRG_CHANGES = (
         re.IGNORECASE,
     ),
     re.compile(rf"\b{_DRG}\s*{_N}\s*(?:to|->|→)\s*{_TO_N}", re.IGNORECASE),
+    re.compile(rf"\b{_DRG}\s+from\s+{_N}\s+to\s+{_TO_N}", re.IGNORECASE),
 )
 
 _NUMBER_WORDS = {

@@ -111,7 +111,7 @@ def _tidy(text: str) -> str:
 
 def _read_pdf(path: Path, name: str, file_id: str) -> LetterText:
     from pypdf import PasswordType, PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     try:
         reader = PdfReader(str(path))
@@ -122,6 +122,12 @@ def _read_pdf(path: Path, name: str, file_id: str) -> LetterText:
         # an owner password alone (printing and copying restricted) still opens with ""
         try:
             opened = reader.decrypt("") != PasswordType.NOT_DECRYPTED
+        except DependencyError:
+            raise UnreadableFileError(
+                name,
+                "the PDF is encrypted with AES, which needs the cryptography package to open"
+                " (pip install cryptography), or save an unprotected copy as denial.pdf",
+            ) from None
         except Exception:  # pypdf raises several kinds for a cipher it cannot use
             opened = False
         if not opened:
