@@ -32,6 +32,157 @@ library_app = typer.Typer(help="Past winning letters, retrieved for new drafts."
 appeal_app.add_typer(library_app, name="library")
 
 
+# --------------------------------------------------------------------- appeal prepare
+
+
+@appeal_app.command("prepare")
+def prepare(
+    case_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="The case directory: denial.pdf/.png/.tif/.txt and the record as FHIR (*.ndjson"
+            " or bundle.json) or CSV tables; its name is the case id."
+        ),
+    ],
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="How another EHR's CSV export is read: a YAML file of the shape of"
+            " claimflow/appeals/ehr_csv.yaml (its sections replace the default's).",
+        ),
+    ] = None,
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate and load a case: the denial letter's fields and the chart, with lineage.
+
+    Preparing the same case again replaces its rows (one transaction). Rows that cannot be
+    read are quarantined with the file, the position and the reason; the exit code is then 3.
+    """
+    from claimflow.appeals.case import load_case
+    from claimflow.appeals.ehr_csv import load_mapping
+    from claimflow.appeals.store import store_case
+    from claimflow.cli_common import EXIT_QUARANTINE
+    from claimflow.errors import ConfigError
+    from claimflow.warehouse.connection import open_warehouse
+    from claimflow.warehouse.serving import publish_snapshot
+
+    try:
+        mapping = load_mapping(config)
+    except ConfigError as exc:
+        raise fail(str(exc), EXIT_USAGE) from None
+    try:
+        case = load_case(case_dir, mapping=mapping)
+        conn = open_warehouse(warehouse)
+    except ClaimflowError as exc:
+        raise fail(str(exc)) from None
+    try:
+        stored = store_case(conn, case)
+        publish_snapshot(conn, warehouse)
+    except ClaimflowError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        conn.close()
+    summary = _prepared_summary(case, stored)
+    if as_json:
+        print_json(summary)
+    else:
+        _print_prepared(summary)
+    if case.quarantined:
+        raise typer.Exit(EXIT_QUARANTINE)
+
+
+def _prepared_summary(case: Any, stored: Any) -> dict[str, Any]:
+    """What ``prepare`` tells: no member id, no name, no note text (file, position, field)."""
+    d, letter = case.denial, case.letter
+    return {
+        "case_id": case.case_id,
+        "condition": case.condition,
+        "account_number": case.account_number,
+        "claim_number": d.claim_number,
+        "payer": d.payer,
+        "original_drg": d.original_drg,
+        "proposed_drg": d.proposed_drg,
+        "letter_date": d.letter_date,
+        "appeal_deadline": d.appeal_deadline,
+        "deadline_rule": d.deadline_rule,
+        "arguments": case.arguments,
+        "letter": {
+            "file": letter.file,
+            "format": letter.format,
+            "ocr": letter.ocr,
+            "psm": letter.psm,
+            "confidence": None if letter.confidence is None else round(letter.confidence, 1),
+        },
+        "record_format": case.record.format,
+        "record_files": sorted(case.record.files),
+        "claim_id": stored.claim_id,
+        "loaded": stored.loaded,
+        "quarantined": [
+            {
+                "table": q.table,
+                "file": q.file,
+                "position": q.position,
+                "field": q.field,
+                "rule": q.rule,
+                "details": q.details,
+                "lineage_hash": q.lineage_hash,
+            }
+            for q in case.quarantined
+        ],
+        "ignored": case.record.ignored,
+        "warnings": case.warnings,
+        "prepared_at": stored.prepared_at,
+    }
+
+
+def _print_prepared(s: dict[str, Any]) -> None:
+    from claimflow.appeals.denial import shown
+
+    def say(text: str) -> None:
+        out.print(text, highlight=False, markup=False)
+
+    letter = s["letter"]
+    how = "read with Tesseract" if letter["ocr"] else "text"
+    say(
+        f"Prepared case {s['case_id']}: condition {shown(s['condition'])}; letter"
+        f" {letter['file']} ({how}), record {s['record_format']}"
+        f" ({', '.join(s['record_files'])})"
+    )
+    say(
+        f"  account {shown(s['account_number'])}, claim {shown(s['claim_number'])}, payer"
+        f" {shown(s['payer'])}; DRG {shown(s['original_drg'])} → {shown(s['proposed_drg'])}"
+    )
+    deadline = shown(s["appeal_deadline"])
+    if s["deadline_rule"]:
+        deadline += f" ({s['deadline_rule']})"
+    say(f"  letter dated {shown(s['letter_date'])}; appeal deadline {deadline}")
+    say(f"  payer arguments: {', '.join(s['arguments']) or 'none recognised'}")
+    say(
+        "  warehouse claim: "
+        + (s["claim_id"] or "none has the account or claim number as patient control number")
+    )
+    loaded = ", ".join(f"{n} {table.removeprefix('clinical_')}" for table, n in s["loaded"].items())
+    say(f"  loaded: {loaded}")
+    if letter["ocr"]:
+        say(
+            f"  OCR: used (Tesseract page segmentation mode {letter['psm']}, mean word confidence"
+            f" {letter['confidence']})"
+        )
+    else:
+        say("  OCR: not used")
+    for why, count in sorted(s["ignored"].items()):
+        say(f"  ignored: {count} × {why}")
+    for warning in s["warnings"]:
+        say(f"  warning: {warning}")
+    if s["quarantined"]:
+        say(f"  quarantined: {len(s['quarantined'])} rows")
+        for q in s["quarantined"]:
+            where = q["position"] if q["position"].startswith("entry") else f"line {q['position']}"
+            say(f"    {q['file']}, {where}, {q['field']}: {q['details']} [{q['rule']}]")
+
+
 # --------------------------------------------------------------------- appeal library …
 
 
