@@ -16,7 +16,7 @@ from typing import Literal
 
 from claimflow.appeals.profiles import Argument, Profile
 from claimflow.appeals.scoring import CaseScores
-from claimflow.clinical.evidence import fmt_num, fmt_quantity, param_text
+from claimflow.clinical.evidence import fmt_num, fmt_quantity, param_text, unit_text
 from claimflow.clinical.results import Cited, Criterion, ScoreResult
 
 TIME_FORMAT = "%m/%d/%Y %H:%M"
@@ -131,27 +131,35 @@ def cited_text(c: Cited) -> str:
     return f"{param_text(c.param)} {fmt_quantity(c.param, c.value, c.unit)} at {when(c.time)}"
 
 
+def value_at(c: Cited) -> str:
+    """ "0.8 mg/dL at 04/01/2025 15:17"."""
+    if c.value is None:
+        return f"{c.text or ''} at {when(c.time)}"
+    return f"{fmt_quantity(c.param, c.value, c.unit)} at {when(c.time)}"
+
+
+# a sentence ends at . ! ? before a capital, at a line break, or where a list item starts
+_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"\u201c])|\s*\n\s*|\s+(?=[-\u2022*]\s+[A-Z])")
+
+
 def _sentences(text: str) -> list[tuple[int, str]]:
-    flat = " ".join(text.split())
+    """The text's sentences (whitespace folded) with their offsets in the folded text."""
+    parts = [p for p in _BREAK.split(text) if p and p.strip()]
     out: list[tuple[int, str]] = []
-    start = 0
-    for m in re.finditer(r"(?<=[.!?])\s+(?=[A-Z])", flat):
-        out.append((start, flat[start : m.start()]))
-        start = m.end()
-    out.append((start, flat[start:]))
+    offset = 0
+    for part in parts:
+        sentence = " ".join(part.split()).lstrip("-\u2022* ").strip()
+        if sentence:
+            out.append((offset, sentence))
+        offset += len(" ".join(part.split())) + 1
     return out
 
 
 def quote_argument(argument: Argument, denial_text: str) -> str | None:
-    """The denial's sentence that makes the argument, as written."""
-    flat = " ".join(denial_text.split())
-    starts = [m.start() for p in argument.patterns if (m := re.search(p, flat, re.IGNORECASE))]
-    if not starts:
-        return None
-    first = min(starts)
-    for offset, sentence in reversed(_sentences(denial_text)):
-        if offset <= first:
-            return sentence.strip()
+    """The denial's first sentence (or list item) that makes the argument, as written."""
+    for _, sentence in _sentences(denial_text):
+        if any(re.search(p, sentence, re.IGNORECASE) for p in argument.patterns):
+            return sentence
     return None
 
 
@@ -177,7 +185,7 @@ def _placeholders(facts: DenialFacts, scores: CaseScores) -> dict[str, str | Non
     if kdigo is not None:
         values["kdigo_stage"] = None if kdigo.stage is None else str(kdigo.stage)
         baseline = _kdigo_baseline(kdigo)
-        values["kdigo_baseline"] = None if baseline is None else cited_text(baseline)
+        values["kdigo_baseline"] = None if baseline is None else value_at(baseline)
     return values
 
 
@@ -206,23 +214,24 @@ def _criterion_line(c: Criterion) -> str:
     """A met criterion with its values and their times: "**Respiration** (3 points): P/F 142
     from PaO2 71 mmHg at ... and FiO2 0.50 at ...; invasive mechanical ventilation at ..."."""
     head = f"**{c.label}**"
-    if c.points is not None:
+    if c.points is not None and c.id.startswith("kdigo"):
+        head += f" (stage {c.points})"
+    elif c.points is not None:
         head += f" ({c.points} point{'s' if c.points != 1 else ''})"
     shown = {x.value for x in c.cited}
     derived = ""
     if c.value is not None and c.value not in shown:
-        derived = f"{_derived_name(c)} {fmt_num(c.value, 0, 2)} from "
+        derived = f"{_derived(c, c.value)} from "
     return f"{head}: {derived}{'; '.join(cited_text(x) for x in c.cited)}."
 
 
-def _derived_name(c: Criterion) -> str:
-    if c.id.endswith("respiration") or "pf" in c.id:
-        return "PaO2/FiO2 ratio"
-    if c.id.endswith("cardiovascular"):
-        return "a dose of"
-    if c.id.startswith("kdigo"):
-        return "a ratio to baseline of"
-    return "a value of"
+def _derived(c: Criterion, value: float) -> str:
+    """A value the scorer computed from the rows it cites: "PaO2/FiO2 ratio 140", "0.78
+    mg/dL"."""
+    if c.id in ("sofa.respiration", "arf.pf_ratio"):
+        return f"PaO2/FiO2 ratio {fmt_num(value, 0, 1)}"
+    unit = unit_text(c.unit)
+    return f"{fmt_num(value, 0, 3)} {unit}".strip()
 
 
 # Criteria stated another way: the SOFA rise by the rebuttal and the organs one by one.

@@ -131,7 +131,9 @@ def assess(
     for c in criteria:
         if c.points is None:
             continue
-        for m in re.finditer(rf"{re.escape(c.label.lower())} \((\d+) points?\)", text):
+        for m in re.finditer(
+            rf"{re.escape(c.label.lower())} \((?:stage )?(\d+)(?: points?)?\)", text
+        ):
             if int(m.group(1)) != c.points:
                 dims["criteria_coverage"].add(
                     "missing", f"{c.label}: {m.group(1)} points stated, {c.points} scored"

@@ -37,7 +37,7 @@ _NUM = r"\d+(?:\.\d+)?"
 _TIME = r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}"
 _DATE = r"\d{2}/\d{2}/\d{4}"
 VALUE_AT = re.compile(
-    rf"(?<![\w.])(?P<value>{_NUM})(?P<unit>%|\s+[^\s;,()]+)?\s+at\s+(?P<time>{_TIME})"
+    rf"(?<![\w.])(?P<value>{_NUM})(?P<unit>%|/min|\s+[^\s;,()]+)?\s+at\s+(?P<time>{_TIME})"
 )
 TIME_OR_DATE = re.compile(rf"(?<![\d/])(?P<date>{_DATE})(?: (?P<clock>\d{{2}}:\d{{2}}))?")
 DRG = re.compile(r"\bDRG\s*#?\s*:?\s*(?P<drg>\d{3})\b|\bDRG: (?P<drg2>\d{3})\b")
@@ -155,6 +155,20 @@ class Tracer:
             ]
         )
         self.rule_numbers = {float(m.group("n")) for m in NUMBER.finditer(rule_text)}
+        # the criteria's own words (labels, definitions, fixed sentences): their numbers are
+        # thresholds, traced as such wherever the letter quotes them whole
+        labels = [c.label for r in scores.results.values() for c in r.criteria]
+        labels += [c.label for c in scores.criteria.values()]
+        fixed = [*labels, *(a.label for a in profile.arguments), *SOFA_CRITERIA.values()]
+        fixed += [*profile.drgs.values()]
+        for text in (
+            profile.definition,
+            *(a.rebuttal.met for a in profile.arguments),
+            *(a.rebuttal.not_met or "" for a in profile.arguments),
+            *(x for s in profile.sections for x in (s.text, s.met, s.not_met) if x),
+        ):
+            fixed += [s for s in re.split(r"(?<=[.:;])\s+", " ".join(text.split())) if "{" not in s]
+        self.fixed = sorted({f for f in fixed if re.search(r"\d", f)}, key=len, reverse=True)
         self.case_tokens = {t for t in (facts.account_number, facts.claim_number) if t}
         self.drgs = {d for d in (facts.original_drg, facts.proposed_drg) if d}
         self.denial = " ".join(facts.denial_text.split())
@@ -185,7 +199,17 @@ class Tracer:
         def free(a: int, b: int) -> bool:
             return not any(x < b and a < y for x, y in taken)
 
+        for phrase in self.fixed:
+            for m in re.finditer(re.escape(phrase), text):
+                if free(*m.span()):
+                    taken.append(m.span())
+                    found += [
+                        TracedNumber(index, n.group(0), "traced", "the criteria's own words")
+                        for n in NUMBER.finditer(phrase)
+                    ]
         for m in VALUE_AT.finditer(text):
+            if not free(*m.span()):
+                continue
             t = dt.datetime.strptime(m.group("time"), "%m/%d/%Y %H:%M")
             param = _param_before(text[: m.start()])
             row = self._row(m.group("value"), t, param)
