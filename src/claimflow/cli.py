@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 
 _LAZY_COMMANDS = {
-    "synth": ("claimflow.synth.cli", "synth_command"),
     "api": ("claimflow.api.command", "api_command"),
     "worklist": ("claimflow.cli_reports", "worklist"),
     "alerts": ("claimflow.cli_reports", "alerts"),
@@ -54,6 +53,7 @@ _LAZY_COMMANDS = {
     "check": ("claimflow.cli_check", "check"),
 }
 _LAZY_GROUPS = {
+    "synth": ("claimflow.synth.cli", "synth_app"),
     "x12": ("claimflow.cli_x12", "x12_app"),
     "reference": ("claimflow.cli_reference", "reference_app"),
     "denials": ("claimflow.cli_denials", "denials_app"),

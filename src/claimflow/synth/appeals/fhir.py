@@ -269,6 +269,6 @@ def write_bundle(chart: Chart, case_dir: Path) -> dict[int, str]:
         "entry": entries,
     }
     (case_dir / "bundle.json").write_text(
-        json.dumps(bundle, indent=1, ensure_ascii=True) + "\n", encoding="utf-8"
+        json.dumps(bundle, ensure_ascii=True, separators=(",", ":")) + "\n", encoding="utf-8"
     )
     return positions

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
+import os
 import random
 import shutil
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,8 +182,24 @@ def write_case(case: Case, root: Path, rng: random.Random) -> dict[str, Any]:
     return case_truth(case)
 
 
-def generate_appeals(out: Path, *, cases: int, seed: int) -> AppealsSummary:
+def _one(args: tuple[Path, int, int]) -> dict[str, Any]:
+    """Builds and writes case ``index`` (in a worker process or not); returns its truth."""
+    out, index, seed = args
+    case = build_case(index, seed)
+    letter_rng = random.Random(f"claimflow-appeals-letter:{seed}:{index}")
+    return write_case(case, out, letter_rng)
+
+
+def generate_appeals(
+    out: Path, *, cases: int, seed: int, workers: int | None = None
+) -> AppealsSummary:
     """Writes ``cases`` case directories and ``truth/`` under ``out``.
+
+    Args:
+        out: The folder (created); a case directory of the same id is replaced.
+        cases: How many cases (at least 1).
+        seed: Same seed, same bytes (whatever ``workers``).
+        workers: Processes writing cases (default: the CPUs available, at most 4).
 
     Raises:
         ValueError: ``cases`` is below 1.
@@ -190,15 +209,18 @@ def generate_appeals(out: Path, *, cases: int, seed: int) -> AppealsSummary:
     out = Path(out)
     truth_dir = out / "truth"
     truth_dir.mkdir(parents=True, exist_ok=True)
-    rows: list[dict[str, Any]] = []
+    if workers is None:
+        workers = min(4, len(os.sched_getaffinity(0)))
+    jobs = [(out, index, seed) for index in range(cases)]
+    if workers <= 1 or cases < 8:
+        rows = [_one(job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            rows = list(pool.map(_one, jobs, chunksize=4))
     tags: Counter[str] = Counter()
-    for index in range(cases):
-        case = build_case(index, seed)
-        letter_rng = random.Random(f"claimflow-appeals-letter:{seed}:{index}")
-        truth = write_case(case, out, letter_rng)
+    for truth in rows:
         _dump(truth_dir / f"{truth['case_id']}.json", truth)
         tags.update(truth["hard_cases"])
-        rows.append(truth)
     summary = {
         "generator": "claimflow synth appeals",
         "seed": seed,

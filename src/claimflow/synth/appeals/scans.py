@@ -85,7 +85,7 @@ def scan(lines: list[str], rng: random.Random) -> Image:
         y += step
     angle = rng.uniform(0.25, 0.95) * rng.choice([-1, 1])
     page = page.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)
-    page = page.filter(ImageFilter.GaussianBlur(radius=rng.uniform(0.5, 0.8)))
+    page = page.filter(ImageFilter.SMOOTH)  # the scanner's slight blur
     noise = np.random.default_rng(rng.getrandbits(32))
     # scanner grain: a small tile of noise repeated over the page (cheap, and it keeps the
     # PNG small), plus a few specks of dust
