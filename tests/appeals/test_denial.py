@@ -107,3 +107,19 @@ def test_known_payer_names_and_no_payer() -> None:
 )
 def test_parse_date(text: str, date: dt.date | None) -> None:
     assert parse_date(text) == date
+
+
+def test_an_identifier_ocr_split_with_a_space_is_joined_on_its_line() -> None:
+    d = read_denial("Claim Number: 20252744767 22\nMember ID: W599693679\nDear Provider,")
+    assert d.claim_number == "2025274476722"
+    assert d.member_id == "W599693679"
+    # a label in running text takes the identifier after it, not the words
+    assert read_denial("charged on account of 2 days").account_number is None
+
+
+def test_the_letterhead_names_the_payer() -> None:
+    text = "Lakeshore Medicare Advantage\nClaims Review\n\nDear Provider,\nMedicare rules apply."
+    assert read_denial(text).payer == "Lakeshore Medicare Advantage"
+    text = "Northwind\nPO Box 1\n\nNorthwind has completed a review."
+    assert read_denial(text).payer == "Northwind"  # named again in the letter
+    assert read_denial("RE: your claim\nDear provider").payer is None

@@ -45,21 +45,33 @@ DATE = (
 """A date as letters write it: March 5, 2025; 5 March 2025; 03/05/2025; 2025-03-05."""
 
 _ID = r"(?P<v>[A-Z0-9][A-Z0-9-]{2,24}[A-Z0-9])"
-_SEP = r"\s*(?:[:#.]\s*)*"
+_SEP = r"[ \t]*(?:[:#.][ \t]*)*"
 
-_ACCOUNT = re.compile(
-    rf"\b(?:patient\s+)?(?:account|acct\.?|patient\s+control)\s*"
-    rf"(?:number|num\.?|no\.?|#|id)?{_SEP}{_ID}",
-    re.IGNORECASE,
+_ACCOUNT_LABEL = (
+    r"\b(?:patient\s+)?(?:account|acct\.?|patient\s+control)\s*(?:number|num\.?|no\.?|#|id)?"
 )
-_CLAIM = re.compile(
-    rf"\bclaim\s*(?:number|num\.?|no\.?|#|id|control\s+number|reference(?:\s+number)?)"
-    rf"{_SEP}{_ID}",
-    re.IGNORECASE,
+_CLAIM_LABEL = r"\bclaim\s*(?:number|num\.?|no\.?|#|id|control\s+number|reference(?:\s+number)?)"
+_MEMBER_LABEL = (
+    r"\b(?:member|subscriber|insured|beneficiary)\s*(?:id|identification|number|no\.?|#)"
+    r"(?:\s*(?:number|no\.?|#))?"
 )
-_MEMBER = re.compile(
-    rf"\b(?:member|subscriber|insured|beneficiary)\s*(?:id|identification|number|no\.?|#)"
-    rf"(?:\s*(?:number|no\.?|#))?{_SEP}{_ID}",
+
+
+def _id_patterns(label: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(a label ending its line's identifier, in upper case and digit groups that OCR may have
+    split with a space; the label followed by an identifier anywhere)."""
+    return (
+        re.compile(rf"(?i:{label}){_SEP}(?P<v>[A-Z0-9][A-Z0-9 -]{{2,30}}?)[ \t]*$", re.MULTILINE),
+        re.compile(rf"{label}{_SEP}{_ID}", re.IGNORECASE),
+    )
+
+
+_ACCOUNT = _id_patterns(_ACCOUNT_LABEL)
+_CLAIM = _id_patterns(_CLAIM_LABEL)
+_MEMBER = _id_patterns(_MEMBER_LABEL)
+_PAYER_WORDS = re.compile(
+    r"\b(?:health|healthcare|insurance|plan|care|medicare|medicaid|mutual|alliance|assurance"
+    r"|blue|shield|cross|benefits?)\b",
     re.IGNORECASE,
 )
 _PAYER_LABEL = re.compile(
@@ -217,9 +229,16 @@ def _date(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
-def _first(pattern: re.Pattern[str], text: str, group: str = "v") -> str | None:
-    for m in pattern.finditer(text):
-        value = m.group(group)
+def _identifier(patterns: tuple[re.Pattern[str], re.Pattern[str]], text: str) -> str | None:
+    """The identifier after a label: on the label's line (spaces OCR put in it removed), else
+    anywhere after the label; it has a digit."""
+    by_line, anywhere = patterns
+    for m in by_line.finditer(text):
+        value = m.group("v").replace(" ", "")
+        if any(ch.isdigit() for ch in value) and len(value) >= 4:
+            return value.upper()
+    for m in anywhere.finditer(" ".join(text.split())):
+        value = m.group("v")
         if any(ch.isdigit() for ch in value):
             return value.upper()
     return None
@@ -240,9 +259,21 @@ def _letter_date(text: str) -> dt.date | None:
 
 
 def _payer(text: str, flat: str) -> str | None:
+    """A ``Payer:`` line; else the letterhead (the first line) when it names an organisation
+    the letter names again or a payer's word (Health Plan, Insurance, ...); else the first
+    known payer name written."""
     m = _PAYER_LABEL.search(text)
     if m:
         return " ".join(m["v"].split()).rstrip(".,;")
+    head = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if (
+        4 <= len(head) <= 60
+        and not any(ch.isdigit() for ch in head)
+        and not re.search(r"[:;]|^(?:dear|re)\b", head, re.IGNORECASE)
+        and not re.search(DATE, head, re.IGNORECASE)
+        and (flat.count(head) >= 2 or _PAYER_WORDS.search(head))
+    ):
+        return head.rstrip(".,;")
     best: tuple[int, str] | None = None
     for pattern, name in KNOWN_PAYERS:
         found = re.search(pattern, flat, re.IGNORECASE)
@@ -324,9 +355,9 @@ def read_denial(text: str) -> DenialFields:
     original, proposed = _drgs(flat)
     deadline, rule = _deadline(flat, letter_date)
     return DenialFields(
-        account_number=_first(_ACCOUNT, flat),
-        claim_number=_first(_CLAIM, flat),
-        member_id=_first(_MEMBER, flat),
+        account_number=_identifier(_ACCOUNT, text),
+        claim_number=_identifier(_CLAIM, text),
+        member_id=_identifier(_MEMBER, text),
         payer=_payer(text, flat),
         letter_date=letter_date,
         admitted=admitted,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +14,7 @@ import duckdb
 
 from claimflow.errors import LineageNotFoundError
 from claimflow.schema import BRONZE_EMR_ROWS, CLAIMS_HEADER, SILVER_TABLES, quarantine_table
+from claimflow.schema.appeals import CLINICAL_TABLES
 from claimflow.warehouse.native import lineage_hash_sql
 from claimflow.x12 import iter_segments
 
@@ -58,7 +62,91 @@ def find_lineage(conn: duckdb.DuckDBPyConnection, lineage_hash: str) -> LineageR
     if rows:
         (h, file_id, path, system, row_number, line, raw, disposition, run_id) = rows[0]
         return LineageRecord(h, file_id, path, system, row_number, line, raw, disposition, run_id)
+    clinical = _find_clinical(conn, wanted, present)
+    if clinical is not None:
+        return clinical
     return _find_x12(conn, wanted, present)
+
+
+def _find_clinical(
+    conn: duckdb.DuckDBPyConnection, wanted: str, present: set[str]
+) -> LineageRecord | None:
+    """An appeal case's chart row (``claimflow appeal prepare``): the case directory's file,
+    the line (or Bundle entry, as the record number) and the record read back from the file."""
+    selects = [
+        f"SELECT '{name}' AS t, '{disposition}' AS d, lineage_hash, case_id, file, position,"
+        f" source_file_id FROM {name} WHERE starts_with(lineage_hash, $h)"
+        for table in CLINICAL_TABLES
+        for name, disposition in (
+            (table.name, "loaded"),
+            (quarantine_table(table).name, "quarantined"),
+        )
+        if name in present
+    ]
+    if not selects or "appeal_cases" not in present:
+        return None
+    found = conn.execute(
+        f"SELECT r.*, c.case_dir FROM ({' UNION ALL '.join(selects)}) AS r"
+        " LEFT JOIN appeal_cases AS c USING (case_id) LIMIT 2",
+        {"h": wanted},
+    ).fetchall()
+    if not found:
+        return None
+    if len({r[2] for r in found}) > 1:
+        raise LineageNotFoundError(f"{wanted} is the prefix of several lineage hashes; give more")
+    table, disposition, full_hash, case_id, file, position, file_id, case_dir = found[0]
+    path = Path(str(case_dir or "")) / str(file)
+    entry = str(position).startswith("entry")
+    number = int("".join(ch for ch in str(position) if ch.isdigit()) or 0)
+    return LineageRecord(
+        full_hash,
+        str(file_id),
+        str(path),
+        f"appeal case {case_id}",
+        number if entry else None,
+        None if entry else number,
+        read_case_record(path, str(file_id), str(position)),
+        disposition,
+        "",
+        tables=[table],
+    )
+
+
+def read_case_record(path: Path, file_id: str, position: str) -> str:
+    """The record of an appeal case's file at ``position`` as its lineage hash read it: an
+    NDJSON line, a Bundle entry's resource (``entry N``, from 1), or a CSV record (starting
+    at that line) as a JSON object of its fields.
+
+    Raises:
+        LineageNotFoundError: The file is gone, changed since, or has no such record.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise LineageNotFoundError(f"{path}: the file is no longer there") from None
+    if hashlib.sha256(data).hexdigest() != file_id:
+        raise LineageNotFoundError(f"{path}: the file changed since it was loaded")
+    text = data.decode("utf-8-sig", errors="replace")
+    number = int("".join(ch for ch in position if ch.isdigit()) or 0)
+    if position.startswith("entry"):
+        entries = json.loads(text).get("entry") or []
+        if 1 <= number <= len(entries):
+            resource = entries[number - 1].get("resource")
+            return json.dumps(resource, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    elif path.suffix.lower() == ".csv":
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = [h.strip() for h in next(reader, [])]
+        line = reader.line_num + 1
+        for values in reader:
+            if line == number:
+                fields = {h: values[i] if i < len(values) else None for i, h in enumerate(header)}
+                return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+            line = reader.line_num + 1
+    else:
+        lines = text.splitlines()
+        if 1 <= number <= len(lines):
+            return lines[number - 1]
+    raise LineageNotFoundError(f"{path}: no record at {position}")
 
 
 _EMR_FIELDS = (
