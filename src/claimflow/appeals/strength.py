@@ -80,6 +80,21 @@ class Assessment:
         return [n for n in self.numbers if n.status != "traced"]
 
     @property
+    def missing(self) -> set[str]:
+        """Every finding marked missing, as text."""
+        return {
+            f"{d.name}: {f.item}"
+            for d in self.dimensions.values()
+            for f in d.findings
+            if f.status == "missing"
+        }
+
+    def catches(self, clean: Assessment) -> bool:
+        """Whether this assessment of a changed letter finds a problem the clean letter's
+        assessment did not (the mutation check)."""
+        return bool(self.missing - clean.missing)
+
+    @property
     def problems(self) -> int:
         """Findings that are missing, in any dimension (the mutation check counts these)."""
         return sum(f.status == "missing" for d in self.dimensions.values() for f in d.findings)
