@@ -91,7 +91,13 @@ class NoteWriter:
         factor = rng.uniform(1.7, 2.3)
         if param in ("map", "heart_rate"):
             factor = rng.uniform(1.35, 1.5)
-        up = rng.random() < 0.6 if param != "platelets" else value < 150
+        # the note's number stays plausible: a high lab written low, a low count written high
+        if param == "platelets":
+            up = value < 150
+        elif param in ("lactate", "creatinine", "bilirubin", "wbc"):
+            up = value < {"lactate": 2.5, "creatinine": 1.6, "bilirubin": 1.5, "wbc": 11}[param]
+        else:  # MAP, heart rate
+            up = value < (75 if param == "map" else 95)
         return value * factor if up else value / factor
 
     def listing(self, *params: str) -> str:
@@ -209,25 +215,26 @@ def write_notes(
         )
     if day2 < chart.discharged - dt.timedelta(hours=6):
         w.start(day2)
-        body = {
-            "sepsis": [
+        if condition == "sepsis":
+            body = [
                 sentence("Overnight:", w.listing("map", "heart_rate", "gcs")),
                 sentence(
                     "Morning labs:", w.listing("creatinine", "platelets", "bilirubin", "lactate")
                 ),
                 "Assessment: sepsis, continuing antibiotics and hemodynamic support as needed.",
-            ],
-            "respiratory_failure": [
+            ]
+        elif condition == "respiratory_failure":
+            body = [
                 sentence("Overnight:", w.listing("spo2", "resp_rate")),
                 "Remains on supplemental oxygen; weaning as tolerated.",
                 sentence("Labs:", w.listing("wbc")),
-            ],
-            "aki": [
+            ]
+        else:
+            body = [
                 sentence("Morning labs:", w.listing("creatinine")),
                 "Urine output being followed closely; renal ultrasound without hydronephrosis.",
                 sentence("Vital signs:", w.listing("map")),
-            ],
-        }[condition]
+            ]
         notes.append(w.note("progress", authors[1], ["PROGRESS NOTE", *body]))
 
     # a consult for some respiratory and kidney cases
