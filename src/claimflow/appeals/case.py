@@ -169,21 +169,16 @@ def _cross_checks(case: Case) -> list[str]:
     """What the letter and the record disagree on (fields named, values not shown)."""
     warnings = []
     d, r = case.denial, case.record
+    files = ", ".join(sorted(r.files))
     if d.account_number and r.account_number and d.account_number != r.account_number.upper():
         warnings.append(
             f"the letter's account number differs from the record's encounter account number"
-            f" ({', '.join(sorted(r.files))}): is this letter about this encounter?"
+            f" ({files}): is this letter about this encounter?"
         )
     if d.admitted and d.admitted != case.chart.admitted.date():
-        warnings.append(
-            f"the letter's admission date {d.admitted.isoformat()} differs from the record's"
-            f" {case.chart.admitted.date().isoformat()}"
-        )
+        warnings.append(f"the letter's admission date differs from the record's ({files})")
     if d.discharged and case.chart.discharged and d.discharged != case.chart.discharged.date():
-        warnings.append(
-            f"the letter's discharge date {d.discharged.isoformat()} differs from the record's"
-            f" {case.chart.discharged.date().isoformat()}"
-        )
+        warnings.append(f"the letter's discharge date differs from the record's ({files})")
     if case.letter.ocr and case.letter.confidence is not None and case.letter.confidence < 70:
         warnings.append(
             f"{case.letter.file}: OCR confidence {case.letter.confidence:.0f}/100; check the"

@@ -40,7 +40,7 @@ APPEAL_CASES = Table(
         Column("ocr", B, "the letter (or a page of it) was read with Tesseract"),
         Column("ocr_confidence", N, "Tesseract's mean word confidence, 0-100"),
         Column("letter_text", T, "the letter's text as read (PHI)"),
-        Column("record_format", C, "csv, fhir_ndjson or fhir_bundle"),
+        Column("record_format", C, "csv, fhir_ndjson, fhir_bundle or fhir_ndjson+bundle (both)"),
         Column("record_files", J, "each record file read → its sha256"),
         Column(
             "claim_id",
