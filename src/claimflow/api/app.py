@@ -37,6 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from claimflow import __version__
+from claimflow.api.appeals import install_appeals
 from claimflow.api.cache import AnswerCache
 from claimflow.api.lifecycle import claim_lifecycle
 from claimflow.api.metrics import install_metrics
@@ -526,6 +527,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     _install_handlers(app)
     _install_routes(app)
     risk = install_risk(app, settings.warehouse)
+    install_appeals(app)
     # outermost: counts what the access log answered, by route template (GET /metrics)
     app.state.metrics = install_metrics(app, risk.status)
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from claimflow.dashboard.page import Page
 from claimflow.dashboard.pages import (
+    appeals,
     data_quality,
     denials,
     forecast,
@@ -27,6 +28,7 @@ REGISTRY: tuple[Page, ...] = (
     denials.PAGE,
     risk.PAGE,
     worklist.PAGE,
+    appeals.PAGE,
     resubmissions.PAGE,
     sla.PAGE,
     payers.PAGE,
