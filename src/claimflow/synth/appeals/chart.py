@@ -81,6 +81,7 @@ class Mention:
 
     param: str
     written: str
+    phrase: str = ""  # the words as written ("lactate 4.2")
 
     @property
     def value(self) -> float:

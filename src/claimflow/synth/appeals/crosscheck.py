@@ -18,6 +18,7 @@ class Comparison:
     note_index: int
     note: NoteDoc
     param: str
+    phrase: str
     note_value: float
     structured: Obs
     conflict: bool
@@ -50,7 +51,11 @@ def compare(chart: Chart) -> list[Comparison]:
                 continue
             s = near[0]
             assert s.value is not None
-            out.append(Comparison(i, note, m.param, m.value, s, differs(m.param, m.value, s.value)))
+            out.append(
+                Comparison(
+                    i, note, m.param, m.phrase, m.value, s, differs(m.param, m.value, s.value)
+                )
+            )
     return out
 
 

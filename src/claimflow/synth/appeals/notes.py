@@ -80,8 +80,9 @@ class NoteWriter:
                 self.lab_conflicts -= 1
             else:
                 self.vital_conflicts -= 1
-        self.mentions.append(Mention(param, written))
-        return self.rng.choice(PHRASES[param]).format(v=written)
+        phrase = self.rng.choice(PHRASES[param]).format(v=written)
+        self.mentions.append(Mention(param, written, phrase))
+        return phrase
 
     def _contradict(self, param: str, value: float) -> float:
         rng = self.rng

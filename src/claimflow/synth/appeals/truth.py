@@ -59,6 +59,7 @@ def case_truth(case: Case) -> dict[str, Any]:
                 "position": case.note_positions.get(c.note_index, ""),
             },
             "param": c.param,
+            "mention": c.phrase,
             "note_value": c.note_value,
             "structured_value": round(c.structured.value or 0.0, 4),
             "structured_time": c.structured.time.isoformat(),
