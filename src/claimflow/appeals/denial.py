@@ -38,8 +38,8 @@ _MONTH = (
     r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
 DATE = (
-    rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-    rf"|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}"
+    rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,\s*|\s+)\d{{4}}"
+    rf"|\d{{1,2}}\s+{_MONTH}(?:,\s*|\s+)\d{{4}}"
     r"|\d{1,2}/\d{1,2}/\d{4}|\d{1,2}-\d{1,2}-\d{4}|\d{4}-\d{2}-\d{2})"
 )
 """A date as letters write it: March 5, 2025; 5 March 2025; 03/05/2025; 2025-03-05."""
@@ -213,10 +213,11 @@ def parse_date(text: str) -> dt.date | None:
     m = re.fullmatch(r"(\d{1,2})[/-](\d{1,2})[/-](\d{4})", text)
     if m:
         return _date(int(m[3]), int(m[1]), int(m[2]))
-    m = re.fullmatch(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", text)
+    # "April 12,2025": OCR drops the space after the comma
+    m = re.fullmatch(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,\s*|\s+)(\d{4})", text)
     if m and m[1][:3].lower() in _MONTHS:
         return _date(int(m[3]), _MONTHS[m[1][:3].lower()], int(m[2]))
-    m = re.fullmatch(r"(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})", text)
+    m = re.fullmatch(r"(\d{1,2})\s+([A-Za-z]+)\.?(?:,\s*|\s+)(\d{4})", text)
     if m and m[2][:3].lower() in _MONTHS:
         return _date(int(m[3]), _MONTHS[m[2][:3].lower()], int(m[1]))
     return None

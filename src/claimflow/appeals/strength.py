@@ -29,6 +29,7 @@ from claimflow.appeals.trace import TracedNumber, trace
 from claimflow.clinical.records import Chart
 from claimflow.clinical.results import Criterion
 
+_TIMED = re.compile(r"\bat \d{2}/\d{2}/\d{4} \d{2}:\d{2}")
 _SOFA_RISE = re.compile(r"sofa score rose by (\d+) points from a baseline of (\d+), to (\d+)")
 Status = Literal["present", "could_strengthen", "missing"]
 DIMENSIONS = (
@@ -204,12 +205,11 @@ def assess(
         if n.status == "no_time":
             dims["evidence_quality"].add("missing", f"a value without its time: {n.text}")
     clinical = [i for i, p in enumerate(letter.paragraphs) if p.kind == "evidence"]
-    timed = {n.paragraph for n in numbers if n.status == "traced" and " at " in n.text}
     for i in clinical:
-        if i not in timed:
+        if not _TIMED.search(letter.paragraphs[i].text):
+            text = letter.paragraphs[i].text.replace("**", "")
             dims["evidence_quality"].add(
-                "missing",
-                f"a clinical paragraph with no value and time: {letter.paragraphs[i].text[:60]}",
+                "missing", f"a clinical paragraph with no value and time: {text[:60]}"
             )
     if not clinical:
         dims["evidence_quality"].add("missing", "no clinical evidence stated")

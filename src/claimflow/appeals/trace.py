@@ -160,7 +160,7 @@ class Tracer:
         labels = [c.label for r in scores.results.values() for c in r.criteria]
         labels += [c.label for c in scores.criteria.values()]
         fixed = [*labels, *(a.label for a in profile.arguments), *SOFA_CRITERIA.values()]
-        fixed += [*profile.drgs.values()]
+        fixed += [*profile.drgs.values(), *(m.drug for m in chart.medications)]
         for text in (
             profile.definition,
             *(a.rebuttal.met for a in profile.arguments),
