@@ -155,3 +155,28 @@ def test_several_encounters_take_the_inpatient_one(tmp_path: Path, drugs: DrugTa
     assert record.account_number == "H100234567"
     assert 9.9 not in [o.value for o in record.observations]
     assert json.dumps(record.ignored).count("another encounter") == 1
+
+
+def test_a_blood_pressure_panel_gives_its_components(tmp_path: Path, drugs: DrugTable) -> None:
+    panel = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+        "subject": {"reference": "Patient/M123"},
+        "effectiveDateTime": "2025-03-01T09:30:00-05:00",
+        "component": [
+            {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+             "valueQuantity": {"value": 88, "unit": "mmHg"}},
+            {"code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
+             "valueQuantity": {"value": 50, "unit": "mmHg"}},  # diastolic: not read
+            {"code": {"coding": [{"system": "http://loinc.org", "code": "8478-0"}]},
+             "valueQuantity": {"value": 62, "unit": "cm[H2O]"}},  # a unit MAP is not in
+        ],
+    }  # fmt: skip
+    case = write_fhir_ndjson(tmp_path / "a", [*fhir_resources(), panel])
+    record = read_fhir_record(case, drugs)
+    at = [o for o in record.observations if o.time == _at(9, 30)]
+    assert [(o.param, o.value, o.source.file) for o in at] == [("sbp", 88.0, "Observation.ndjson")]
+    (held,) = record.quarantined
+    assert held.field == "component[2].valueQuantity.unit" and held.rule == "unit.unknown"
+    assert held.position == at[0].source.position  # the record's line

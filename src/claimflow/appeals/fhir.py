@@ -220,6 +220,33 @@ def _concept_text(concept: Any) -> str:
     return ""
 
 
+def _param(code: Any) -> str | None:
+    """The parameter of a LOINC coding of ``code`` (an Observation's or a component's)."""
+    for coding in (code.coding if code else None) or []:
+        if coding.code in LOINC and (not coding.system or "loinc" in str(coding.system)):
+            return LOINC[str(coding.code)]
+    return None
+
+
+def _value(element: Any) -> tuple[str | float | None, list[str | None], str]:
+    """(the value as written, the unit spellings to try, its element) of an Observation or
+    a component: a Quantity (its unit, then its code), a string, a CodeableConcept or an
+    integer."""
+    if element.valueQuantity is not None:
+        quantity = element.valueQuantity
+        units = [quantity.unit, quantity.code] if quantity.code else [quantity.unit]
+        return _number(quantity.value), units, "valueQuantity"
+    if element.valueString is not None:
+        return str(element.valueString), [None], "valueString"
+    if element.valueCodeableConcept is not None:
+        concept = element.valueCodeableConcept
+        text = concept.text or next((c.code for c in concept.coding or [] if c.code), None)
+        return text, [None], "valueCodeableConcept"
+    if element.valueInteger is not None:
+        return float(element.valueInteger), [None], "valueInteger"
+    return None, [None], "value[x]"
+
+
 def _reference_id(reference: Any) -> str | None:
     text = getattr(reference, "reference", None)
     return str(text).rsplit("/", 1)[-1] if text else None
@@ -259,15 +286,20 @@ class _Reader:
         return bool(self.encounter_id and found and found != self.encounter_id)
 
     def observation(self, entry: _Entry, res: Any) -> None:
+        """An Observation: its own code and value, or — a panel such as blood pressure
+        (85354-9) — each component whose code is read, all with the record's source."""
         if res.status in _VOID:
             self.record.ignore(f"{entry.file}: observations entered in error or cancelled")
             return
-        param = None
-        for coding in (res.code.coding if res.code else None) or []:
-            if coding.code in LOINC and (not coding.system or "loinc" in str(coding.system)):
-                param = LOINC[str(coding.code)]
-                break
-        if param is None:
+        param = _param(res.code)
+        parts: list[tuple[str, Any, str]] = []
+        if param is not None:
+            parts.append((param, res, ""))
+        for n, component in enumerate(res.component or []):
+            found = _param(component.code)
+            if found is not None:
+                parts.append((found, component, f"component[{n}]."))
+        if not parts:
             self.record.ignore(f"{entry.file}: observations with a code not read")
             return
         if self.other_encounter(res, "encounter"):
@@ -277,40 +309,43 @@ class _Reader:
         end = None
         if start is None and res.effectivePeriod is not None:
             start, end = _time(res.effectivePeriod.start), _time(res.effectivePeriod.end)
-        values: dict[str, Any] = {"param": param, "observed_at": start}
         if start is None:
             self.quarantine(
                 entry,
                 OBSERVATIONS,
                 "effectiveDateTime",
                 "time.missing",
-                f"{param}: no effectiveDateTime or effectivePeriod.start",
-                **values,
+                f"{parts[0][0]}: no effectiveDateTime or effectivePeriod.start",
+                param=parts[0][0],
             )
             return
         qualifier = None
         for coding in (res.method.coding if res.method else None) or []:
             if coding.code == SEDATED:
                 qualifier = SEDATED
-        units: list[str | None]
-        raw: str | float | None
-        value_field = "value[x]"
-        if res.valueQuantity is not None:
-            quantity = res.valueQuantity
-            raw = _number(quantity.value)
-            units = [quantity.unit, quantity.code] if quantity.code else [quantity.unit]
-            value_field = "valueQuantity"
-        elif res.valueString is not None:
-            raw, units, value_field = str(res.valueString), [None], "valueString"
-        elif res.valueCodeableConcept is not None:
-            concept = res.valueCodeableConcept
-            raw = concept.text or next((c.code for c in concept.coding or [] if c.code), None)
-            units, value_field = [None], "valueCodeableConcept"
-        elif res.valueInteger is not None:
-            raw, units, value_field = float(res.valueInteger), [None], "valueInteger"
-        else:
-            raw, units = None, [None]
-        values.update(raw_value="" if raw is None else str(raw), raw_unit=units[0] or "")
+        own_value = _value(res)[0]
+        for param, element, prefix in parts:
+            if element is res and own_value is None and len(parts) > 1:
+                continue  # a panel coded as a parameter too: its components hold the values
+            self._value_row(entry, param, element, prefix, start, end, qualifier)
+
+    def _value_row(
+        self,
+        entry: _Entry,
+        param: str,
+        element: Any,
+        prefix: str,
+        start: dt.datetime,
+        end: dt.datetime | None,
+        qualifier: str | None,
+    ) -> None:
+        raw, units, value_field = _value(element)
+        values: dict[str, Any] = {
+            "param": param,
+            "observed_at": start,
+            "raw_value": "" if raw is None else str(raw),
+            "raw_unit": units[0] or "",
+        }
         problem: RowProblem | None = None
         for unit in units:
             try:
@@ -323,7 +358,7 @@ class _Reader:
             self.record.observations.append(obs)
             return
         assert problem is not None
-        field = f"{value_field}.unit" if problem.part == "unit" else value_field
+        field = prefix + (f"{value_field}.unit" if problem.part == "unit" else value_field)
         self.quarantine(entry, OBSERVATIONS, field, problem.rule, problem.details, **values)
 
     def medication(self, entry: _Entry, res: Any) -> None:
