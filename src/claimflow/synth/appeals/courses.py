@@ -219,6 +219,19 @@ def sepsis(b: Builder) -> str:
         plan.tags.add("short_pressor")
         low_map.add(in_window[0])
     b.vitals(vt, low_map_at=low_map)
+    if k % 4 == 3:
+        # triage in the emergency department before admission: the presentation, neither in
+        # the window nor a baseline
+        triage = adm - rng.randint(30, 60) * MINUTE
+        b.obs("map", triage, b.draw("map", 1))
+        b.obs("gcs", triage, float(rng.randint(12, 14)))
+        plan.tags.add("pre_admission_vitals")
+    if infection_anchor and k % 6 == 1 and plan.meets:
+        # a drip started before the window and running into it counts
+        d_start = a - rng.randint(80, 150) * MINUTE
+        b.pressor("norepinephrine", d_start, a + rng.randint(3 * 60, 6 * 60) * MINUTE,
+                  round(rng.uniform(0.03, 0.075), 3))  # fmt: skip
+        plan.tags.add("pressor_before_window")
 
     # central nervous system
     b.gcs(vt, sedated_from)

@@ -44,6 +44,10 @@ CODES: dict[str, tuple[str, str, str]] = {
     RESPIRATORY_SUPPORT: ("41925-0", "Oxygen delivery system", "vital-signs"),
     BLOOD_CULTURE: ("600-7", "Bacteria identified in Blood by Culture", "laboratory"),
 }
+OTHER_CODES: dict[str, tuple[str, str, str]] = {
+    "lactate": ("32693-4", "Lactate [Moles/volume] in Blood", "laboratory"),
+    "spo2": ("2708-6", "Oxygen saturation in Arterial blood", "vital-signs"),
+}
 # unit key (UCUM): the unit FHIR displays
 DISPLAY: dict[str, str] = {
     "mmol/L": "mmol/L",
@@ -128,8 +132,10 @@ def resources(chart: Chart) -> list[dict[str, Any]]:
                 "onsetDateTime": instant(dx.noted),
             }
         )
+    # the other LOINC codes docs/appeals.md reads for lactate and SpO2, in every other case
+    other = int(chart.case_id[1:]) % 2 == 0 if chart.case_id[1:].isdigit() else False
     for i, o in enumerate(chart.observations, 1):
-        out.append(observation(o, f"obs-{cid}-{i}", patient, encounter))
+        out.append(observation(o, f"obs-{cid}-{i}", patient, encounter, other_codes=other))
     for i, m in enumerate(chart.medications, 1):
         dosage: dict[str, Any] = {}
         if m.rate is not None and m.rate_unit is not None:
@@ -186,8 +192,10 @@ def resources(chart: Chart) -> list[dict[str, Any]]:
     return out
 
 
-def observation(o: Obs, rid: str, patient: str, encounter: str) -> dict[str, Any]:
-    code, display, category = CODES[o.param]
+def observation(
+    o: Obs, rid: str, patient: str, encounter: str, *, other_codes: bool = False
+) -> dict[str, Any]:
+    code, display, category = (OTHER_CODES if other_codes else CODES).get(o.param, CODES[o.param])
     res: dict[str, Any] = {
         "resourceType": "Observation",
         "id": rid,
