@@ -489,5 +489,13 @@ def test_cli(tmp_path: Path) -> None:
     assert summary["cases"] == 3 and summary["seed"] == 5
     assert sorted(p.name for p in out.iterdir()) == ["A0001", "A0002", "A0003", "truth"]
     assert cli("synth", "appeals", "--cases", "0", "--out", str(out)).exit_code == 2
+    # a shorter run into the same folder leaves nothing of the longer one
+    assert cli("synth", "appeals", "--cases", "2", "--seed", "5", "--out", str(out)).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["A0001", "A0002", "truth"]
+    assert sorted(p.name for p in (out / "truth").iterdir()) == [
+        "A0001.json",
+        "A0002.json",
+        "summary.json",
+    ]
     helped = cli("synth", "--help")
     assert helped.exit_code == 0 and "appeals" in helped.stdout and "--claims" in helped.stdout

@@ -307,7 +307,6 @@ def respiratory_failure(b: Builder) -> str:
         cause = "an exacerbation of COPD"
     triage = [b.at(0.2), b.at(0.45)]
     vt = [t for t in b.vital_times() if t > triage[-1] + 10 * MINUTE]
-    low_spo2: frozenset[dt.datetime] = frozenset()
     sedated_from: dt.datetime | None = None
     t_abg = b.at(1.2, 10)
     if plan.meets:
@@ -352,10 +351,6 @@ def respiratory_failure(b: Builder) -> str:
             sedated_from = b.at(0.75)
             plan.tags.add("sedated_gcs")
             b.obs("gcs", b.at(0.3), float(rng.randint(12, 14)))
-        else:
-            low_spo2 = frozenset()
-        if plan.meets and variant in (0, 1, 2):
-            plan.tags.add("abg")
     else:
         for t in triage:
             b.obs("spo2", t, float(rng.randint(92, 96)))
@@ -380,7 +375,7 @@ def respiratory_failure(b: Builder) -> str:
             b.abg(t_abg, b.draw("pf", 1), 0.21)
             b.obs("spo2", b.at(30, 30), float(rng.randint(85, 88)))
             plan.tags.add("late_worse_value")
-    b.vitals(vt, low_map_at=set(), low_spo2_at=low_spo2)
+    b.vitals(vt, low_map_at=set())
     if plan.meets:
         for t in vt[:3]:
             b.obs("resp_rate", t + 2 * MINUTE, float(rng.randint(31, 36)))
@@ -458,7 +453,7 @@ def aki(b: Builder) -> str:
         b.obs("wbc", t, b.draw_range("wbc", False))
     b.obs("lactate", times[0], b.draw_range("lactate", False))
     # urine output, six-hour periods over the first two days
-    weight = b._charted_weight()
+    weight = b.charted_weight()
     for i in range(8):
         start = adm + 6 * i * HOUR
         rate = rng.uniform(0.32, 0.44) if i in low_uo else rng.uniform(0.8, 1.5)

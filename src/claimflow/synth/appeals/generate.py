@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import shutil
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -196,7 +197,8 @@ def generate_appeals(
     """Writes ``cases`` case directories and ``truth/`` under ``out``.
 
     Args:
-        out: The folder (created); a case directory of the same id is replaced.
+        out: The folder (created). What an earlier run wrote there (case directories
+            and truth files) is replaced or removed.
         cases: How many cases (at least 1).
         seed: Same seed, same bytes (whatever ``workers``).
         workers: Processes writing cases (default: the CPUs available, at most 4).
@@ -217,6 +219,7 @@ def generate_appeals(
     else:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             rows = list(pool.map(_one, jobs, chunksize=4))
+    _remove_stale(out, {truth["case_id"] for truth in rows})
     tags: Counter[str] = Counter()
     for truth in rows:
         _dump(truth_dir / f"{truth['case_id']}.json", truth)
@@ -246,6 +249,25 @@ def generate_appeals(
     }
     _dump(truth_dir / "summary.json", summary)
     return AppealsSummary(out, cases, summary)
+
+
+CASE_ID = re.compile(r"A\d{4,}")
+
+
+def _remove_stale(out: Path, written: set[str]) -> None:
+    """What an earlier, longer run wrote and this one did not: its case directories (named
+    like ours, holding a denial letter) and their truth files."""
+    for path in out.iterdir():
+        if (
+            path.is_dir()
+            and CASE_ID.fullmatch(path.name)
+            and path.name not in written
+            and any(path.glob("denial.*"))
+        ):
+            shutil.rmtree(path)
+    for path in (out / "truth").glob("A*.json"):
+        if CASE_ID.fullmatch(path.stem) and path.stem not in written:
+            path.unlink()
 
 
 def _dump(path: Path, data: dict[str, Any]) -> None:

@@ -98,7 +98,7 @@ class Builder:
         if self.in_window(t):
             return target
         if self.anchor + 24 * HOUR <= t < self.anchor + 48 * HOUR:
-            return max(base, min(target, target - 1))
+            return max(base, target - 1)
         return base
 
     def sick(self, t: dt.datetime) -> bool:
@@ -267,14 +267,15 @@ class Builder:
             self.med(Med(drug, name, "vasoactive", start, end, rate=rate_kg, rate_unit="units/min"))
             return rate_kg
         if self.style.pressor_mcg_min and drug in ("norepinephrine", "epinephrine"):
-            weight = self._charted_weight()
+            weight = self.charted_weight()
             mcg = float(max(1, round(rate_kg * weight)))
             self.med(Med(drug, name, "vasoactive", start, end, rate=mcg, rate_unit="mcg/min"))
             return mcg / weight
         self.med(Med(drug, name, "vasoactive", start, end, rate=rate_kg, rate_unit="mcg/kg/min"))
         return rate_kg
 
-    def _charted_weight(self) -> float:
+    def charted_weight(self) -> float:
+        """The first charted weight, in kg (as the rules convert it)."""
         weights = [o for o in self.chart.observations if o.param == "weight"]
         value = weights[0].value
         assert value is not None

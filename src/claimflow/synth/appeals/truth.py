@@ -131,6 +131,8 @@ def derived_tags(
         tags.add("does_not_meet_criteria")
     if sofa.anchor == "infection":
         tags.add("infection_anchor")
+    if any(d.code.startswith(scoring.SEPSIS_CODES) and d.poa == "N" for d in chart.diagnoses):
+        tags.add("sepsis_not_poa")
     if sofa.baseline > 0:
         tags.add("baseline_sofa")
     if sofa.missing:
