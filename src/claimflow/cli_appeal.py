@@ -12,6 +12,7 @@ from claimflow.cli_common import (
     EXIT_USAGE,
     JsonOpt,
     WarehouseOpt,
+    err,
     fail,
     out,
     print_json,
@@ -37,11 +38,11 @@ appeal_app.add_typer(library_app, name="library")
 
 @appeal_app.command("prepare")
 def prepare(
-    case_dir: Annotated[
-        Path,
+    case_dirs: Annotated[
+        list[Path],
         typer.Argument(
-            help="The case directory: denial.pdf/.png/.tif/.txt and the record as FHIR (*.ndjson"
-            " or bundle.json) or CSV tables; its name is the case id."
+            help="Case directories: each holds denial.pdf/.png/.tif/.txt and the record as FHIR"
+            " (*.ndjson or bundle.json) or CSV tables; its name is the case id."
         ),
     ],
     config: Annotated[
@@ -55,10 +56,12 @@ def prepare(
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate and load a case: the denial letter's fields and the chart, with lineage.
+    """Validate and load cases: each denial letter's fields and its chart, with lineage.
 
-    Preparing the same case again replaces its rows (one transaction). Rows that cannot be
-    read are quarantined with the file, the position and the reason; the exit code is then 3.
+    Preparing the same case again replaces its rows (one transaction per case). Rows that
+    cannot be read are quarantined with the file, the position and the reason; the exit code
+    is then 3. A case that cannot be read at all is named with the reason and the others are
+    loaded; the exit code is then 1.
     """
     from claimflow.appeals.case import load_case
     from claimflow.appeals.ehr_csv import load_mapping
@@ -72,24 +75,40 @@ def prepare(
         mapping = load_mapping(config)
     except ConfigError as exc:
         raise fail(str(exc), EXIT_USAGE) from None
+    summaries: list[dict[str, Any]] = []
+    failed: list[str] = []
+    quarantined = False
+    conn = None  # opened with the first case read: a case that cannot be read changes nothing
     try:
-        case = load_case(case_dir, mapping=mapping)
-        conn = open_warehouse(warehouse)
-    except ClaimflowError as exc:
-        raise fail(str(exc)) from None
-    try:
-        stored = store_case(conn, case)
-        publish_snapshot(conn, warehouse)
+        for case_dir in case_dirs:
+            try:
+                case = load_case(case_dir, mapping=mapping)
+                conn = conn or open_warehouse(warehouse)
+                stored = store_case(conn, case)
+            except ClaimflowError as exc:
+                if len(case_dirs) == 1:
+                    raise
+                failed.append(f"{case_dir}: {exc}")
+                continue
+            quarantined = quarantined or bool(case.quarantined)
+            summary = _prepared_summary(case, stored)
+            summaries.append(summary)
+            if not as_json:
+                _print_prepared(summary)
+        if conn is not None:
+            publish_snapshot(conn, warehouse)
     except ClaimflowError as exc:
         raise fail(str(exc)) from None
     finally:
-        conn.close()
-    summary = _prepared_summary(case, stored)
+        if conn is not None:
+            conn.close()
     if as_json:
-        print_json(summary)
-    else:
-        _print_prepared(summary)
-    if case.quarantined:
+        print_json(summaries[0] if len(case_dirs) == 1 else {"cases": summaries, "failed": failed})
+    for line in failed:
+        err.print(f"not prepared: {line}", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+    if quarantined:
         raise typer.Exit(EXIT_QUARANTINE)
 
 
@@ -362,3 +381,286 @@ def library_list(
     ]
     print_table(rows, tuple(rows[0]), "Past winning letters", ids=("letter_id",), hint=None)
     out.print(_calibration_line(calibration), highlight=False)
+
+
+# --------------------------------------------------------------------- appeal draft / list
+
+
+@appeal_app.command("draft")
+def draft(
+    case_ids: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Prepared cases (claimflow appeal list); or --all.", show_default=False
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Where letter.docx, review.docx and draft.json are written (for several "
+            "cases, one folder per case inside it).",
+        ),
+    ] = Path("appeals"),
+    every: Annotated[bool, typer.Option("--all", help="Draft every prepared case.")] = False,
+    profiles: Annotated[
+        Path | None,
+        typer.Option(
+            "--profiles",
+            help="A directory of extra condition profiles (*.yaml) besides the packaged ones.",
+        ),
+    ] = None,
+    rephrase_url: Annotated[
+        str | None,
+        typer.Option(
+            "--rephrase-url",
+            envvar="CLAIMFLOW_REPHRASE_URL",
+            help="Reword the letter through this OpenAI-compatible API (e.g. "
+            "http://127.0.0.1:8080/v1); the rewording is kept only when its numbers all trace "
+            "and its lint is clean. Off by default. The letter holds PHI. Key: "
+            "CLAIMFLOW_REPHRASE_API_KEY.",
+        ),
+    ] = None,
+    rephrase_model: Annotated[
+        str, typer.Option("--rephrase-model", envvar="CLAIMFLOW_REPHRASE_MODEL")
+    ] = "default",
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Draft prepared cases: the letter for the payer and, apart, the review for CDI.
+
+    Scores the chart by the condition's profile, cross-checks the notes, retrieves a past
+    winning letter, writes the letter, checks every number and every word, and assesses it.
+    """
+    import os
+
+    from claimflow.appeals.draft import draft_case, draft_json
+    from claimflow.appeals.profiles import load_profiles
+    from claimflow.appeals.rephrase import Endpoint
+    from claimflow.appeals.store import read_case
+    from claimflow.warehouse.connection import open_warehouse
+    from claimflow.warehouse.serving import publish_snapshot
+
+    if not case_ids and not every:
+        raise fail("name the cases to draft (claimflow appeal list), or --all", EXIT_USAGE)
+    if not warehouse.exists():
+        raise fail(f"{warehouse}: no warehouse here; `claimflow appeal prepare CASE_DIR` first")
+    endpoint = (
+        Endpoint(rephrase_url, rephrase_model, os.environ.get("CLAIMFLOW_REPHRASE_API_KEY"))
+        if rephrase_url
+        else None
+    )
+    try:
+        known = load_profiles(*([profiles] if profiles else []))
+        conn = open_warehouse(warehouse)
+    except ClaimflowError as exc:
+        raise fail(str(exc)) from None
+    drafted: list[dict[str, Any]] = []
+    failed: list[str] = []
+    try:
+        ids = case_ids or []
+        if every:
+            ids = [
+                str(r[0])
+                for r in conn.execute("SELECT case_id FROM appeal_cases ORDER BY 1").fetchall()
+            ]
+        several = len(ids) > 1
+        for case_id in ids:
+            where = out_dir / case_id if several else out_dir
+            try:
+                made = draft_case(
+                    conn, case_id, where, known, drafted_by=getpass.getuser(), endpoint=endpoint
+                )
+            except ClaimflowError as exc:
+                if not several:
+                    raise
+                failed.append(f"{case_id}: {exc}")
+                continue
+            drafted.append(draft_json(made, read_case(conn, case_id)))
+            if not as_json:
+                _print_drafted(made, where)
+        publish_snapshot(conn, warehouse)
+    except ClaimflowError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        conn.close()
+    if as_json:
+        print_json(
+            drafted[0]
+            if len(drafted) == 1 and not failed and not every
+            else {"drafts": drafted, "failed": failed}
+        )
+    for line in failed:
+        err.print(f"not drafted: {line}", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_drafted(made: Any, where: Path) -> None:
+    a = made.assessment
+    conflicts = sum(c.conflict for c in made.comparisons)
+    out.print(
+        f"Case {made.case_id} ({made.letter.condition}): strength {a.overall}/10 {a.rating}. "
+        f"{a.summary}",
+        highlight=False,
+    )
+    out.print(
+        f"  {len(a.numbers)} numbers, {len(a.untraced)} untraced; {len(a.lint)} lint finding(s); "
+        f"{conflicts} conflict(s) for CDI review; template: {made.template}"
+        + (f"; rewording {made.rephrased}" if made.rephrased else ""),
+        highlight=False,
+    )
+    out.print(f"  Letter: {where / 'letter.docx'}", highlight=False)
+    out.print(f"  Review: {where / 'review.docx'} (internal: not for the payer)", highlight=False)
+    out.print(f"  JSON:   {where / 'draft.json'}", highlight=False)
+
+
+@appeal_app.command("list")
+def list_cases(
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    as_json: JsonOpt = False,
+) -> None:
+    """The prepared cases, nearest deadline first: condition, DRGs, arguments, the latest
+    draft's strength and conflicts, and the outcome."""
+    from claimflow.appeals.worklist import appeal_rows
+
+    if not warehouse.exists():
+        raise fail(f"{warehouse}: no warehouse here; `claimflow appeal prepare CASE_DIR` first")
+    with reading(warehouse) as conn:
+        rows = appeal_rows(conn)
+    if as_json:
+        print_json({"cases": rows})
+        return
+    if not rows:
+        out.print(
+            "No prepared case yet: `claimflow appeal prepare CASE_DIR` loads one.",
+            highlight=False,
+        )
+        return
+    columns = [
+        "case",
+        "condition",
+        "payer",
+        "DRG",
+        "deadline",
+        "days left",
+        "arguments",
+        "strength",
+        "conflicts",
+        "outcome",
+    ]
+    print_table(
+        [
+            {
+                "case": r["case_id"],
+                "condition": r["condition"] or "undecided",
+                "payer": r["payer"],
+                "DRG": f"{r['original_drg'] or 'unknown'} → {r['proposed_drg'] or 'unknown'}",
+                "deadline": r["appeal_deadline"],
+                "days left": r["days_left"],
+                "arguments": len(r["arguments"] or []),
+                "strength": "" if r["overall"] is None else f"{r['overall']}/10 {r['rating']}",
+                "conflicts": r["conflicts"],
+                "outcome": r["outcome"] or "",
+            }
+            for r in rows
+        ],
+        columns,
+        "Appeal cases",
+        hint=None,
+    )
+
+
+# --------------------------------------------------------------------- outcomes
+
+
+@appeal_app.command("outcome")
+def outcome(
+    case_id: Annotated[str, typer.Argument(help="A prepared case.")],
+    decision: Annotated[
+        str, typer.Argument(help="What the payer decided: overturned, partially_paid or upheld.")
+    ],
+    decided_on: Annotated[
+        str | None, typer.Option("--on", help="The payer's decision date (YYYY-MM-DD).")
+    ] = None,
+    paid: Annotated[
+        str | None, typer.Option("--paid", help="What the payer paid after the appeal.")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Free text.")] = None,
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the payer's decision on an appeal (a new row; the latest one stands)."""
+    from decimal import Decimal, InvalidOperation
+
+    from claimflow.appeals.outcomes import record_outcome
+    from claimflow.cli_common import parse_date
+    from claimflow.warehouse.connection import open_warehouse
+    from claimflow.warehouse.serving import publish_snapshot
+
+    day = parse_date(decided_on)
+    try:
+        amount = Decimal(paid) if paid is not None else None
+    except InvalidOperation:
+        raise fail(f"--paid {paid!r}: expected an amount such as 1234.56", EXIT_USAGE) from None
+    if not warehouse.exists():
+        raise fail(f"{warehouse}: no warehouse here; `claimflow appeal prepare CASE_DIR` first")
+    conn = open_warehouse(warehouse)
+    try:
+        row = record_outcome(
+            conn,
+            case_id,
+            decision,
+            decided_on=day,
+            paid_amount=amount,
+            recorded_by=getpass.getuser(),
+            note=note,
+        )
+        publish_snapshot(conn, warehouse)
+    except ClaimflowError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        conn.close()
+    if as_json:
+        print_json(row)
+        return
+    out.print(f"Recorded: case {case_id} {decision}.", highlight=False)
+
+
+@appeal_app.command("rates")
+def rates(
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Overturn rates of the decided appeals, by payer, condition and payer argument."""
+    from claimflow.appeals.outcomes import overturn_rates
+
+    if not warehouse.exists():
+        raise fail(f"{warehouse}: no warehouse here; `claimflow appeal prepare CASE_DIR` first")
+    with reading(warehouse) as conn:
+        rows = overturn_rates(conn)
+    if as_json:
+        print_json({"rates": rows})
+        return
+    if not rows:
+        out.print(
+            "No decided appeal yet: `claimflow appeal outcome CASE_ID overturned` records one.",
+            highlight=False,
+        )
+        return
+    print_table(
+        [
+            {
+                "by": r["dimension"],
+                "value": r["value"],
+                "decided": r["decided"],
+                "won": r["won"],
+                "overturn rate": f"{r['overturn_rate']:.0%}",
+                "upheld": r["upheld"],
+            }
+            for r in rows
+        ],
+        ["by", "value", "decided", "won", "overturn rate", "upheld"],
+        "Appeal overturn rates (overturned or partially paid, of decided)",
+        hint=None,
+    )

@@ -169,7 +169,7 @@ def draft_case(
 ) -> Draft:
     """Draft the case, write its documents into ``out_dir`` and record it in
     ``appeal_drafts`` (``make_draft`` raises what this raises)."""
-    now = now or dt.datetime.now().replace(microsecond=0)
+    now = now or dt.datetime.now()
     made, record = make_draft(conn, case_id, profiles, out_dir=out_dir, now=now, endpoint=endpoint)
     write_documents(made, record)
     _record(conn, made, drafted_by, now)

@@ -54,7 +54,7 @@ def record_outcome(
         "paid_amount": paid_amount,
         "source": source,
         "recorded_by": recorded_by,
-        "recorded_at": now or dt.datetime.now().replace(microsecond=0),
+        "recorded_at": now or dt.datetime.now(),
         "note": note,
     }
     names = APPEAL_OUTCOMES.column_names
@@ -69,7 +69,7 @@ def record_outcome(
 OVERTURN_RATES_SQL = """
 WITH decided AS (
     SELECT * FROM appeal_outcomes
-    QUALIFY row_number() OVER (PARTITION BY case_id ORDER BY recorded_at DESC) = 1
+    QUALIFY row_number() OVER (PARTITION BY case_id ORDER BY recorded_at DESC, rowid DESC) = 1
 ), cases AS (
     SELECT c.case_id, coalesce(c.payer, 'unknown') AS payer,
            coalesce(c.condition, 'undecided') AS condition,

@@ -12,10 +12,10 @@ import duckdb
 APPEAL_ROWS_SQL = """
 WITH latest_draft AS (
     SELECT * FROM appeal_drafts
-    QUALIFY row_number() OVER (PARTITION BY case_id ORDER BY drafted_at DESC) = 1
+    QUALIFY row_number() OVER (PARTITION BY case_id ORDER BY drafted_at DESC, rowid DESC) = 1
 ), latest_outcome AS (
     SELECT * FROM appeal_outcomes
-    QUALIFY row_number() OVER (PARTITION BY case_id ORDER BY recorded_at DESC) = 1
+    QUALIFY row_number() OVER (PARTITION BY case_id ORDER BY recorded_at DESC, rowid DESC) = 1
 )
 SELECT c.case_id, c.condition, c.payer, c.account_number, c.claim_number, c.claim_id,
        c.original_drg, c.proposed_drg, c.letter_date, c.appeal_deadline, c.arguments,

@@ -21,6 +21,8 @@ from claimflow.schema._types import (
     quarantine_table,
 )
 from claimflow.schema.acks import ACK_277CA, ACK_277CA_SUMMARY, ACK_999, ACK_999_ERRORS, ACK_TABLES
+from claimflow.schema.appeal_drafts import APPEAL_DRAFTS, APPEAL_OUTCOMES, APPEAL_WORK_TABLES
+from claimflow.schema.appeals import APPEAL_CASES, APPEAL_TABLES, CLINICAL_TABLES
 from claimflow.schema.claims import (
     CLAIM_STATUSES,
     CLAIM_TABLES,
@@ -91,12 +93,18 @@ __all__ = [
     "ADJUDICATION",
     "ADJUDICATION_LINE",
     "ADJUSTMENTS",
+    "APPEAL_CASES",
+    "APPEAL_DRAFTS",
+    "APPEAL_OUTCOMES",
+    "APPEAL_TABLES",
+    "APPEAL_WORK_TABLES",
     "BRONZE_EMR_ROWS",
     "CLAIMS_HEADER",
     "CLAIMS_LINE",
     "CLAIM_LINE_MATCH",
     "CLAIM_MATCH",
     "CLAIM_STATUSES",
+    "CLINICAL_TABLES",
     "CONTROL_NUMBERS",
     "DENIAL_TEXT_CLASSIFICATIONS",
     "DIAGNOSES",
@@ -157,7 +165,15 @@ def all_tables() -> tuple[Table, ...]:
         tables.append(table)
         if table.quarantine:
             tables.append(quarantine_table(table))
-    return (*tables, *MATCHING_TABLES, *OPERATIONAL_TABLES, *REFERENCE_TABLES, *RISK_TABLES)
+    return (
+        *tables,
+        *MATCHING_TABLES,
+        *OPERATIONAL_TABLES,
+        *REFERENCE_TABLES,
+        *RISK_TABLES,
+        *APPEAL_TABLES,
+        *APPEAL_WORK_TABLES,
+    )
 
 
 def markdown() -> str:
