@@ -323,6 +323,11 @@ def test_fhir_validates_with_the_r4b_models(run: Run) -> None:
                      "Condition", "DocumentReference"}  # fmt: skip
 
 
+def sofa_delta(t: dict[str, Any]) -> int:
+    delta: int = t["sofa"]["delta"]
+    return delta
+
+
 def _band(value: float, edges: tuple[float, ...], rising: bool) -> int:
     return sum(1 for e in edges if (value >= e if rising else value < e))
 
@@ -333,6 +338,13 @@ def test_the_record_holds_what_truth_cites(run: Run) -> None:
         assert (rec.account, rec.member) == (t["account_number"], t["member_id"])
         assert rec.admitted.isoformat() == t["admitted"]
         assert rec.discharged.isoformat() == t["discharged"]
+        if t["condition"] == "sepsis":
+            q, sirs = t["qsofa"], t["sirs"]
+            assert q["score"] == sum(1 for f in q["flags"].values() if f)
+            assert sirs["count"] == sum(1 for f in sirs["criteria"].values() if f)
+            assert t["sepsis3"] == (sofa_delta(t) >= 2) == t["meets_criteria"]
+        else:
+            assert t["qsofa"] is t["sirs"] is t["sepsis3"] is None
         sofa = t["sofa"]
         start = dt.datetime.fromisoformat(sofa["window"]["start"])
         end = dt.datetime.fromisoformat(sofa["window"]["end"])

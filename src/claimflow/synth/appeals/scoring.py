@@ -376,6 +376,66 @@ def sepsis3(chart: Chart, sofa: Sofa) -> bool:
     return has_infection_sign(chart) and sofa.delta >= 2
 
 
+def _values(chart: Chart, param: str, start: dt.datetime, end: dt.datetime) -> list[float]:
+    return [o.value for o in chart.of(param) if _inside(o.time, start, end) and o.value is not None]
+
+
+def _any(values: list[float], test: Any) -> bool | None:
+    """Met by any value; ``None`` with no value to decide."""
+    return None if not values else any(test(v) for v in values)
+
+
+def _either(*parts: bool | None) -> bool | None:
+    if any(parts):
+        return True
+    return None if all(p is None for p in parts) else False
+
+
+def _count(flags: dict[str, bool | None], need: int) -> tuple[int, bool | None]:
+    """How many are met, and whether ``need`` are: undecided only when the ones that
+    cannot be decided could still make it."""
+    met = sum(1 for f in flags.values() if f)
+    open_ = sum(1 for f in flags.values() if f is None)
+    if met >= need:
+        return met, True
+    return met, (False if met + open_ < need else None)
+
+
+def qsofa(chart: Chart, sofa: Sofa) -> dict[str, Any]:
+    """qSOFA in the SOFA window."""
+    start, end = sofa.start, sofa.end
+    gcs = [o for o in chart.of("gcs") if _inside(o.time, start, end) and o.value is not None]
+    awake = [float(o.value or 0) for o in gcs if not o.sedated]
+    flags = {
+        "resp_rate": _any(_values(chart, "resp_rate", start, end), lambda v: v >= 22),
+        "mentation": _any(awake, lambda v: v < 15),
+        "sbp": _any(_values(chart, "sbp", start, end), lambda v: v <= 100),
+    }
+    score, risk = _count(flags, 2)
+    return {"score": score, "risk": risk, "flags": flags}
+
+
+def sirs(chart: Chart, sofa: Sofa) -> dict[str, Any]:
+    """SIRS in the SOFA window."""
+    start, end = sofa.start, sofa.end
+
+    def v(param: str) -> list[float]:
+        return _values(chart, param, start, end)
+
+    flags = {
+        "temperature": _any(v("temperature"), lambda t: t > 38.0 or t < 36.0),
+        "heart_rate": _any(v("heart_rate"), lambda h: h > 90),
+        "resp_rate_or_paco2": _either(
+            _any(v("resp_rate"), lambda r: r > 20), _any(v("paco2"), lambda p: p < 32)
+        ),
+        "wbc_or_bands": _either(
+            _any(v("wbc"), lambda w: w > 12 or w < 4), _any(v("bands"), lambda b: b > 10)
+        ),
+    }
+    count, met = _count(flags, 2)
+    return {"count": count, "met": met, "criteria": flags}
+
+
 def arf(chart: Chart) -> dict[str, Any]:
     """Acute respiratory failure in the 24 hours from admission; a part that cannot be
     decided (no blood gas, an SpO2 with no support charted before it) is left out, and the

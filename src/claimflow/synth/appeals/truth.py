@@ -90,6 +90,8 @@ def case_truth(case: Case) -> dict[str, Any]:
         "hard_cases": sorted(tags),
         "sofa": sofa.as_json(),
         "sepsis3": sepsis3,
+        "qsofa": scoring.qsofa(chart, sofa) if case.condition == "sepsis" else None,
+        "sirs": scoring.sirs(chart, sofa) if case.condition == "sepsis" else None,
         "arf": arf,
         "kdigo": kdigo,
         "conflicts": conflicts,
