@@ -453,7 +453,10 @@ def test_the_letters_say_what_truth_says(run: Run) -> None:
         else:
             assert f"no later than {deadline:%B} {deadline.day}, {deadline.year}" in text
         bullets = [line for line in text.splitlines() if line.startswith("- ")]
-        assert len(bullets) == len(t["arguments"]) >= 1
+        assert len(bullets) == len(t["arguments"]) == len(t["argument_phrases"]) >= 1
+        flat = " ".join(text.split())
+        positions = [flat.index(phrase) for phrase in t["argument_phrases"]]
+        assert positions == sorted(positions)
         assert text.isascii()
 
 

@@ -127,6 +127,7 @@ class Denial:
     original_drg: str | None
     proposed_drg: str | None
     arguments: list[str]
+    phrases: list[str] = field(default_factory=list)  # each argument as the letter words it
     lines: list[str] = field(default_factory=list)
 
     @property
@@ -218,8 +219,10 @@ def write_denial(
     if numbers and not any(f"DRG {original}" in line for line in lines):
         lines += [f"Billed DRG: {original}", f"Approved DRG: {proposed}", ""]
     lines += ["The determination is based on the following findings:", ""]
+    phrases = []
     for arg in arguments:
         phrase = rng.choice(ARGUMENTS[condition][arg])
+        phrases.append(phrase)
         wrapped = textwrap.wrap(phrase, WIDTH - 2)
         lines += ["- " + wrapped[0], *("  " + rest for rest in wrapped[1:])]
     lines.append("")
@@ -247,5 +250,6 @@ def write_denial(
         original_drg=original if numbers else None,
         proposed_drg=proposed if numbers else None,
         arguments=arguments,
+        phrases=phrases,
         lines=lines,
     )

@@ -85,6 +85,7 @@ def case_truth(case: Case) -> dict[str, Any]:
         "original_drg": d.original_drg,
         "proposed_drg": d.proposed_drg,
         "arguments": d.arguments,
+        "argument_phrases": d.phrases,
         "admitted": chart.admitted.isoformat(),
         "discharged": chart.discharged.isoformat(),
         "hard_cases": sorted(tags),
