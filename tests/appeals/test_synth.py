@@ -41,7 +41,7 @@ HARD_CASES = {
     "titrated_infusion", "pf_without_support", "boundary_bilirubin", "boundary_dopamine",
     "boundary_spo2", "compensated_hypercapnia", "spo2_not_on_room_air", "total_2_delta_1",
     "kdigo_rise_48h", "rise_outside_48h", "baseline_outside_7_days", "urine_output_oliguria",
-    "pre_admission_vitals", "pressor_before_window",
+    "pre_admission_vitals", "pressor_before_window", "fio2_bare_number", "sepsis_not_poa",
 }  # fmt: skip
 
 # docs/appeals.md, "FHIR R4 resources read"

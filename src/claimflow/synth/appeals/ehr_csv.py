@@ -108,6 +108,14 @@ def _write(path: Path, columns: list[str], rows: list[list[str]]) -> None:
         writer.writerows(rows)
 
 
+def bare_fio2(chart: Chart) -> bool:
+    """Whether this export writes FiO2 as a bare number ("40", no unit; a number above 1 is
+    a percentage): every other case that writes FiO2 as a percentage."""
+    number = chart.case_id[1:]
+    percent = any(o.param == "fio2" and o.unit == "%" for o in chart.observations)
+    return percent and number.isdigit() and (int(number) // 2) % 2 == 0
+
+
 def write_csv(chart: Chart, case_dir: Path, encounter_id: str) -> dict[int, str]:
     """The six tables; returns each note's position (``line N``: the header is line 1; note
     texts are written on one line, paragraphs separated by two spaces)."""
@@ -127,10 +135,12 @@ def write_csv(chart: Chart, case_dir: Path, encounter_id: str) -> dict[int, str]
     )
     labs: list[list[str]] = []
     vitals: list[list[str]] = []
+    bare = bare_fio2(chart)
     for o in chart.observations:
         value = o.text if o.text is not None else o.written
         if o.param in LAB_NAMES:
-            labs.append([e, LAB_NAMES[o.param], value, CSV_UNITS.get(o.unit, ""), stamp(o.time)])
+            unit = "" if (bare and o.param == "fio2") else CSV_UNITS.get(o.unit, "")
+            labs.append([e, LAB_NAMES[o.param], value, unit, stamp(o.time)])
         else:
             unit = VITAL_UNITS.get(o.param, CSV_UNITS.get(o.unit, ""))
             vitals.append(

@@ -9,6 +9,7 @@ most extreme value, then the earliest.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -241,7 +242,7 @@ def _lab_organ(
     chart: Chart,
     param: str,
     unit: str,
-    score: Any,
+    score: Callable[[float], int],
     start: dt.datetime,
     end: dt.datetime,
     extreme_high: bool,
@@ -380,7 +381,7 @@ def _values(chart: Chart, param: str, start: dt.datetime, end: dt.datetime) -> l
     return [o.value for o in chart.of(param) if _inside(o.time, start, end) and o.value is not None]
 
 
-def _any(values: list[float], test: Any) -> bool | None:
+def _any(values: list[float], test: Callable[[float], bool]) -> bool | None:
     """Met by any value; ``None`` with no value to decide."""
     return None if not values else any(test(v) for v in values)
 

@@ -10,6 +10,7 @@ from claimflow.synth.appeals import scoring
 from claimflow.synth.appeals.chart import NOTE_KINDS, Chart
 from claimflow.synth.appeals.crosscheck import compare
 from claimflow.synth.appeals.denial_letters import Denial
+from claimflow.synth.appeals.ehr_csv import bare_fio2
 from claimflow.synth.appeals.notes import LABS
 
 BASELINE_PARAMS = ("creatinine", "bilirubin", "platelets")
@@ -114,6 +115,8 @@ def derived_tags(
         tags.add("fio2_percent")
     if any(o.param == "fio2" and o.unit == "1" for o in obs):
         tags.add("fio2_fraction")
+    if case.record_format == "csv" and bare_fio2(chart):
+        tags.add("fio2_bare_number")
     if any(o.param == "gcs" and o.sedated for o in obs):
         tags.add("sedated_gcs")
     if any(o.param == "weight" and o.unit == "[lb_av]" for o in obs):
