@@ -92,9 +92,9 @@ def scan(lines: list[str], rng: random.Random) -> Image:
     tile = noise.normal(0, 6, size=(89, 97)).round().astype(np.int16)
     reps = (PAGE_PX[1] // 89 + 1, PAGE_PX[0] // 97 + 1)
     pixels = np.asarray(page, dtype=np.int16) + np.tile(tile, reps)[: PAGE_PX[1], : PAGE_PX[0]]
-    specks = noise.integers(0, PAGE_PX[0] * PAGE_PX[1], size=600)
+    specks = noise.integers(0, PAGE_PX[0] * PAGE_PX[1], size=300)
     flat = pixels.reshape(-1)
-    flat[specks] = noise.integers(0, 120, size=specks.size)
+    flat[specks] = noise.integers(40, 160, size=specks.size)
     pixels = np.clip(pixels - 8, 0, 255)  # the paper is not quite white
     return Image.fromarray(pixels.astype(np.uint8), mode="L")
 
