@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -246,19 +247,88 @@ export_app = typer.Typer(help="Export the warehouse for other tools.", no_args_i
 app.add_typer(export_app, name="export")
 
 
+class _Dates(StrEnum):
+    year = "year"
+    shift = "shift"
+
+
+DatesOpt = Annotated[
+    _Dates,
+    typer.Option(
+        "--dates",
+        help="De-identified dates: the year only (Safe Harbor), or shifted per patient by an"
+        " offset drawn from the secret (keeps intervals; not Safe Harbor).",
+    ),
+]
+
+
 @export_app.command("tuva")
 def export_tuva_command(
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", help="Directory for medical_claim.parquet.")
     ],
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    deidentify: Annotated[
+        bool,
+        typer.Option(
+            "--deidentify",
+            help="Apply the de-identified export's rules (docs/security.md); needs the secret"
+            " CLAIMFLOW_DEID_KEY (or _FILE, _COMMAND).",
+        ),
+    ] = False,
+    dates: DatesOpt = _Dates.year,
 ) -> None:
     """Write the Tuva Project input layer `medical_claim` table as Parquet."""
-    from claimflow.marts.tuva import export_tuva
+    if not deidentify:
+        from claimflow.marts.tuva import export_tuva
 
+        with reading(warehouse) as conn:
+            rows = export_tuva(conn, out_dir)
+        out.print(f"{out_dir / 'medical_claim.parquet'}: {rows} claim lines")
+        return
+    from claimflow.marts.deidentify import export_tuva_deidentified, read_keyer
+
+    try:
+        keyer = read_keyer()
+    except ClaimflowError as exc:
+        raise fail(str(exc)) from None
     with reading(warehouse) as conn:
-        rows = export_tuva(conn, out_dir)
-    out.print(f"{out_dir / 'medical_claim.parquet'}: {rows} claim lines")
+        rows = export_tuva_deidentified(conn, out_dir, keyer, dates.value)
+    out.print(
+        f"{out_dir / 'medical_claim.parquet'}: {rows} claim lines, de-identified"
+        f" (dates: {dates.value}); {out_dir / 'MANIFEST.md'} says what each column became"
+    )
+
+
+@export_app.command("deidentified")
+def export_deidentified_command(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory for the export.")],
+    dates: DatesOpt = _Dates.year,
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+) -> None:
+    """Write the analytic tables de-identified (HIPAA Safe Harbor) as Parquet, with a MANIFEST.
+
+    Claims, lines, diagnoses, procedures, remittances and their lines, adjustments and remarks
+    with their categories, denials and the KPI inputs. Identifiers are dropped or replaced by
+    HMAC surrogate keys from the secret CLAIMFLOW_DEID_KEY (or CLAIMFLOW_DEID_KEY_FILE, a file
+    readable by its owner only, or CLAIMFLOW_DEID_KEY_COMMAND); ages over 89 are 90+; free
+    text is dropped. The folder must be empty or hold an earlier de-identified export.
+    """
+    from claimflow.marts.deidentify import export_deidentified, read_keyer
+
+    try:
+        keyer = read_keyer()
+    except ClaimflowError as exc:
+        raise fail(str(exc)) from None
+    with reading(warehouse) as conn:
+        written = export_deidentified(conn, out_dir, keyer, dates.value)
+    print_table(
+        [{"file": w.table.file, "rows": w.rows} for w in written],
+        ("file", "rows"),
+        f"De-identified export (dates: {dates.value})",
+        hint=None,
+    )
+    out.print(f"Written to {out_dir}; {out_dir / 'MANIFEST.md'} says what each column became")
 
 
 @app.command()
