@@ -53,6 +53,14 @@ def prepare(
             " claimflow/appeals/ehr_csv.yaml (its sections replace the default's).",
         ),
     ] = None,
+    draft_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--draft",
+            help="Draft each case prepared into this folder too (as `claimflow appeal draft`"
+            " does, one folder per case when there are several), in the same process.",
+        ),
+    ] = None,
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
     as_json: JsonOpt = False,
 ) -> None:
@@ -95,6 +103,20 @@ def prepare(
             summaries.append(summary)
             if not as_json:
                 _print_prepared(summary)
+            if draft_to is not None:
+                where = draft_to / case.case_id if len(case_dirs) > 1 else draft_to
+                try:
+                    made = _draft_one(conn, case.case_id, where)
+                except ClaimflowError as exc:
+                    failed.append(f"{case_dir}: prepared, not drafted: {exc}")
+                    continue
+                summary["draft"] = {
+                    "out_dir": str(where),
+                    "overall": made.assessment.overall,
+                    "rating": made.assessment.rating,
+                }
+                if not as_json:
+                    _print_drafted(made, where)
         if conn is not None:
             publish_snapshot(conn, warehouse)
     except ClaimflowError as exc:
@@ -494,6 +516,14 @@ def draft(
         err.print(f"not drafted: {line}", highlight=False)
     if failed:
         raise typer.Exit(1)
+
+
+def _draft_one(conn: Any, case_id: str, where: Path) -> Any:
+    """Draft one prepared case with the packaged profiles and record it."""
+    from claimflow.appeals.draft import draft_case
+    from claimflow.appeals.profiles import load_profiles
+
+    return draft_case(conn, case_id, where, load_profiles(), drafted_by=getpass.getuser())
 
 
 def _print_drafted(made: Any, where: Path) -> None:

@@ -292,6 +292,20 @@ class Settings(_Frozen):
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+# libyaml's loader when PyYAML was built with it (the wheels are): the same documents, parsed
+# in C about ten times faster than the pure-Python scanner
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """A YAML document, safely (no arbitrary objects).
+
+    Raises:
+        yaml.YAMLError: Not YAML.
+    """
+    return yaml.load(text, Loader=_YAML_LOADER)
+
+
 def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
@@ -327,7 +341,7 @@ def load_settings(path: str | Path) -> Settings:
             " not valid UTF-8; a configuration file must be UTF-8 (save it as UTF-8)"
         ) from None
     try:
-        raw: Any = yaml.safe_load(text) or {}
+        raw: Any = load_yaml(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

@@ -55,6 +55,7 @@ from claimflow.clinical.records import (
     Observation,
     Source,
 )
+from claimflow.config import load_yaml
 from claimflow.errors import ConfigError, MissingColumnError, UnreadableFileError
 
 DEFAULT_MAPPING = "ehr_csv.yaml"
@@ -347,12 +348,12 @@ def load_mapping(path: Path | None = None) -> CsvMapping:
             (naming the file and the field).
     """
     packaged = resources.files("claimflow.appeals") / DEFAULT_MAPPING
-    data: dict[str, Any] = yaml.safe_load(packaged.read_text(encoding="utf-8"))
+    data: dict[str, Any] = load_yaml(packaged.read_text(encoding="utf-8"))
     name = f"claimflow/appeals/{DEFAULT_MAPPING}"
     if path is not None:
         name = str(path)
         try:
-            override = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+            override = load_yaml(Path(path).read_text(encoding="utf-8"))
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read the mapping: {exc.strerror}") from None
         except yaml.YAMLError as exc:

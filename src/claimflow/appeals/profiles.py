@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from claimflow.clinical.records import CANONICAL_UNITS
+from claimflow.config import load_yaml
 from claimflow.errors import ClaimflowError
 
 PROFILE_SUFFIX = ".yaml"
@@ -160,7 +161,7 @@ def load_profiles(*directories: Path) -> dict[str, Profile]:
 
 def _parse(name: str, text: str) -> Profile:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise ProfileError(f"{name}: not YAML: {exc}") from None
     try:
