@@ -488,6 +488,14 @@ def test_secret_sources(tmp_path: Path) -> None:
         read_secret("warehouse_key", environ={})
 
 
+def test_dates_without_deidentify_is_a_usage_error(world: World) -> None:
+    out = world.root / "tuva_dates_alone"
+    args = ("--out", str(out), "--warehouse", str(world.warehouse))
+    result = cli("export", "tuva", "--dates", "shift", *args)
+    assert result.exit_code == 2 and "add --deidentify" in result.stderr
+    assert not out.exists()
+
+
 def test_an_export_folder_with_other_files_is_refused(world: World) -> None:
     folder = world.root / "mixed"
     folder.mkdir()

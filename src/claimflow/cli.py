@@ -252,14 +252,11 @@ class _Dates(StrEnum):
     shift = "shift"
 
 
-DatesOpt = Annotated[
-    _Dates,
-    typer.Option(
-        "--dates",
-        help="De-identified dates: the year only (Safe Harbor), or shifted per patient by an"
-        " offset drawn from the secret (keeps intervals; not Safe Harbor).",
-    ),
-]
+_DATES_HELP = (
+    "De-identified dates: the year only (Safe Harbor), or shifted per patient by an offset"
+    " drawn from the secret (keeps intervals; not Safe Harbor)."
+)
+DatesOpt = Annotated[_Dates, typer.Option("--dates", help=_DATES_HELP)]
 
 
 @export_app.command("tuva")
@@ -276,9 +273,13 @@ def export_tuva_command(
             " CLAIMFLOW_DEID_KEY (or _FILE, _COMMAND).",
         ),
     ] = False,
-    dates: DatesOpt = _Dates.year,
+    dates: Annotated[
+        _Dates | None, typer.Option("--dates", help=_DATES_HELP + " Default: year.")
+    ] = None,
 ) -> None:
     """Write the Tuva Project input layer `medical_claim` table as Parquet."""
+    if dates is not None and not deidentify:
+        raise fail("--dates applies to a de-identified export: add --deidentify", EXIT_USAGE)
     if not deidentify:
         from claimflow.marts.tuva import export_tuva
 
@@ -293,10 +294,11 @@ def export_tuva_command(
     except ClaimflowError as exc:
         raise fail(str(exc)) from None
     with reading(warehouse) as conn:
-        rows = export_tuva_deidentified(conn, out_dir, keyer, dates.value)
+        rows = export_tuva_deidentified(conn, out_dir, keyer, (dates or _Dates.year).value)
     out.print(
         f"{out_dir / 'medical_claim.parquet'}: {rows} claim lines, de-identified"
-        f" (dates: {dates.value}); {out_dir / 'MANIFEST.md'} says what each column became"
+        f" (dates: {(dates or _Dates.year).value}); {out_dir / 'MANIFEST.md'} says what each"
+        " column became"
     )
 
 
