@@ -111,7 +111,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 def _source_identifiers(world: World) -> dict[str, set[str]]:
-    """Every identifier the source holds, by kind, as text."""
+    """Every identifier the source holds, by kind, as text (a copy: callers narrow it)."""
+    if not _IDENTIFIERS:
+        _IDENTIFIERS.update(_read_identifiers(world))
+    return {kind: set(values) for kind, values in _IDENTIFIERS.items()}
+
+
+_IDENTIFIERS: dict[str, set[str]] = {}
+
+
+def _read_identifiers(world: World) -> dict[str, set[str]]:
     conn = duckdb.connect(str(world.warehouse), read_only=True)
     try:
 
@@ -229,6 +238,15 @@ def _found(
     return found
 
 
+def _plain_tuva(world: World) -> Path:
+    """``claimflow export tuva`` without --deidentify (once)."""
+    plain = world.root / "tuva_plain"
+    if not plain.exists():
+        args = ("--out", str(plain), "--warehouse", str(world.warehouse))
+        assert cli("export", "tuva", *args).exit_code == 0
+    return plain
+
+
 ALL_KINDS = ("id", "dob", "date", "name", "zip", "free_text")
 
 
@@ -246,11 +264,7 @@ def test_no_identifier_of_the_source_is_in_the_export(world: World) -> None:
     for schema in _exported_text(deid)[3]:
         assert not [f.name for f in schema if pa.types.is_temporal(f.type)], schema
     # the scan does find identifiers where they are: the plain Tuva export holds member ids
-    plain = world.root / "tuva_plain"
-    assert (
-        cli("export", "tuva", "--out", str(plain), "--warehouse", str(world.warehouse)).exit_code
-        == 0
-    )
+    plain = _plain_tuva(world)
     assert any(f.startswith("id: ") for f in _found(identifiers, plain, ("id",), ("values",)))
     assert any(f.startswith("id: ") for f in _found(identifiers, plain, ("id",), ("bytes",)))
 
@@ -364,11 +378,7 @@ def test_same_secret_same_keys_another_secret_other_keys(world: World) -> None:
 
 def test_tuva_export_keeps_its_shape(world: World) -> None:
     tuva = world.export("tuva", "--deidentify", out="tuva_year")
-    plain = world.root / "tuva_shape_plain"
-    assert (
-        cli("export", "tuva", "--out", str(plain), "--warehouse", str(world.warehouse)).exit_code
-        == 0
-    )
+    plain = _plain_tuva(world)
     deid_schema = pq.read_schema(tuva / "medical_claim.parquet")
     assert deid_schema.names == pq.read_schema(plain / "medical_claim.parquet").names
     claims = pq.read_table(tuva / "medical_claim.parquet").to_pylist()

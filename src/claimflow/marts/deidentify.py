@@ -461,10 +461,17 @@ class Keyer:
         if len(secret) < MIN_SECRET_BYTES:
             raise DeidentifyError(f"the de-identification secret needs {MIN_SECRET_BYTES} bytes")
         self._secret = secret
+        self._prefixed: dict[str, hmac.HMAC] = {}
 
     def _mac(self, domain: str, value: str) -> bytes:
-        message = f"{SCHEME}\x1f{domain}\x1f{value}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).digest()
+        """HMAC-SHA256(secret, SCHEME 0x1F domain 0x1F value)."""
+        prefixed = self._prefixed.get(domain)
+        if prefixed is None:  # the state after the key and the prefix, copied for each value
+            prefixed = hmac.new(self._secret, f"{SCHEME}\x1f{domain}\x1f".encode(), hashlib.sha256)
+            self._prefixed[domain] = prefixed
+        mac = prefixed.copy()
+        mac.update(value.encode())
+        return mac.digest()
 
     def key(self, domain: str, value: str) -> str:
         """The surrogate key of ``value`` in ``domain`` (``patient``, ``claim``, ...)."""
