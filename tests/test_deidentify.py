@@ -28,7 +28,7 @@ from claimflow.marts.deidentify import (
     deidentified_select,
     zip3_sql,
 )
-from claimflow.secrets import SecretError, read_secret
+from claimflow.secrets import SecretError, read_secret, read_secret_text
 from tests.conftest import cli
 
 SECRET = "a-test-secret-of-32-bytes-000001"
@@ -496,6 +496,7 @@ def test_secret_sources(tmp_path: Path) -> None:
         read_secret("deid_key", environ={"CLAIMFLOW_DEID_KEY_FILE": str(tmp_path / "none")})
     with pytest.raises(SecretError, match="CLAIMFLOW_WAREHOUSE_KEY_COMMAND"):
         read_secret("warehouse_key", environ={})
+    assert read_secret_text("warehouse_key", environ={"CLAIMFLOW_WAREHOUSE_KEY": "k€y"}) == "k€y"
 
 
 def test_dates_without_deidentify_is_a_usage_error(world: World) -> None:

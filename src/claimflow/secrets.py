@@ -86,9 +86,11 @@ def read_secret(
     return secret
 
 
-def read_secret_text(name: str, *, min_bytes: int = 1) -> str:
-    """The secret ``name`` as UTF-8 text (a passphrase, a key in hex)."""
-    raw = read_secret(name, min_bytes=min_bytes)
+def read_secret_text(
+    name: str, *, min_bytes: int = 1, environ: Mapping[str, str] | None = None
+) -> str:
+    """The secret ``name`` as UTF-8 text (a passphrase, a key in hex); as :func:`read_secret`."""
+    raw = read_secret(name, min_bytes=min_bytes, environ=environ)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
