@@ -94,12 +94,12 @@ _NAME_TO_PARAM: dict[str, str] = {
 }
 
 
-def _param_before(text: str) -> str | None:
-    """The parameter the words right before a number name, if any."""
+def _param_before(text: str, names: dict[str, str]) -> str | None:
+    """The parameter (or drug) the words right before a number name, if any."""
     clause = re.split(r"[;:(]|\bfrom\b|\band\b|\bwith\b", text)[-1].strip().lower()
-    for name in sorted(_NAME_TO_PARAM, key=len, reverse=True):
+    for name in sorted(names, key=len, reverse=True):
         if clause.endswith(name):
-            return _NAME_TO_PARAM[name]
+            return names[name]
     return None
 
 
@@ -110,6 +110,8 @@ class Tracer:
         self, profile: Profile, facts: DenialFacts, chart: Chart, scores: CaseScores
     ) -> None:
         self.facts = facts
+        # what names a charted value: the parameters and every drug of this chart
+        self.names = {**_NAME_TO_PARAM, **{m.drug.lower(): m.drug for m in chart.medications}}
         self.rows: list[tuple[str, float, dt.datetime, str]] = [
             (o.param, o.value, o.time, o.source.lineage_hash)
             for o in chart.observations
@@ -211,7 +213,7 @@ class Tracer:
             if not free(*m.span()):
                 continue
             t = dt.datetime.strptime(m.group("time"), "%m/%d/%Y %H:%M")
-            param = _param_before(text[: m.start()])
+            param = _param_before(text[: m.start()], self.names)
             row = self._row(m.group("value"), t, param)
             if row is None:
                 found.append(TracedNumber(index, m.group(0), "untraced", "no charted value"))
@@ -252,6 +254,13 @@ class Tracer:
             if not free(*m.span()):
                 continue
             n = float(m.group("n"))
+            if _param_before(text[: m.start()], self.names) is not None:
+                # a charted parameter's value written without "at <time>"
+                taken.append(m.span())
+                found.append(
+                    TracedNumber(index, m.group(0), "no_time", "a charted value without its time")
+                )
+                continue
             scored = bool(_SCORE_WORDS.search(_sentence_at(text, m.start())))
             before, after = text[: m.start()], text[m.end() :]
             threshold = bool(_THRESHOLD_BEFORE.search(before[-20:])) or bool(
