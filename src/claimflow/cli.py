@@ -52,6 +52,7 @@ _LAZY_COMMANDS = {
     "quarantine": ("claimflow.cli_quarantine", "quarantine"),
     "sql": ("claimflow.cli_sql", "sql"),
     "check": ("claimflow.cli_check", "check"),
+    "purge": ("claimflow.cli_purge", "purge"),
 }
 _LAZY_GROUPS = {
     "synth": ("claimflow.synth.cli", "synth_app"),

@@ -43,6 +43,9 @@ def lineage(
     out.print(f"source:       {found.source_system}", highlight=False, markup=False)
     out.print(f"position:     {position}", highlight=False)
     out.print(f"disposition:  {found.disposition} (run {found.run_id})", highlight=False)
+    if found.purged_on is not None:
+        out.print(f"raw record:   purged on {found.purged_on} (retention, `claimflow purge`)")
+        return
     if record["raw_record"] == MASK:
         out.print(f"raw record:   {MASK} (patient identifiers: --show-phi to show it)")
         return

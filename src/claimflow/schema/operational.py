@@ -270,6 +270,23 @@ OUTBOUND_INTERCHANGES = Table(
     doc="Every interchange claimflow wrote, by control number: which run wrote it and where.",
 )
 
+RETENTION_PURGES = Table(
+    "retention_purges",
+    (
+        Column("purge_id", C, "one `claimflow purge`"),
+        Column("purged_at", TS, "when it ran (UTC)"),
+        Column("purged_by", C, "the operating-system user who ran it"),
+        Column("older_than_days", INT, "the retention period given (--older-than)"),
+        Column("cutoff", TS, "rows that came in before this lost their raw values"),
+        Column("table_name", C, "the table purged"),
+        Column("columns", T, "the columns set to NULL, comma-separated"),
+        Column("rows_purged", INT, "rows of that table whose values were removed by this purge"),
+    ),
+    doc='Append-only: one row per purge and table (docs/security.md, "Retention"). A row'
+    " came in at its run's `started_at` (appeal cases: `prepared_at`); lineage hashes and"
+    " counts are kept.",
+)
+
 OPERATIONAL_TABLES: tuple[Table, ...] = (
     SOURCE_FILES,
     BRONZE_EMR_ROWS,
@@ -284,4 +301,5 @@ OPERATIONAL_TABLES: tuple[Table, ...] = (
     RUN_OUTPUTS,
     CONTROL_NUMBERS,
     OUTBOUND_INTERCHANGES,
+    RETENTION_PURGES,
 )

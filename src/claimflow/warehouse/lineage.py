@@ -37,6 +37,8 @@ class LineageRecord:
     run_id: str
     tables: list[str] = field(default_factory=list)
     segment_index: int | None = None
+    purged_on: str | None = None
+    """The date (UTC) ``claimflow purge`` removed the raw record; it is then None."""
 
 
 def find_lineage(conn: duckdb.DuckDBPyConnection, lineage_hash: str) -> LineageRecord:
@@ -61,11 +63,24 @@ def find_lineage(conn: duckdb.DuckDBPyConnection, lineage_hash: str) -> LineageR
         raise LineageNotFoundError(f"{wanted} is the prefix of several lineage hashes; give more")
     if rows:
         (h, file_id, path, system, row_number, line, raw, disposition, run_id) = rows[0]
-        return LineageRecord(h, file_id, path, system, row_number, line, raw, disposition, run_id)
+        purged = None if raw is not None else _purged_on(conn, run_id)
+        return LineageRecord(
+            h, file_id, path, system, row_number, line, raw, disposition, run_id,
+            purged_on=purged,
+        )  # fmt: skip
     clinical = _find_clinical(conn, wanted, present)
     if clinical is not None:
         return clinical
     return _find_x12(conn, wanted, present)
+
+
+def _purged_on(conn: duckdb.DuckDBPyConnection, run_id: str | None) -> str | None:
+    """The date the raw record of a row of run ``run_id`` was purged (``claimflow purge``)."""
+    from claimflow.warehouse.purge import purged_on
+
+    row = conn.execute("SELECT started_at FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    when = purged_on(conn, row[0] if row else None)
+    return when.date().isoformat() if when is not None else None
 
 
 def _find_clinical(
