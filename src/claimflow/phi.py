@@ -3,13 +3,17 @@
 One definition for everything that serves the warehouse to people (the dashboard and the HTTP
 API). The viewer's role and the roles allowed to see patient identifiers are set when the
 server starts (``--role`` / ``--phi-roles`` of ``claimflow dashboard`` and ``claimflow api``,
-passed on as ``CLAIMFLOW_ROLE`` / ``CLAIMFLOW_PHI_ROLES``); every other role sees ``•••``.
+passed on as ``CLAIMFLOW_ROLE`` / ``CLAIMFLOW_PHI_ROLES``); every other role sees ``•••`` for
+a column of identifiers, and a free-text column (:data:`FREE_TEXT_COLUMNS`) with the
+identifiers a person typed into it redacted (:func:`claimflow.redact.redact`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from claimflow.redact import redact
 
 PHI_COLUMNS: tuple[str, ...] = (
     "member_id",
@@ -25,6 +29,11 @@ PHI_COLUMNS: tuple[str, ...] = (
 )
 """Columns (of any table or report) holding patient identifiers; ``raw_record`` is a whole
 source record (EMR row or X12 segments), with names, member ids and birth dates in it."""
+
+FREE_TEXT_COLUMNS: tuple[str, ...] = ("denial_reason", "normalized_text")
+"""Columns of free text a person typed (the EMR's denial reason, and the classifier's
+normalised copy of it) that may name a patient: shown redacted to a role that may not see
+patient identifiers, the denial words and codes kept."""
 
 MASK = "•••"
 """What a masked value reads as."""
@@ -46,8 +55,21 @@ def may_see_phi(role: str, phi_roles: tuple[str, ...]) -> bool:
     return role.strip() in phi_roles
 
 
+def mask_value(column: str, value: Any) -> Any:
+    """A value of ``column`` as a role that may not see patient identifiers sees it: ``•••``
+    for a PHI column, redacted for a free-text column (a missing value stays missing)."""
+    if value is None:
+        return None
+    if column in PHI_COLUMNS:
+        return MASK
+    if column in FREE_TEXT_COLUMNS and isinstance(value, str):
+        return redact(value)
+    return value
+
+
 def mask_row(row: Mapping[str, Any], *, show_phi: bool) -> dict[str, Any]:
-    """A copy of ``row`` with every PHI column masked (a missing value stays missing)."""
+    """A copy of ``row`` with every PHI column masked and every free-text column redacted (a
+    missing value stays missing)."""
     if show_phi:
         return dict(row)
-    return {k: (MASK if k in PHI_COLUMNS and v is not None else v) for k, v in row.items()}
+    return {k: mask_value(k, v) for k, v in row.items()}

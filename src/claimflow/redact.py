@@ -11,15 +11,17 @@ patient with a typed placeholder, and keeps every word and code the denial is ab
   but the year: a year alone stays);
 - identifiers → :data:`ID`: letters then six or more digits (``W000037868``), a run of seven
   or more digits, and a token with a digit after ``member``, ``subscriber``, ``ID``, ``MRN``,
-  ``account``/``acct``, ``policy``, ``insured``, ``patient``/``pt``, ``chart``, ``case``
-  (``#``, ``no.``, ``number``, ``:`` may come between); a ten-digit number right after
+  ``account``/``acct``, ``policy``, ``insured``, ``chart`` (``#``, ``no.``, ``number``, ``:``
+  may come between), or after ``patient``/``pt``/``case`` with ``id``, ``#`` or ``no``
+  (``PT 97110`` is physical therapy); a ten-digit number right after
   ``NPI`` is the provider's and stays;
 - person names → :data:`NAME`: after a patient word (``patient``, ``pt``, ``member``,
   ``subscriber``, ``insured``, ``beneficiary``, ``enrollee``, ``dependent``, ``name``), after
   a title (``Mr.``, ``Mrs``, ``Ms.``, ``Miss``, ``Mx``), right after a redacted identifier, and
   right before a redacted identifier, e-mail address or phone number or a date of birth
   (``DOB``, ``born``, ``date of birth``); one to four words (``SMITH, JOHN Q``, ``Jane
-  O'Neil-Diaz``), none of them a word of denial texts (:data:`NOT_NAMES`). A name of one word,
+  O'Neil-Diaz``) written one way (all capitals, capitalised or lower case), within a
+  sentence, none of them a word of denial texts (:data:`NOT_NAMES`). A name of one word,
   or in lower case, after a patient word or an identifier must end where a name ends (the end,
   punctuation, a placeholder, ``DOB``): "MEMBER INELIGIBLE FOR BENEFITS" names no one. A
   lower-case name needs two words, except after a title with its full stop; ``ms`` without a
@@ -114,12 +116,18 @@ COMPACT_DATE_RE = re.compile(
 """``19800203`` after a date word (alone, eight digits are an identifier)."""
 NPI_RE = re.compile(r"\bnpi\b\s*(?:#|no\.?|number)?\s*[:#]?\s*\d{10}\b", _I)
 _ID_WORDS = (
-    r"member|mbr|subscriber|subscr|sub|insured|ins|patient|pt|enrollee|beneficiary|bene"
-    r"|mrn|mr|med(?:ical)?\s+rec(?:ord)?|chart|account|acct|acc|policy|pol|case|hicn|mbi|id"
+    r"member|mbr|subscriber|subscr|insured|enrollee|beneficiary|bene|mrn|med(?:ical)?\s+rec(?:ord)?"
+    r"|chart|account|acct|acc|policy|pol|hicn|mbi|id"
 )
+"""Words an identifier follows: ``member 4411``, ``acct 998877``."""
+_QUALIFIED_ID_WORDS = r"patient|pt|ins|sub|case|mr"
+"""Words an identifier follows only with ``id``, ``#`` or ``no`` between: ``pt 97110`` is a
+physical-therapy code, ``pt # 4411`` a patient's number."""
+_QUALIFIER = r"id|identifier|no|nbr|num|number|#"
 CONTEXT_ID_RE = re.compile(
-    rf"(?<![\w-])(?:(?:{_ID_WORDS})(?:'s)?\.?(?:\s*(?:id|identifier|no|nbr|num|number|#))*"
-    r"\.?\s*[:#=-]?\s*)"
+    rf"(?<![\w-])(?:(?:{_ID_WORDS})(?:'s)?\.?(?:\s*(?:{_QUALIFIER}))*"
+    rf"|(?:{_QUALIFIED_ID_WORDS})(?:'s)?\.?(?:\s*(?:{_QUALIFIER}))+)"
+    r"\.?\s*[:#=-]?\s*"
     r"(?P<id>(?=[\w-]*\d)[a-z0-9][a-z0-9-]{2,}[a-z0-9])(?![\w-])",
     _I,
 )

@@ -2,7 +2,8 @@
 
 The role and the roles allowed to see patient identifiers come from the environment the server
 was started with (``claimflow dashboard --role/--phi-roles``); which columns hold patient
-identifiers, and how a masked value reads, from :mod:`claimflow.phi` (shared with the HTTP API).
+identifiers or free text, and how a masked value reads, from :mod:`claimflow.phi` (shared with
+the HTTP API).
 Every frame the dashboard shows or exports passes through :func:`mask`.
 """
 
@@ -15,10 +16,12 @@ import pandas as pd
 from claimflow.phi import (
     DEFAULT_PHI_ROLES,
     DEFAULT_ROLE,
+    FREE_TEXT_COLUMNS,
     MASK,
     PHI_COLUMNS,
     PHI_ROLES_ENV,
     ROLE_ENV,
+    mask_value,
     may_see_phi,
     parse_roles,
 )
@@ -37,4 +40,9 @@ def mask(frame: pd.DataFrame) -> pd.DataFrame:
     for column in PHI_COLUMNS:
         if column in frame.columns:
             frame[column] = frame[column].where(frame[column].isna(), MASK)
+    for column in FREE_TEXT_COLUMNS:  # each distinct text redacted once
+        if column in frame.columns:
+            values = frame[column].dropna().unique()
+            redacted = {v: mask_value(column, v) for v in values}
+            frame[column] = frame[column].map(redacted, na_action="ignore")
     return frame

@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from claimflow.atomic import atomic_path
+from claimflow.redact import redact
 from claimflow.resubmit.decide import CLAIM_COUNTS, DECISIONS, EMR_FIXES
 from claimflow.warehouse.connection import unordered
 from claimflow.warehouse.sql import execute, sql_str
@@ -39,7 +41,9 @@ REJECTION_LOG_COLUMNS = (
     "lineage_hash",
     "recommended_fix",
 )
-"""The rejection log CSV's columns. It holds no patient identifier.
+"""The rejection log CSV's columns. It holds no patient identifier: ``denial_reason`` is the
+denial text with the identifiers a person typed into it redacted (:func:`claimflow.redact.redact`;
+the classifier read the text as exported, in ``claims_header``).
 
 A log started before ``recommended_fix`` existed keeps its header: new lines are appended with
 the columns that header names, so the file stays one well-formed CSV.
@@ -107,27 +111,33 @@ def stage_rejection_log(
         str(r[0]) for r in conn.execute(f"SELECT fix FROM {EMR_FIXES} ORDER BY fix_id").fetchall()
     ]
     conn.execute(f"DROP TABLE {EMR_FIXES}")
+    x12_staged = _staged_rows(conn, "cf_x12_log")
+    redacted, texts = _redactions(conn, x12=x12_staged is not None)
     # the EMR lines: a plain filter of the decisions, so they keep the decisions' order (the
     # CSV's); the columns in the table's order
     emr_lines = f"""SELECT CAST($run_id AS VARCHAR) AS run_id,
                CAST($logged_at AS TIMESTAMP) AS logged_at, d.claim_id, d.patient_control_number,
                d.source_system, d.exclusion_reason AS reason, d.classification, d.label,
                d.category, d.disposition,
-               round(d.confidence, 4) AS confidence, d.denial_reason, d.lineage_hash,
+               round(d.confidence, 4) AS confidence, {redacted("d.denial_reason")} AS denial_reason,
+               d.lineage_hash,
                d.total_charge AS amount, $fixes[d.fix_id] AS recommended_fix
         FROM {DECISIONS} AS d
         WHERE d.to_log"""
-    params: dict[str, object] = {"run_id": run_id, "logged_at": logged_at, "fixes": fixes}
+    params: dict[str, object] = {
+        "run_id": run_id, "logged_at": logged_at, "fixes": fixes, **texts
+    }  # fmt: skip
     with unordered(conn):  # the table's order does not matter (the CSV is written below)
         count = _inserted(conn, f"INSERT INTO rejection_log {emr_lines}", params)
     x12_count = 0
-    if _staged_rows(conn, "cf_x12_log"):
+    if x12_staged:
         x12_count = _inserted(
             conn,
-            "INSERT INTO rejection_log SELECT n.* FROM cf_x12_log AS n WHERE NOT EXISTS ("
-            "SELECT 1 FROM rejection_log AS l WHERE l.claim_id = n.claim_id"
+            "INSERT INTO rejection_log SELECT n.* REPLACE"
+            f" ({redacted('n.denial_reason')} AS denial_reason) FROM cf_x12_log AS n"
+            " WHERE NOT EXISTS (SELECT 1 FROM rejection_log AS l WHERE l.claim_id = n.claim_id"
             " AND l.reason = n.reason AND l.label IS NOT DISTINCT FROM n.label)",
-            {},
+            texts,
         )
     if x12_count:
         conn.execute(f"DROP TABLE {DECISIONS}")
@@ -148,6 +158,32 @@ def stage_rejection_log(
             _copy(conn, lines, staged, options, {"run_id": run_id}, sort=True)
     conn.execute(f"DROP TABLE IF EXISTS {DECISIONS}")
     return count, size
+
+
+def _redactions(
+    conn: duckdb.DuckDBPyConnection, *, x12: bool
+) -> tuple[Callable[[str], str], dict[str, object]]:
+    """How the log's lines read their denial text: the SQL of a column's text redacted, and
+    its parameters. Each distinct text to log is redacted once, here; the lines look theirs up
+    (a map of the texts that change: a lookup keeps the decisions' order, a join would not)."""
+    sources = [f"SELECT CAST(denial_reason AS VARCHAR) FROM {DECISIONS} WHERE to_log"]
+    if x12:
+        sources.append("SELECT denial_reason FROM cf_x12_log")
+    texts = [
+        str(r[0])
+        for r in conn.execute(
+            f"SELECT DISTINCT t FROM ({' UNION ALL '.join(sources)}) AS s(t) WHERE t IS NOT NULL"
+        ).fetchall()
+    ]
+    changed = {t: r for t in texts if (r := redact(t)) != t}
+    if not changed:
+        return (lambda column: column), {}
+
+    def redacted(column: str) -> str:
+        text = f"CAST({column} AS VARCHAR)"
+        return f"coalesce(MAP($redact_from, $redact_to)[{text}], {text})"
+
+    return redacted, {"redact_from": list(changed), "redact_to": list(changed.values())}
 
 
 def _staged_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int | None:
