@@ -137,6 +137,17 @@ def test_a_redacted_text_redacts_to_itself() -> None:
         assert redact(once) == once
 
 
+@pytest.mark.parametrize("unit", ["a.", "1-", "1.", "a-", "A ", "member ", "JOHN SMITH "])
+def test_a_long_odd_text_redacts_in_linear_time(unit: str) -> None:
+    """40,000 characters of a pattern that made an unbounded e-mail rule quadratic (8 s)."""
+    import time
+
+    text = unit * (40_000 // len(unit))
+    start = time.perf_counter()
+    redact(text)
+    assert time.perf_counter() - start < 1.0
+
+
 # --- the planted examples ---------------------------------------------------------------------
 
 

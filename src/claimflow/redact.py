@@ -73,7 +73,8 @@ _MONTH_NOT_MAY = _MONTH.replace("|may|", "|")
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d{2}"
 
-EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}\b")
+"""An e-mail address; bounded, so that a long run of ``a.a.a...`` costs linear time."""
 SSN_RE = re.compile(
     r"(?:\b(?:ssn|soc(?:ial)?\s*sec(?:urity)?(?:\s*(?:no|number|#))?)\b\.?\s*[:#]?\s*"
     r"\d{3}[\s-]?\d{2}[\s-]?\d{4}\b)|\b\d{3}-\d{2}-\d{4}\b",
