@@ -337,3 +337,44 @@ def test_benchmark_script_runs_small(tmp_path: Path) -> None:
     assert result["texts"] == 40
     assert result["recall"] >= 0.99
     assert 0.9 <= result["categories_unchanged"] <= 1.0
+
+
+def test_a_run_with_x12_logs_emr_and_x12_lines_redacted(tmp_path: Path) -> None:
+    """A generated world (EMR exports and X12 files) with planted denial texts added to its EMR
+    export: the run's log has X12 lines beside the EMR ones (the log is then read back from the
+    table, sorted) and none of the planted identifiers."""
+    import datetime as dt
+
+    from claimflow.config import load_settings
+    from claimflow.pipeline import run
+    from claimflow.synth import generate_world
+
+    summary = generate_world(
+        tmp_path / "inbox", claims=60, seed=3, start=dt.date(2025, 1, 1), months=1, workers=1
+    )
+    planted = planted_denials(30, seed=19, bases=NON_RETRYABLE)
+    export = tmp_path / "inbox" / "emr" / "alpha_2025-01.csv"
+    header = export.read_text(encoding="utf-8").splitlines()[0]
+    body = io.StringIO()
+    writer = csv.writer(body, lineterminator="\n")
+    for i, p in enumerate(planted):
+        writer.writerow(
+            [f"P{i:09d}", f"W{i:09d}", "99213", p.text, "2025-01-02", "denied", "60054",
+             "1223917893", "2616135994", "100.00", "64.00", "2024-12-30", ""]
+        )  # fmt: skip
+    (tmp_path / "inbox" / "emr" / "alpha_planted.csv").write_text(
+        f"{header}\n{body.getvalue()}", encoding="utf-8"
+    )
+    run(
+        load_settings(summary.config),
+        warehouse=tmp_path / "claimflow.duckdb",
+        out_dir=tmp_path / "out",
+        reference_date=dt.date(2025, 3, 20),
+    )
+    log = (tmp_path / "out" / "rejection_log.csv").read_text(encoding="utf-8")
+    lines = list(csv.DictReader(io.StringIO(log)))
+    sources = {line["source_system"] for line in lines}
+    assert "alpha" in sources and sources - {"alpha", "beta", "gamma"}  # EMR and X12 lines
+    logged = {line["claim_id"] for line in lines}
+    assert len(logged & {f"P{i:09d}" for i in range(len(planted))}) >= 25
+    assert _leaks(log, planted) == []
