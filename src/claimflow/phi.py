@@ -73,3 +73,31 @@ def mask_row(row: Mapping[str, Any], *, show_phi: bool) -> dict[str, Any]:
     if show_phi:
         return dict(row)
     return {k: mask_value(k, v) for k, v in row.items()}
+
+
+def record_identifiers(record: Mapping[str, Any]) -> list[str]:
+    """A record's own patient identifiers (its values of the PHI columns, three characters or
+    more), longest first: what :func:`mask_identifiers` replaces in the texts it carries."""
+    found = {
+        str(v).strip()
+        for k, v in record.items()
+        if k in PHI_COLUMNS and v is not None and len(str(v).strip()) >= 3
+    }
+    return sorted(found, key=len, reverse=True)
+
+
+def mask_identifiers(value: Any, identifiers: list[str]) -> Any:
+    """``value`` (JSON-shaped: dicts, lists, texts) with every PHI key's value masked and every
+    occurrence of ``identifiers`` in a text replaced by the mask (a denial that names the
+    member in the sentence a letter quotes puts the member id into the letter)."""
+    if isinstance(value, dict):
+        return {
+            k: (MASK if k in PHI_COLUMNS and v is not None else mask_identifiers(v, identifiers))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [mask_identifiers(v, identifiers) for v in value]
+    if isinstance(value, str):
+        for identifier in identifiers:
+            value = value.replace(identifier, MASK)
+    return value

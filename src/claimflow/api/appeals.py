@@ -37,7 +37,7 @@ from fastapi import Path as PathParam
 from starlette.responses import Response
 
 from claimflow.appeals.worklist import appeal_rows
-from claimflow.phi import MASK, PHI_COLUMNS, may_see_phi
+from claimflow.phi import mask_identifiers, may_see_phi, record_identifiers
 from claimflow.warehouse.serving import Reader
 
 if TYPE_CHECKING:
@@ -106,32 +106,6 @@ class _Profiles:
             return self._profiles
 
 
-def _identifiers(record: dict[str, Any]) -> list[str]:
-    """The case's own patient identifiers (its values of the PHI columns), longest first."""
-    found = {
-        str(v).strip()
-        for k, v in record.items()
-        if k in PHI_COLUMNS and v is not None and len(str(v).strip()) >= 3
-    }
-    return sorted(found, key=len, reverse=True)
-
-
-def masked(value: Any, identifiers: list[str]) -> Any:
-    """``value`` (JSON) with every PHI key's value and every occurrence of ``identifiers`` in
-    a text masked."""
-    if isinstance(value, dict):
-        return {
-            k: (MASK if k in PHI_COLUMNS and v is not None else masked(v, identifiers))
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [masked(v, identifiers) for v in value]
-    if isinstance(value, str):
-        for identifier in identifiers:
-            value = value.replace(identifier, MASK)
-    return value
-
-
 def _names_identifier(path: Path, identifiers: list[str]) -> bool:
     """Whether a DOCX's text (paragraphs and table cells) carries one of ``identifiers``."""
     from docx import Document
@@ -167,7 +141,7 @@ def appeals(request: Request) -> Response:
     with _reading(request) as conn:
         rows = appeal_rows(conn)
     if not _show_phi(request):
-        rows = [masked(row, []) for row in rows]
+        rows = [mask_identifiers(row, []) for row in rows]
     return _json({"total": len(rows), "items": rows})
 
 
@@ -227,10 +201,10 @@ def draft(
             return _error(404, "no prepared case has this id (claimflow appeal prepare CASE_DIR)")
         except DraftError as exc:
             return _error(422, str(exc))
-        identifiers = [] if show_phi else _identifiers(record)
+        identifiers = [] if show_phi else record_identifiers(record)
         if document is None:
             body = draft_json(made, record)
-            return _json(body if show_phi else masked(body, identifiers))
+            return _json(body if show_phi else mask_identifiers(body, identifiers))
         write_documents(made, record)
         path = out_dir / DOCUMENTS[document]
         if identifiers and _names_identifier(path, identifiers):

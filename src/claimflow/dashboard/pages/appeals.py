@@ -36,7 +36,7 @@ from claimflow.dashboard.data import View
 from claimflow.dashboard.format import dataframe
 from claimflow.dashboard.masking import mask, shows_phi
 from claimflow.dashboard.page import Page
-from claimflow.phi import MASK, PHI_COLUMNS
+from claimflow.phi import mask_identifiers, record_identifiers
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -120,28 +120,6 @@ def cases_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-def _identifiers(record: dict[str, Any]) -> list[str]:
-    """The case's own patient identifiers (its values of the PHI columns), longest first."""
-    found = {
-        str(v).strip()
-        for k, v in record.items()
-        if k in PHI_COLUMNS and v is not None and len(str(v).strip()) >= 3
-    }
-    return sorted(found, key=len, reverse=True)
-
-
-def _masked(value: Any, identifiers: list[str]) -> Any:
-    """``value`` (the draft's JSON) with each of ``identifiers`` in a text read as ``•••``."""
-    if isinstance(value, dict):
-        return {k: _masked(v, identifiers) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v, identifiers) for v in value]
-    if isinstance(value, str):
-        for identifier in identifiers:
-            value = value.replace(identifier, MASK)
-    return value
-
-
 def _md(text: str) -> str:
     """A text of the draft for ``st.markdown``: the letter's bold marks dropped (a finding may
     quote a paragraph's start, cut inside one) and ``$`` not read as mathematics."""
@@ -193,7 +171,7 @@ def _drafted(
         "json": draft_json(made, record),
         "letter": letter,
         "review": review,
-        "identifiers": _identifiers(record),
+        "identifiers": record_identifiers(record),
     }
 
 
@@ -243,7 +221,7 @@ def _draft(view: View, row: dict[str, Any]) -> None:
         return
     show_phi = shows_phi()
     identifiers: list[str] = [] if show_phi else found["identifiers"]
-    body: dict[str, Any] = _masked(found["json"], identifiers)
+    body: dict[str, Any] = mask_identifiers(found["json"], identifiers)
     assessment = body["assessment"]
     recorded = (
         "no draft of it is recorded yet"
