@@ -71,7 +71,7 @@ def prepare(
     is then 3. A case that cannot be read at all is named with the reason and the others are
     loaded; the exit code is then 1.
     """
-    from claimflow.appeals.case import load_case
+    from claimflow.appeals.batch import read_cases
     from claimflow.appeals.ehr_csv import load_mapping
     from claimflow.appeals.store import store_case
     from claimflow.cli_common import EXIT_QUARANTINE
@@ -88,9 +88,11 @@ def prepare(
     quarantined = False
     conn = None  # opened with the first case read: a case that cannot be read changes nothing
     try:
-        for case_dir in case_dirs:
+        for case_dir, read in read_cases(case_dirs, mapping):
             try:
-                case = load_case(case_dir, mapping=mapping)
+                if isinstance(read, ClaimflowError):
+                    raise read
+                case = read
                 conn = conn or open_warehouse(warehouse)
                 stored = store_case(conn, case)
             except ClaimflowError as exc:
