@@ -467,8 +467,7 @@ def draft(
 
     if not case_ids and not every:
         raise fail("name the cases to draft (claimflow appeal list), or --all", EXIT_USAGE)
-    if not warehouse.exists():
-        raise fail(f"{warehouse}: no warehouse here; `claimflow appeal prepare CASE_DIR` first")
+    _existing(warehouse)
     endpoint = (
         Endpoint(rephrase_url, rephrase_model, os.environ.get("CLAIMFLOW_REPHRASE_API_KEY"))
         if rephrase_url
@@ -520,6 +519,12 @@ def draft(
         raise typer.Exit(1)
 
 
+def _existing(warehouse: Path) -> None:
+    """Refuse a warehouse that does not exist yet, saying how one starts."""
+    if not warehouse.exists():
+        raise fail(f"{warehouse}: no warehouse here; `claimflow appeal prepare CASE_DIR` first")
+
+
 def _draft_one(conn: Any, case_id: str, where: Path) -> Any:
     """Draft one prepared case with the packaged profiles and record it."""
     from claimflow.appeals.draft import draft_case
@@ -556,8 +561,7 @@ def list_cases(
     draft's strength and conflicts, and the outcome."""
     from claimflow.appeals.worklist import appeal_rows
 
-    if not warehouse.exists():
-        raise fail(f"{warehouse}: no warehouse here; `claimflow appeal prepare CASE_DIR` first")
+    _existing(warehouse)
     with reading(warehouse) as conn:
         rows = appeal_rows(conn)
     if as_json:
@@ -635,8 +639,7 @@ def outcome(
         amount = Decimal(paid) if paid is not None else None
     except InvalidOperation:
         raise fail(f"--paid {paid!r}: expected an amount such as 1234.56", EXIT_USAGE) from None
-    if not warehouse.exists():
-        raise fail(f"{warehouse}: no warehouse here; `claimflow appeal prepare CASE_DIR` first")
+    _existing(warehouse)
     conn = open_warehouse(warehouse)
     try:
         row = record_outcome(
@@ -667,8 +670,7 @@ def rates(
     """Overturn rates of the decided appeals, by payer, condition and payer argument."""
     from claimflow.appeals.outcomes import overturn_rates
 
-    if not warehouse.exists():
-        raise fail(f"{warehouse}: no warehouse here; `claimflow appeal prepare CASE_DIR` first")
+    _existing(warehouse)
     with reading(warehouse) as conn:
         rows = overturn_rates(conn)
     if as_json:
