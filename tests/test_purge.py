@@ -48,7 +48,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("purge_world")
     inbox = root / "inbox"
     summary = generate_world(
-        inbox, claims=300, seed=11, start=dt.date(2025, 1, 1), months=2, workers=1
+        inbox, claims=120, seed=11, start=dt.date(2025, 1, 1), months=2, workers=1
     )
     held = root / "held"
     held.mkdir()

@@ -20,6 +20,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from claimflow import __version__
+from claimflow.atomic import private_umask
 from claimflow.cli_common import (
     EXIT_QUARANTINE,
     EXIT_USAGE,
@@ -53,6 +54,7 @@ _LAZY_COMMANDS = {
     "sql": ("claimflow.cli_sql", "sql"),
     "check": ("claimflow.cli_check", "check"),
     "purge": ("claimflow.cli_purge", "purge"),
+    "warehouse-encrypt": ("claimflow.cli_purge", "warehouse_encrypt"),
 }
 _LAZY_GROUPS = {
     "synth": ("claimflow.synth.cli", "synth_app"),
@@ -143,6 +145,7 @@ def _main(
         ),
     ] = False,
 ) -> None:
+    private_umask()  # what claimflow writes may hold patient data: the owner's alone
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -47,7 +47,7 @@ from claimflow.resubmit.remits import (
 )
 from claimflow.risk.champion import NO_CHAMPION, has_champion
 from claimflow.sources.tabular import FileFingerprint, fingerprint, stage_file
-from claimflow.warehouse.connection import loads_fit, open_warehouse
+from claimflow.warehouse.connection import cursor_of, loads_fit, open_warehouse
 from claimflow.warehouse.matching import match_claims
 from claimflow.warehouse.runs import InterruptedRun, close_interrupted_runs
 from claimflow.warehouse.serving import publish_if_stale, publish_snapshot
@@ -352,7 +352,7 @@ def _ingest_lanes(
     conn.execute("COMMIT")
 
     def lane(indices: list[int]) -> list[tuple[int, FileReport]]:
-        cursor = conn.cursor()
+        cursor = cursor_of(conn)  # the warehouse as default catalog (attached when encrypted)
         try:
             return [
                 (

@@ -43,7 +43,8 @@ from pathlib import Path
 
 import duckdb
 
-from claimflow.warehouse.connection import open_warehouse
+from claimflow.errors import ClaimflowError
+from claimflow.warehouse.connection import connect_file, open_warehouse
 
 log = logging.getLogger("claimflow.serving")
 
@@ -119,7 +120,7 @@ def published_run(warehouse: str | os.PathLike[str]) -> str | None:
         return None
     try:
         conn = open_snapshot(path)
-    except duckdb.Error:
+    except (duckdb.Error, ClaimflowError):  # e.g. an unencrypted one, now that a key is set
         return None
     try:
         return _latest_run(conn)
@@ -144,16 +145,9 @@ def publish_if_stale(conn: duckdb.DuckDBPyConnection, warehouse: str | os.PathLi
 
 def open_snapshot(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     """A read-only connection to a published snapshot (attached into a private in-memory
-    database; :func:`cursor` gives more connections to it)."""
-    conn = duckdb.connect(":memory:")
-    try:
-        quoted = str(path).replace("'", "''")
-        conn.execute(f"ATTACH '{quoted}' AS {ALIAS} (READ_ONLY)")
-        conn.execute(f"USE {ALIAS}")
-    except duckdb.Error:
-        conn.close()
-        raise
-    return conn
+    database, encrypted with the warehouse's key when one is set; :func:`cursor` gives more
+    connections to it)."""
+    return connect_file(path, read_only=True, alias=ALIAS)
 
 
 def cursor(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -178,6 +172,8 @@ def open_for_reading(warehouse: str | os.PathLike[str]) -> duckdb.DuckDBPyConnec
             log.warning(
                 "%s: cannot read the serving snapshot (%s); reading the warehouse", path, exc
             )
+        except ClaimflowError:
+            pass  # its key (missing, wrong, or one set for a plain file): the warehouse's says
     return open_warehouse(warehouse, read_only=True)
 
 
