@@ -189,3 +189,49 @@ def test_negative_period_is_a_usage_error(world: dict[str, Any]) -> None:
     bad = cli("purge", "--older-than", "-1", "--warehouse", str(world["warehouse"]))
     assert bad.exit_code == 2
     assert "number of days" in bad.stderr
+
+
+def test_appeal_letters_and_clinical_notes_of_old_cases(tmp_path: Path) -> None:
+    """Appeal cases came in when they were prepared: an old case's letter and notes go, a new
+    case's stay, hashes stay (the tables as migrated; rows as `appeal prepare` stores them)."""
+    from claimflow.warehouse.connection import open_warehouse
+    from claimflow.warehouse.purge import purge
+
+    now = dt.datetime(2026, 6, 1, 12, 0)
+    conn = open_warehouse(tmp_path / "claimflow.duckdb")
+    try:
+        for case, age in (("old-case", 800), ("new-case", 10)):
+            conn.execute(
+                "INSERT INTO appeal_cases (case_id, member_id, letter_text, prepared_at)"
+                " VALUES (?, 'W000037868', 'Dear provider, member W000037868 ...', ?)",
+                [case, now - dt.timedelta(days=age)],
+            )
+            for table in ("clinical_notes", "clinical_notes__quarantine"):
+                conn.execute(
+                    f"INSERT INTO {table} (case_id, note_type, note_text, lineage_hash)"
+                    " VALUES (?, 'Discharge Summary', 'JOHN SMITH, 64, septic shock', ?)",
+                    [case, f"{case}-{table}-hash"],
+                )
+        done = purge(conn, 365, now=now, purged_by="tester")
+        assert done.rows["appeal_cases"] == 1
+        assert done.rows["clinical_notes"] == done.rows["clinical_notes__quarantine"] == 1
+        letters = conn.execute(
+            "SELECT case_id, letter_text IS NULL FROM appeal_cases ORDER BY case_id"
+        ).fetchall()
+        assert letters == [("new-case", False), ("old-case", True)]
+        for table in ("clinical_notes", "clinical_notes__quarantine"):
+            notes = conn.execute(
+                f"SELECT case_id, note_text IS NULL, lineage_hash FROM {table} ORDER BY case_id"
+            ).fetchall()
+            assert notes == [
+                ("new-case", False, f"new-case-{table}-hash"),
+                ("old-case", True, f"old-case-{table}-hash"),
+            ]
+        assert purge(conn, 365, now=now).rows["appeal_cases"] == 0
+        recorded = conn.execute(
+            "SELECT purged_by, rows_purged FROM retention_purges"
+            " WHERE table_name = 'appeal_cases' ORDER BY purged_at, rows_purged DESC"
+        ).fetchall()
+        assert recorded[0] == ("tester", 1)
+    finally:
+        conn.close()
