@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from claimflow.appeals.outcomes import record_835_outcomes
 from claimflow.config import Settings, SourceDefinition
 from claimflow.denials.cache import classify_denial_texts
 from claimflow.denials.model import classifier_with_model
@@ -117,6 +118,8 @@ class RunReport:
     outputs: list[dict[str, object]] = field(default_factory=list)
     risk: dict[str, Any] = field(default_factory=dict)
     """The denial-risk scoring: model version, claims scored by band, or why none were."""
+    appeal_outcomes: int = 0
+    """Appeal outcomes recorded from the 835s of this run (claimflow.appeals.outcomes)."""
 
     def warn(self, message: str) -> None:
         """Record a warning of the run (it ends ``finished_with_warnings``, exit 3)."""
@@ -175,6 +178,7 @@ class RunReport:
             "classifier_version": self.classifier_version,
             "texts_classified": self.texts_classified,
             "risk_scores": self.risk,
+            "appeal_outcomes_from_835": self.appeal_outcomes,
             "duration_seconds": round(self.duration_seconds, 3),
             "stage_seconds": self.stage_seconds,
             "outputs": {
@@ -734,6 +738,8 @@ def run(
         say("match acknowledgments and remittances to claims")
         conn.execute("BEGIN TRANSACTION")
         report.matching = asdict(match_claims(conn, run_id=run_id, now=now))
+        # an appeal answered by an 835 of this run: its outcome (no appeal case: nothing)
+        report.appeal_outcomes = len(record_835_outcomes(conn, now=now))
         as_of = dt.datetime.combine(ref + dt.timedelta(days=1), dt.time())
         report.sla = refresh_alerts(conn, settings.sla, as_of=as_of, run_id=run_id)
         conn.execute("COMMIT")

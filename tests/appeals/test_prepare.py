@@ -194,12 +194,15 @@ def test_the_matched_warehouse_claim(tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
     conn = open_warehouse(warehouse)
     try:
-        # a claim whose patient control number is the account number (and an older one)
+        # claims whose patient control number is the account number: an older and a newer
+        # 837, and the EMR export's row of the newer one (no segment), submitted later still:
+        # the newer 837 is the claim, as the 835 matcher chooses
         conn.execute(
             "CREATE OR REPLACE VIEW claims_header AS SELECT * FROM (VALUES"
-            " ('C-OLD', 'H100234567', DATE '2025-03-08'), ('C-NEW', 'H100234567',"
-            " DATE '2025-03-09'), ('C-X', 'OTHER', DATE '2025-03-10'))"
-            " AS t(claim_id, patient_control_number, submission_date)"
+            " ('C-OLD', 'H100234567', DATE '2025-03-08', 3), ('C-NEW', 'H100234567',"
+            " DATE '2025-03-09', 9), ('C-EMR', 'H100234567', DATE '2025-03-11', NULL),"
+            " ('C-X', 'OTHER', DATE '2025-03-10', 4))"
+            " AS t(claim_id, patient_control_number, submission_date, segment_index)"
         )
         assert store.match_claim(conn, "h100234567 ", None) == "C-NEW"
         assert store.match_claim(conn, "NOPE", "CLM-1") is None

@@ -14,7 +14,6 @@ from typing import Any
 
 import duckdb
 
-from claimflow.appeals.store import read_case
 from claimflow.errors import ClaimflowError
 from claimflow.schema.appeal_drafts import APPEAL_OUTCOMES
 
@@ -44,9 +43,13 @@ def record_outcome(
         CaseNotFoundError: No prepared case has that id.
         OutcomeError: The outcome is not one of ``OUTCOMES``.
     """
+    # the case reader brings the case readers (FHIR, PDF): imported here, not by `claimflow run`
+    from claimflow.appeals.store import read_case
+
     if outcome not in OUTCOMES:
         raise OutcomeError(f"outcome {outcome!r}: expected one of {', '.join(OUTCOMES)}")
-    read_case(conn, case_id)
+    if source == "person":
+        read_case(conn, case_id)
     row = {
         "case_id": case_id,
         "outcome": outcome,
@@ -103,3 +106,77 @@ def overturn_rates(conn: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     for row in rows:
         row["overturn_rate"] = row["won"] / row["decided"] if row["decided"] else None
     return rows
+
+
+# The first 835 of the case's claim paid after the denial's letter date (a reversal is not an
+# answer), and what the claim had been paid up to that date.
+OUTCOMES_FROM_835_SQL = """
+WITH cases AS (
+    SELECT case_id, claim_id, letter_date, original_drg
+    FROM appeal_cases
+    WHERE claim_id IS NOT NULL AND letter_date IS NOT NULL
+), paid AS (
+    SELECT a.claim_id, a.adjudication_id, a.drg_code, a.paid_amount, a.record_type,
+           coalesce(p.payment_date, p.production_date) AS paid_on
+    FROM adjudication a JOIN payments p USING (payment_id)
+    WHERE a.claim_id IS NOT NULL
+), answers AS (
+    SELECT c.case_id, c.original_drg, c.letter_date, x.adjudication_id, x.drg_code,
+           x.paid_amount, x.paid_on
+    FROM cases c JOIN paid x ON x.claim_id = c.claim_id
+    WHERE x.paid_on > c.letter_date AND x.record_type <> 'reversal'
+    QUALIFY row_number() OVER (PARTITION BY c.case_id ORDER BY x.paid_on, x.adjudication_id) = 1
+)
+SELECT s.case_id, s.original_drg, s.adjudication_id, s.drg_code, s.paid_amount, s.paid_on,
+       coalesce((SELECT sum(b.paid_amount) FROM paid b
+                 JOIN appeal_cases c2 ON c2.case_id = s.case_id AND b.claim_id = c2.claim_id
+                 WHERE b.paid_on <= s.letter_date), 0) AS paid_before
+FROM answers s
+WHERE NOT EXISTS (
+    SELECT 1 FROM appeal_outcomes o
+    WHERE o.case_id = s.case_id AND o.source = '835' AND o.note = s.adjudication_id
+)
+ORDER BY s.case_id
+"""
+
+
+def decide_from_835(
+    billed_drg: str | None, drg_paid: str | None, paid: Decimal, paid_before: Decimal
+) -> str:
+    """The appeal's outcome from the 835 that answered it: the billed DRG paid → overturned;
+    more paid than before the denial, on another or no DRG → partially paid; else upheld."""
+    if billed_drg and drg_paid and drg_paid.strip().lstrip("0") == billed_drg.lstrip("0"):
+        return "overturned"
+    if paid > paid_before:
+        return "partially_paid"
+    return "upheld"
+
+
+def record_835_outcomes(
+    conn: duckdb.DuckDBPyConnection, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Record the outcome of every prepared case whose claim a later 835 answered (once per
+    835 claim: the adjudication id is the outcome's note). A person's later entry stands over
+    it, as any later outcome does. Returns the rows recorded."""
+    present = {str(r[0]) for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if not {"appeal_cases", "appeal_outcomes", "adjudication", "payments"} <= present:
+        return []
+    recorded = []
+    for case_id, billed, adjudication_id, drg, paid, paid_on, before in conn.execute(
+        OUTCOMES_FROM_835_SQL
+    ).fetchall():
+        outcome = decide_from_835(billed, drg, Decimal(paid or 0), Decimal(before or 0))
+        recorded.append(
+            record_outcome(
+                conn,
+                case_id,
+                outcome,
+                decided_on=paid_on,
+                paid_amount=None if paid is None else Decimal(paid),
+                recorded_by="835",
+                note=adjudication_id,
+                now=now,
+                source="835",
+            )
+        )
+    return recorded

@@ -142,15 +142,19 @@ def _insert(conn: duckdb.DuckDBPyConnection, table: Table, rows: list[dict[str, 
 
 def match_claim(conn: duckdb.DuckDBPyConnection, *numbers: str | None) -> str | None:
     """The warehouse claim whose patient control number is one of ``numbers`` (the account,
-    then the claim number), the latest submitted; ``None`` when none is, or the warehouse has
-    no claims table."""
+    then the claim number): its 837 rather than its EMR row, the latest submitted; ``None``
+    when none is, or the warehouse has no claims table."""
     wanted = [n.strip().upper() for n in numbers if n and n.strip()]
     if not wanted:
         return None
     try:
         row = conn.execute(
             "SELECT claim_id FROM claims_header WHERE upper(trim(patient_control_number))"
-            " IN (SELECT unnest($n)) ORDER BY submission_date DESC NULLS LAST, claim_id LIMIT 1",
+            " IN (SELECT unnest($n))"
+            # as the 835 matcher chooses (match_claims.sql, exact_pcn): the 837 over the EMR
+            # row of the same claim, then the latest submitted
+            " ORDER BY (segment_index IS NOT NULL) DESC, submission_date DESC NULLS LAST,"
+            " claim_id LIMIT 1",
             {"n": wanted},
         ).fetchone()
     except duckdb.CatalogException:
