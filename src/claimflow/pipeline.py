@@ -48,7 +48,7 @@ from claimflow.resubmit.remits import (
 )
 from claimflow.risk.champion import NO_CHAMPION, has_champion
 from claimflow.sources.tabular import FileFingerprint, fingerprint, stage_file
-from claimflow.warehouse.connection import cursor_of, loads_fit, open_warehouse
+from claimflow.warehouse.connection import current_catalog, cursor_of, loads_fit, open_warehouse
 from claimflow.warehouse.matching import match_claims
 from claimflow.warehouse.runs import InterruptedRun, close_interrupted_runs
 from claimflow.warehouse.serving import publish_if_stale, publish_snapshot
@@ -355,8 +355,10 @@ def _ingest_lanes(
         prepare_parts(conn, definition)
     conn.execute("COMMIT")
 
+    catalog = current_catalog(conn)  # read here: the lanes' threads must not query conn
+
     def lane(indices: list[int]) -> list[tuple[int, FileReport]]:
-        cursor = cursor_of(conn)  # the warehouse as default catalog (attached when encrypted)
+        cursor = cursor_of(conn, catalog)  # the warehouse's catalog (attached when encrypted)
         try:
             return [
                 (

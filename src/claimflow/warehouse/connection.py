@@ -204,13 +204,19 @@ def encrypt_warehouse(path: str | os.PathLike[str]) -> Path:
     return path
 
 
-def cursor_of(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """A connection of its own (one thread) to the database ``conn`` uses, with the same
-    default catalog (a cursor of an attached file would otherwise start in ``memory``)."""
+def current_catalog(conn: duckdb.DuckDBPyConnection) -> str:
+    """The catalog ``conn`` uses by default (the warehouse's; attached when encrypted)."""
     row = conn.execute("SELECT current_database()").fetchone()
+    return str(row[0]) if row else "memory"
+
+
+def cursor_of(conn: duckdb.DuckDBPyConnection, catalog: str) -> duckdb.DuckDBPyConnection:
+    """A connection of its own (one thread) to the database ``conn`` uses, in ``catalog`` (a
+    cursor of an attached file would otherwise start in ``memory``). ``catalog`` is read once
+    by the caller (:func:`current_catalog`) before its threads start: a query on ``conn`` from
+    a thread while another runs on it is refused ("connection is busy")."""
     child = conn.cursor()
-    if row is not None:
-        child.execute(f'USE "{row[0]}"')
+    child.execute(f'USE "{catalog}"')
     return child
 
 
