@@ -27,6 +27,7 @@ DEMO_AWAITING = $(BIN)/python -c "import json, sys; print(f\"{json.load(open(sys
 DEMO_HASH = $(BIN)/python -c "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); print(c.execute(\"SELECT min(lineage_hash) FROM adjudication WHERE claim_status_code = '4'\").fetchone()[0])" $(DEMO_WAREHOUSE)
 
 demo: $(STAMP)
+	@rm -rf $(DEMO)  # each demo starts afresh: an earlier demo's champion model would outrank the new one
 	@$(BIN)/claimflow synth --claims 10000 --seed 7 --start $(DEMO_START) --months 6 --open-end \
 	  --out $(DEMO)/inbox
 	@$(BIN)/claimflow run --config $(DEMO)/inbox/claimflow.yaml --reference-date $(DEMO_AS_OF) \
@@ -52,6 +53,8 @@ demo: $(STAMP)
 	@echo "  $(BIN)/claimflow report cash_forecast      # the payments still to come, week by week"
 	@echo "  $(BIN)/claimflow lineage $$($(DEMO_HASH))  # a denied claim's 835, back to its file"
 	@echo "  $(BIN)/claimflow dashboard                 # every page in the browser"
+	@echo "  $(BIN)/claimflow synth appeals --cases 6 --out $(DEMO)/appeals   # DRG appeal cases, then:"
+	@echo "  $(BIN)/claimflow appeal prepare $(DEMO)/appeals/A* --draft $(DEMO)/drafts  # letters and reviews"
 
 seed-demo: $(STAMP)
 	@$(BIN)/claimflow run --config configs/seed.yaml --reference-date 2025-07-30 --out out/seed \
