@@ -121,3 +121,37 @@ def test_the_letter_and_the_review_are_two_documents(tmp_path: Path) -> None:
     assert "Strength: 10/10 (HIGH)" in review
     assert "Conflicts for CDI review: 1" in review
     assert "states Cr 3.1; the record of 03/01/2025 11:00 shows 2.4 mg/dL" in review
+
+
+def test_a_toy_condition_drafts_through_the_same_engine(tmp_path: Path) -> None:
+    """A condition added as a file only (tests/appeals/test_profiles.py's toy, a data criterion
+    "platelets below 50" over the stay): scored, written, traced and assessed by the unchanged
+    engine."""
+    from claimflow.appeals.letter import DenialFacts
+    from tests.appeals.charts import obs
+    from tests.appeals.test_profiles import TOY
+
+    (tmp_path / "thrombocytopenia.yaml").write_text(TOY, encoding="utf-8")
+    toy = load_profiles(tmp_path)["thrombocytopenia"]
+    high = septic_chart()  # platelets 85 at 03/01/2025 11:00: not below 50
+    low = septic_chart()
+    low.observations.append(obs("platelets", 30, 32))  # 03/02/2025 14:00, in the stay
+    for chart, verdict, worst in ((high, False, 85), (low, True, 32)):
+        scores = score_case(chart, toy)
+        assert scores.verdict is verdict
+        assert scores.criteria["platelets_low"].value == worst
+        case = DenialFacts(
+            chart.case_id, "thrombocytopenia", "Acme", "H1", "C1", chart.admitted,
+            chart.discharged, "813", None, None, None, ("platelets_not_low",),
+            "The platelet count was not low.",
+        )  # fmt: skip
+        letter = compose(toy, case, scores, DRAFTED)
+        assessment = assess(letter, toy, case, chart, scores)
+        assert letter.paragraphs[-1].text == "We appeal."  # the toy's only section
+        assert assessment.untraced == []
+        if not verdict:
+            assert assessment.rating == "LOW" and assessment.overall <= 3
+        # the toy's letter has no denial or rebuttal section: the review says so
+        assert (
+            "argument_structure: not quoted: the platelet count was not low" in assessment.missing
+        )
