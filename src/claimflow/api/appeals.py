@@ -108,13 +108,9 @@ class _Profiles:
 
 def _names_identifier(path: Path, identifiers: list[str]) -> bool:
     """Whether a DOCX's text (paragraphs and table cells) carries one of ``identifiers``."""
-    from docx import Document
+    from claimflow.appeals.documents import docx_text
 
-    document = Document(str(path))
-    texts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        texts += [cell.text for row in table.rows for cell in row.cells]
-    text = "\n".join(texts)
+    text = docx_text(path)
     return any(identifier in text for identifier in identifiers)
 
 

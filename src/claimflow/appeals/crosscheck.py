@@ -14,6 +14,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from claimflow.appeals.letter import when
+from claimflow.appeals.units import UnknownUnitError, to_canonical
+from claimflow.clinical.evidence import fmt_quantity
 from claimflow.clinical.records import CANONICAL_UNITS, Chart, Note, Observation
 
 MAX_GAP = dt.timedelta(hours=12)
@@ -78,35 +81,13 @@ class Comparison:
     @property
     def question(self) -> str:
         """The conflict as a neutral question for the CDI reviewer."""
-        unit = _unit_words(self.structured.param)
+        o = self.structured
+        shown = "" if o.value is None else fmt_quantity(o.param, o.value, o.unit)
         return (
-            f"The {self.mention.note.note_type} of {_when(self.mention.note.time)} states "
-            f"{self.mention.text}; the record of {_when(self.structured.time)} shows "
-            f"{_num(self.structured.value)}{unit}. Which value reflects the patient's condition?"
+            f"The {self.mention.note.note_type} of {when(self.mention.note.time)} states "
+            f"{self.mention.text}; the record of {when(o.time)} shows {shown}. Which value "
+            "reflects the patient's condition?"
         )
-
-
-def _when(t: dt.datetime) -> str:
-    return t.strftime("%m/%d/%Y %H:%M")
-
-
-def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
-
-
-def _unit_words(param: str) -> str:
-    unit = CANONICAL_UNITS.get(param, "")
-    return {
-        "mm[Hg]": " mmHg",
-        "{score}": "",
-        "{INR}": "",
-        "[pH]": "",
-        "1": "",
-        "/min": " /min",
-        "Cel": " °C",
-        "10*3/uL": " x10^3/uL",
-        "%": "%",
-    }.get(unit, f" {unit}")
 
 
 def find_mentions(note: Note) -> list[Mention]:
@@ -129,16 +110,24 @@ def find_mentions(note: Note) -> list[Mention]:
     return found
 
 
+# How notes write some units that the unit table spells otherwise.
+_NOTE_UNITS = {"F": "°F", "C": "°C", "mm Hg": "mmHg", "x10^3/uL": "10^3/uL"}
+
+
 def _to_canonical(param: str, value: float, unit: str) -> float | None:
-    """A stated value in the canonical unit; ``None`` for a unit that does not fit."""
-    unit = unit.replace("µ", "u").replace(" ", "").lower()
-    if (param == "temperature" and unit in ("f", "°f")) or (param == "temperature" and value > 50):
-        return round((value - 32) * 5 / 9, 1)
-    if param in ("creatinine", "bilirubin") and unit == "umol/l":
-        return round(value / (88.4 if param == "creatinine" else 17.1), 2)
-    if param == "fio2" and value > 1:
-        return value / 100
-    return value
+    """A stated value in the canonical unit (the unit table's conversions); a number written
+    bare is in the chart's unit, but a temperature above 50 is Fahrenheit. ``None`` for a unit
+    the table does not know for the parameter."""
+    spelled = _NOTE_UNITS.get(unit, unit)
+    if not spelled:
+        spelled = "°F" if param == "temperature" and value > 50 else CANONICAL_UNITS[param]
+    try:
+        converted = to_canonical(param, value, spelled).value
+    except (UnknownUnitError, KeyError):
+        return None
+    if converted == value:
+        return value
+    return round(converted, 1 if param == "temperature" else 2)
 
 
 def cross_check(chart: Chart) -> list[Comparison]:

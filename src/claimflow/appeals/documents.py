@@ -4,6 +4,7 @@ reviewer. Two files, so the internal review never reaches the payer."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from pathlib import Path
 
@@ -55,6 +56,17 @@ def _document() -> DocumentObject:
     style.font.name = "Calibri"
     style.font.size = Pt(11)
     return doc
+
+
+def docx_text(document: Path | bytes) -> str:
+    """A DOCX's text, its paragraphs then its tables' cells, a line each (what a reader of the
+    document sees: to check it names no identifier a role may not see)."""
+    source = io.BytesIO(document) if isinstance(document, bytes) else str(document)
+    doc = Document(source)
+    texts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        texts += [cell.text for row in table.rows for cell in row.cells]
+    return "\n".join(texts)
 
 
 def write_letter(letter: Letter, path: Path) -> None:

@@ -28,6 +28,7 @@ from claimflow.clinical.records import Chart
 from claimflow.clinical.results import ScoreResult
 from claimflow.errors import ClaimflowError
 from claimflow.schema.appeal_drafts import APPEAL_DRAFTS
+from claimflow.warehouse.connection import table_names
 
 
 class DraftError(ClaimflowError):
@@ -86,10 +87,7 @@ def template_from(text: str) -> dict[str, str]:
 def _library_template(
     conn: duckdb.DuckDBPyConnection, facts: DenialFacts
 ) -> tuple[dict[str, str], str]:
-    has_library = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'appeal_library'"
-    ).fetchone()
-    if not has_library or not has_library[0]:
+    if "appeal_library" not in table_names(conn):
         return {}, "profile default (no library)"
     match = find_letter(conn, facts.condition, list(facts.arguments), facts.denial_text)
     if match is None:

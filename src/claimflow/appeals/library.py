@@ -6,7 +6,7 @@ or else detected by the patterns of the condition's profile, which a winning let
 where it quotes the denial: :meth:`claimflow.appeals.profiles.Profile.match_arguments`).
 The same bytes added again are a counted duplicate (``duplicate_adds``), not a second row.
 
-Retrieval (:func:`find_letter`, :func:`retrieve`) follows ``../shared/research/APPEALS.md`` §4:
+Retrieval (:func:`find_letter`, :func:`retrieve`; docs/appeals.md, "Past winning letters"):
 a raw BM25 score cannot carry a fixed threshold, so the library is **filtered first** (the
 letter's condition must be the case's), the letters that answer the same payer arguments are
 **preferred**, and the candidates are **ranked** by BM25 over the letters' texts. The best is

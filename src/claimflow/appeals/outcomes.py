@@ -16,6 +16,7 @@ import duckdb
 
 from claimflow.errors import ClaimflowError
 from claimflow.schema.appeal_drafts import APPEAL_OUTCOMES
+from claimflow.warehouse.connection import table_names
 
 OUTCOMES = ("overturned", "partially_paid", "upheld")
 WON = ("overturned", "partially_paid")
@@ -121,16 +122,15 @@ WITH cases AS (
     FROM adjudication a JOIN payments p USING (payment_id)
     WHERE a.claim_id IS NOT NULL
 ), answers AS (
-    SELECT c.case_id, c.original_drg, c.letter_date, x.adjudication_id, x.drg_code,
-           x.paid_amount, x.paid_on
+    SELECT c.case_id, c.claim_id, c.original_drg, c.letter_date, x.adjudication_id,
+           x.drg_code, x.paid_amount, x.paid_on
     FROM cases c JOIN paid x ON x.claim_id = c.claim_id
     WHERE x.paid_on > c.letter_date AND x.record_type <> 'reversal'
     QUALIFY row_number() OVER (PARTITION BY c.case_id ORDER BY x.paid_on, x.adjudication_id) = 1
 )
 SELECT s.case_id, s.original_drg, s.adjudication_id, s.drg_code, s.paid_amount, s.paid_on,
        coalesce((SELECT sum(b.paid_amount) FROM paid b
-                 JOIN appeal_cases c2 ON c2.case_id = s.case_id AND b.claim_id = c2.claim_id
-                 WHERE b.paid_on <= s.letter_date), 0) AS paid_before
+                 WHERE b.claim_id = s.claim_id AND b.paid_on <= s.letter_date), 0) AS paid_before
 FROM answers s
 WHERE NOT EXISTS (
     SELECT 1 FROM appeal_outcomes o
@@ -158,8 +158,7 @@ def record_835_outcomes(
     """Record the outcome of every prepared case whose claim a later 835 answered (once per
     835 claim: the adjudication id is the outcome's note). A person's later entry stands over
     it, as any later outcome does. Returns the rows recorded."""
-    present = {str(r[0]) for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    if not {"appeal_cases", "appeal_outcomes", "adjudication", "payments"} <= present:
+    if not {"appeal_cases", "appeal_outcomes", "adjudication", "payments"} <= table_names(conn):
         return []
     recorded = []
     for case_id, billed, adjudication_id, drg, paid, paid_on, before in conn.execute(

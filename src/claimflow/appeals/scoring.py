@@ -52,10 +52,6 @@ class CaseScores:
         return self.results.get("sofa")
 
 
-def _sofa(chart: Chart, done: dict[str, ScoreResult]) -> ScoreResult:
-    return sofa.score_sofa(chart)
-
-
 def _need_sofa(chart: Chart, done: dict[str, ScoreResult]) -> ScoreResult:
     if "sofa" not in done:
         done["sofa"] = sofa.score_sofa(chart)
@@ -74,7 +70,7 @@ def _window(chart: Chart, done: dict[str, ScoreResult]) -> Window:
 # The scorers a profile may name; a profile may also name ``module:function`` taking the chart
 # and returning a ScoreResult.
 SCORERS: dict[str, Callable[[Chart, dict[str, ScoreResult]], ScoreResult]] = {
-    "sofa": _sofa,
+    "sofa": _need_sofa,
     "sepsis3": _sepsis3,
     "qsofa": lambda chart, done: sepsis.score_qsofa(chart, _window(chart, done)),
     "sirs": lambda chart, done: sepsis.score_sirs(chart, _window(chart, done)),

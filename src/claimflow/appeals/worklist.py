@@ -9,6 +9,8 @@ from typing import Any
 
 import duckdb
 
+from claimflow.warehouse.connection import table_names
+
 APPEAL_ROWS_SQL = """
 WITH latest_draft AS (
     SELECT * FROM appeal_drafts
@@ -33,8 +35,7 @@ def appeal_rows(
     conn: duckdb.DuckDBPyConnection, today: dt.date | None = None
 ) -> list[dict[str, Any]]:
     """Every prepared case with ``days_left`` to its deadline (negative: passed)."""
-    present = {str(r[0]) for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    if not {"appeal_cases", "appeal_drafts", "appeal_outcomes"} <= present:
+    if not {"appeal_cases", "appeal_drafts", "appeal_outcomes"} <= table_names(conn):
         return []
     today = today or dt.date.today()
     cursor = conn.execute(APPEAL_ROWS_SQL)

@@ -24,6 +24,7 @@ import duckdb
 
 from claimflow.phi import MASK, PHI_COLUMNS
 from claimflow.schema import SILVER_TABLES, quarantine_table
+from claimflow.warehouse.connection import table_names
 
 X12_PHI_SEGMENTS = frozenset({"NM1", "N3", "N4", "DMG", "REF", "PER"})
 """X12 segments that can hold a patient's name, member id, address, birth date or other
@@ -46,8 +47,7 @@ class Quarantined:
 
 
 def _tables(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    present = {str(r[0]) for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    present |= {str(r[0]) for r in conn.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+    present = table_names(conn)
     names = [quarantine_table(t).name for t in SILVER_TABLES]
     return [n for n in names if n in present]
 

@@ -204,6 +204,14 @@ def encrypt_warehouse(path: str | os.PathLike[str]) -> Path:
     return path
 
 
+def table_names(conn: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables and views the warehouse has (one opened read-only is not migrated: one
+    written by an older claimflow lacks the tables added since)."""
+    present = {str(r[0]) for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    present |= {str(r[0]) for r in conn.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+    return present
+
+
 def current_catalog(conn: duckdb.DuckDBPyConnection) -> str:
     """The catalog ``conn`` uses by default (the warehouse's; attached when encrypted)."""
     row = conn.execute("SELECT current_database()").fetchone()

@@ -15,6 +15,7 @@ import duckdb
 from claimflow.errors import LineageNotFoundError
 from claimflow.schema import BRONZE_EMR_ROWS, CLAIMS_HEADER, SILVER_TABLES, quarantine_table
 from claimflow.schema.appeals import CLINICAL_TABLES
+from claimflow.warehouse.connection import table_names
 from claimflow.warehouse.native import lineage_hash_sql
 from claimflow.x12 import iter_segments
 
@@ -56,8 +57,7 @@ def find_lineage(conn: duckdb.DuckDBPyConnection, lineage_hash: str) -> LineageR
         raise LineageNotFoundError("give at least 8 characters of the lineage hash")
     # a warehouse opened read-only is not migrated: one written by an older claimflow lacks the
     # tables added since, and none of its rows can be in them
-    present = {str(r[0]) for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    present |= {str(r[0]) for r in conn.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+    present = table_names(conn)
     rows = _find_emr(conn, wanted, present)
     if len({r[0] for r in rows}) > 1:
         raise LineageNotFoundError(f"{wanted} is the prefix of several lineage hashes; give more")

@@ -21,7 +21,6 @@ are shown, as the claim number (PCN) is on the Worklist.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -127,13 +126,9 @@ def _md(text: str) -> str:
 
 
 def _docx_text(content: bytes) -> str:
-    from docx import Document
+    from claimflow.appeals.documents import docx_text  # python-docx: loaded when a case is open
 
-    document = Document(io.BytesIO(content))
-    texts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        texts += [cell.text for row in table.rows for cell in row.cells]
-    return "\n".join(texts)
+    return docx_text(content)
 
 
 @st.cache_data(max_entries=32, show_spinner="Drafting the letter and its review…")
